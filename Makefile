@@ -1,0 +1,57 @@
+# Two commands do everything on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 5000
+export FLASK_APP := wsgi.py
+
+.PHONY: run test install install-dev translations extract-messages migrate demo serve bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.runtime: $(BIN)/python requirements.txt
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.runtime
+install-dev: $(VENV)/.dev
+
+## Compile the Russian and Ukrainian catalogues (.po -> .mo).
+translations: install
+	$(BIN)/pybabel compile --use-fuzzy -d portal/translations -f >/dev/null
+
+## Re-extract UI strings and merge them into the catalogues (then translate the new ones).
+extract-messages: install
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output --project Portal \
+		-o portal/translations/messages.pot .
+	$(BIN)/pybabel update -i portal/translations/messages.pot -d portal/translations --no-fuzzy-matching
+
+migrate: install
+	$(BIN)/flask db upgrade
+
+demo: migrate
+	$(BIN)/flask demo
+
+## Create .venv, install, migrate, load demo data when the database is empty, serve.
+run: translations demo
+	@echo "Portal on http://$(HOST):$(PORT)/ (Ctrl+C to stop)"
+	$(BIN)/flask run --host $(HOST) --port $(PORT)
+
+## The whole test suite. TEST_DATABASE_URL=postgresql://... runs it on a fresh PostgreSQL database.
+test: install-dev translations
+	$(BIN)/python -m pytest
+
+## Benchmarks (they print their figures; see bench/README.md). Slow: minutes each.
+bench: install-dev
+	$(BIN)/python bench/ledger_balance.py
+	$(BIN)/python bench/sales_throughput.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache

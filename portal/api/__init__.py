@@ -1,0 +1,56 @@
+"""The web-shop API (/api/v1): JSON in and out, bearer keys, errors as the contract fixes them."""
+from __future__ import annotations
+
+from flask import Blueprint, g, request
+from werkzeug.exceptions import HTTPException
+
+from ..extensions import csrf, db
+from ..services import api_keys
+from ..services.errors import DomainError, ValidationError
+from .errors import ApiError, error_response
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+csrf.exempt(bp)
+
+
+@bp.before_request
+def require_key():
+    if any("\x00" in value for value in request.args.values()):
+        return error_response("validation_error", "Query parameters must not contain NUL characters.",
+                              {"query": "contains %00"})
+    if request.endpoint == "api.openapi":
+        return None
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    api_key = api_keys.authenticate(token.strip()) if scheme.lower() == "bearer" else None
+    if api_key is None:
+        return error_response("unauthorized", "A valid API key is required: Authorization: Bearer <key>.")
+    g.api_key = api_key
+    return None
+
+
+@bp.errorhandler(ApiError)
+def api_error(exc: ApiError):
+    db.session.rollback()
+    return error_response(exc.code, exc.message, exc.fields)
+
+
+@bp.errorhandler(ValidationError)
+def validation_error(exc: ValidationError):
+    return error_response("validation_error", exc.message, exc.fields)
+
+
+@bp.errorhandler(DomainError)
+def domain_error(exc: DomainError):
+    return error_response(exc.code, exc.message)
+
+
+@bp.errorhandler(HTTPException)
+def http_error(exc: HTTPException):
+    code = {401: "unauthorized", 404: "not_found", 405: "method_not_allowed", 429: "rate_limited"}.get(
+        exc.code, "validation_error")
+    response, status = error_response(code, exc.description or exc.name)
+    return response, exc.code if 400 <= (exc.code or 0) < 500 else status
+
+
+from . import routes  # noqa: E402,F401  (registers the endpoints)

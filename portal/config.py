@@ -1,0 +1,85 @@
+"""Settings from the environment.
+
+Every setting has a default that makes the portal run with zero set-up (SQLite in the
+instance folder, console SMS). Production sets DATABASE_URL, SECRET_KEY and friends.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+SUPPORTED_LOCALES = ("ru", "uk", "en")
+SUPPORTED_COUNTRIES = ("RU", "UA")
+
+
+def _bool(value: str | None, default: bool = False) -> bool:
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _secret_key(instance_path: str) -> str:
+    """SECRET_KEY from the environment, else one generated once and kept in the instance folder.
+
+    A generated key survives restarts (sessions stay valid) and is never committed.
+    """
+    key = os.environ.get("SECRET_KEY")
+    if key:
+        return key
+    path = Path(instance_path) / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+def _database_url(instance_path: str) -> str:
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        return "sqlite:///" + str(Path(instance_path) / "portal.sqlite3")
+    # Heroku-style and plain postgres URLs go through psycopg 3.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def from_environment(instance_path: str) -> dict:
+    """Build the configuration mapping from environment variables."""
+    country = os.environ.get("PORTAL_COUNTRY", "RU").upper()
+    if country not in SUPPORTED_COUNTRIES:
+        raise RuntimeError(f"PORTAL_COUNTRY must be one of {', '.join(SUPPORTED_COUNTRIES)}, not {country!r}")
+    default_locale = os.environ.get("PORTAL_DEFAULT_LOCALE", "ru")
+    if default_locale not in SUPPORTED_LOCALES:
+        raise RuntimeError(f"PORTAL_DEFAULT_LOCALE must be one of {', '.join(SUPPORTED_LOCALES)}")
+    return {
+        "SECRET_KEY": _secret_key(instance_path),
+        "SQLALCHEMY_DATABASE_URI": _database_url(instance_path),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "PORTAL_CURRENCY": os.environ.get("PORTAL_CURRENCY", "RUB").upper(),
+        "PORTAL_COUNTRY": country,
+        "PORTAL_COMPANY_NAME": os.environ.get("PORTAL_COMPANY_NAME", "Portal"),
+        "BABEL_DEFAULT_LOCALE": default_locale,
+        "BABEL_DEFAULT_TIMEZONE": os.environ.get("PORTAL_TIMEZONE", "Europe/Moscow"),
+        "SMS_BACKEND": os.environ.get("SMS_BACKEND", "console"),
+        "SMS_FILE_PATH": os.environ.get("SMS_FILE_PATH", str(Path(instance_path) / "sms.log")),
+        "SMS_HTTP_URL": os.environ.get("SMS_HTTP_URL", ""),
+        "LOGIN_MAX_FAILURES": int(os.environ.get("LOGIN_MAX_FAILURES", "10")),
+        "LOGIN_LOCK_MINUTES": int(os.environ.get("LOGIN_LOCK_MINUTES", "15")),
+        "PASSWORD_HASH_METHOD": os.environ.get("PASSWORD_HASH_METHOD", "scrypt"),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": _bool(os.environ.get("SESSION_COOKIE_SECURE")),
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
+        "PAGE_SIZE": 50,
+        "PORTAL_BASE_URL": os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:5000"),
+        "CLIENT_LINK_DAYS": int(os.environ.get("CLIENT_LINK_DAYS", "30")),
+        "SMS_HTTP_METHOD": os.environ.get("SMS_HTTP_METHOD", "GET"),
+        "PORTAL_RETURN_DAYS": int(os.environ.get("PORTAL_RETURN_DAYS", "14")),
+    }

@@ -1,0 +1,163 @@
+"""Sale and return receipts as PDF for an 80 mm receipt printer (72 mm printable)."""
+from __future__ import annotations
+
+import io
+
+from flask import current_app
+from flask_babel import format_date, format_datetime
+from flask_babel import gettext as _
+from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfmetrics import stringWidth
+from reportlab.pdfgen import canvas
+
+from ..i18n import money
+from . import BOLD, REGULAR, register_fonts
+
+WIDTH = 80 * mm
+MARGIN = 4 * mm
+TEXT = WIDTH - 2 * MARGIN
+SIZE = 8
+LEADING = 10.5
+
+
+class _Tape:
+    """Rows of a receipt, laid out first so the page is exactly as long as the receipt."""
+
+    def __init__(self):
+        register_fonts()  # widths are measured while the rows are laid out
+        self.rows: list[tuple] = []
+
+    def text(self, left: str, right: str = "", bold: bool = False, center: bool = False):
+        font = BOLD if bold else REGULAR
+        right_width = stringWidth(right, font, SIZE) + 4 if right else 0
+        for i, piece in enumerate(_wrap(left, font, TEXT - right_width)):
+            self.rows.append(("text", piece, right if i == 0 else "", font, center))
+
+    def rule(self):
+        self.rows.append(("rule",))
+
+    def gap(self):
+        self.rows.append(("gap",))
+
+    def render(self) -> bytes:
+        height = 2 * MARGIN + LEADING * len(self.rows) + 6
+        buffer = io.BytesIO()
+        pdf = canvas.Canvas(buffer, pagesize=(WIDTH, height))
+        pdf.setTitle(_("Receipt"))
+        y = height - MARGIN - SIZE
+        for row in self.rows:
+            if row[0] == "text":
+                _kind, left, right, font, center = row
+                pdf.setFont(font, SIZE)
+                if center:
+                    pdf.drawCentredString(WIDTH / 2, y, left)
+                else:
+                    pdf.drawString(MARGIN, y, left)
+                if right:
+                    pdf.drawRightString(WIDTH - MARGIN, y, right)
+            elif row[0] == "rule":
+                pdf.setDash(1, 2)
+                pdf.line(MARGIN, y + 3, WIDTH - MARGIN, y + 3)
+                pdf.setDash()
+            y -= LEADING
+        pdf.showPage()
+        pdf.save()
+        return buffer.getvalue()
+
+
+def _wrap(text: str, font: str, width: float) -> list[str]:
+    words, lines, current = text.split(), [], ""
+    for word in words:
+        candidate = f"{current} {word}".strip()
+        if stringWidth(candidate, font, SIZE) <= width or not current:
+            current = candidate
+        else:
+            lines.append(current)
+            current = word
+    return lines + [current] if current or not lines else lines
+
+
+def _header(tape: _Tape, order, title: str, when) -> None:
+    tape.text(current_app.config["PORTAL_COMPANY_NAME"], bold=True, center=True)
+    if order.location is not None:
+        tape.text(order.location.name, center=True)
+        if order.location.address:
+            tape.text(order.location.address, center=True)
+    tape.rule()
+    tape.text(title, bold=True)
+    tape.text(format_datetime(when, "short"))
+
+
+def receipt_pdf(ctx: dict) -> bytes:
+    order = ctx["order"]
+    tape = _Tape()
+    _header(tape, order, _("Sale receipt %(number)s", number=order.number), order.created_at)
+    cashier = ctx["cashier"]
+    if cashier is not None:
+        tape.text(_("Cashier: %(name)s", name=cashier.name))
+    if order.client is not None:
+        tape.text(_("Client: %(name)s", name=order.client.name))
+    tape.rule()
+    for line in order.lines:
+        tape.text(line.name)
+        tape.text(f"  {line.qty} × {money(line.price)}", money(line.price * line.qty))
+        if line.discount:
+            tape.text("  " + _("Discount"), "−" + money(line.discount))
+        end = ctx["warranties"].get(line.id)
+        if end:
+            tape.text("  " + _("Warranty until %(date)s", date=format_date(end)))
+        if not line.returnable:
+            tape.text("  " + _("Not returnable"))
+    tape.rule()
+    tape.text(_("Subtotal"), money(order.subtotal))
+    if order.discount:
+        tape.text(_("Discount"), "−" + money(order.discount))
+    if order.bonus_redeemed:
+        tape.text(_("Paid with bonus"), "−" + money(order.bonus_redeemed))
+    tape.text(_("To pay"), money(order.paid), bold=True)
+    for payment in order.payments:
+        tape.text(_method(payment.method.value), money(payment.amount))
+        if payment.method.value == "cash" and payment.tendered and payment.tendered != payment.amount:
+            tape.text("  " + _("Cash received"), money(payment.tendered))
+    if ctx["change"]:
+        tape.text(_("Change"), money(ctx["change"]), bold=True)
+    if order.accrual:
+        tape.rule()
+        release = ctx["release_at"]
+        tape.text(_("Bonus accrued"), money(order.accrual))
+        if release:
+            tape.text("  " + _("pending until %(date)s", date=format_date(release)))
+    tape.rule()
+    tape.text(_("Goods can be returned within %(n)d days with this receipt; goods under warranty are "
+                "accepted for warranty service until the date shown.", n=ctx["return_days"]))
+    tape.gap()
+    tape.text(_("Thank you for your purchase!"), center=True)
+    return tape.render()
+
+
+def return_receipt_pdf(ret) -> bytes:
+    order = ret.order
+    tape = _Tape()
+    _header(tape, order, _("Return receipt for %(number)s", number=order.number), ret.created_at)
+    if ret.reason:
+        tape.text(_("Reason: %(reason)s", reason=ret.reason))
+    tape.rule()
+    for part in ret.lines:
+        tape.text(part.order_line.name)
+        tape.text(f"  {part.qty} × {money(part.order_line.price)}", money(part.refund))
+    tape.rule()
+    for refund in ret.refunds:
+        tape.text(_("Refund: %(method)s", method=_method(refund.method.value)), money(refund.amount))
+    if ret.withheld:
+        tape.text(_("Withheld for bonus already spent"), money(ret.withheld))
+    tape.text(_("Refund total"), money(ret.refund_total), bold=True)
+    if ret.bonus_restored:
+        tape.text(_("Bonus returned to the client"), money(ret.bonus_restored))
+    if ret.accrual_reversed:
+        tape.text(_("Bonus accrual cancelled"), money(ret.accrual_reversed))
+    return tape.render()
+
+
+def _method(value: str) -> str:
+    from ..web.labels import payment_method
+    return payment_method(value)

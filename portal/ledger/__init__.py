@@ -1,0 +1,17 @@
+"""The bonus ledger: double-entry, append-only, materialised balances, idempotent operations.
+
+This package is the only writer of ledger entries, balances and lots. Its operations run
+inside the caller's transaction; the services commit.
+"""
+from . import settings
+from .core import client_account, find_client_account
+from .errors import InsufficientBonus
+from .operations import accrue, adjust, import_bonus, redeem, restore_redemption, reverse_accrual, settle, sweep
+from .reading import Bonus, Leg, accrual_release_at, bonus_of, legs_of
+from .verify import Verification, verify
+
+__all__ = [
+    "Bonus", "InsufficientBonus", "Leg", "Verification", "accrual_release_at", "accrue", "adjust", "bonus_of", "client_account",
+    "find_client_account", "import_bonus", "legs_of", "redeem", "restore_redemption", "reverse_accrual", "settings",
+    "settle", "sweep", "verify",
+]

@@ -1,0 +1,90 @@
+"""The catalogue: sections, products, barcodes, analogues, and stock per location."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .locations import Location
+
+product_analogues = sa.Table(
+    "product_analogues",
+    db.metadata,
+    sa.Column("product_id", sa.ForeignKey("products.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("analogue_id", sa.ForeignKey("products.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Section(db.Model):
+    __tablename__ = "sections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    parent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("sections.id"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+
+    parent: Mapped[Section | None] = relationship(remote_side=[id], back_populates="children")
+    children: Mapped[list[Section]] = relationship(back_populates="parent", order_by="Section.name")
+
+    @property
+    def path(self) -> str:
+        names, node = [], self
+        while node is not None:
+            names.append(node.name)
+            node = node.parent
+        return " / ".join(reversed(names))
+
+
+class Product(db.Model):
+    __tablename__ = "products"
+    __table_args__ = (
+        sa.CheckConstraint("price >= 0", name="price_non_negative"),
+        sa.CheckConstraint("warranty_months >= 0", name="warranty_non_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sku: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(300), index=True)
+    section_id: Mapped[int | None] = mapped_column(sa.ForeignKey("sections.id"), index=True)
+    # Price in minor units of the portal currency.
+    price: Mapped[int] = mapped_column(sa.BigInteger)
+    returnable: Mapped[bool] = mapped_column(default=True)
+    discountable: Mapped[bool] = mapped_column(default=True)
+    warranty_months: Mapped[int] = mapped_column(default=0)
+    active: Mapped[bool] = mapped_column(default=True)
+
+    section: Mapped[Section | None] = relationship()
+    barcodes: Mapped[list[Barcode]] = relationship(
+        back_populates="product", cascade="all, delete-orphan", order_by="Barcode.id")
+    analogues: Mapped[list[Product]] = relationship(
+        secondary=product_analogues,
+        primaryjoin=lambda: Product.id == product_analogues.c.product_id,
+        secondaryjoin=lambda: Product.id == product_analogues.c.analogue_id,
+        order_by=lambda: Product.sku)
+    stock: Mapped[list[Stock]] = relationship(back_populates="product", cascade="all, delete-orphan")
+
+
+class Barcode(db.Model):
+    __tablename__ = "barcodes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(sa.ForeignKey("products.id", ondelete="CASCADE"), index=True)
+    code: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    product: Mapped[Product] = relationship(back_populates="barcodes")
+
+
+class Stock(db.Model):
+    """How many units of a product lie at a location. Only the services change it."""
+
+    __tablename__ = "stock"
+    __table_args__ = (
+        sa.UniqueConstraint("product_id", "location_id", name="uq_stock_product_location"),
+        sa.CheckConstraint("quantity >= 0", name="quantity_non_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(sa.ForeignKey("products.id", ondelete="CASCADE"))
+    location_id: Mapped[int] = mapped_column(sa.ForeignKey("locations.id"), index=True)
+    quantity: Mapped[int] = mapped_column(default=0)
+
+    product: Mapped[Product] = relationship(back_populates="stock")
+    location: Mapped[Location] = relationship()

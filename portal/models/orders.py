@@ -1,0 +1,176 @@
+"""Orders, their lines and payments, and returns. Only the sales and returns services write them."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .catalog import Product
+from .clients import Client
+from .locations import Location
+from .types import UTCDateTime, enum_column, utcnow
+
+
+
+class Channel(str, enum.Enum):
+    MANAGER = "manager"
+    WEB = "web"
+    SHOP = "shop"
+
+
+class OrderStatus(str, enum.Enum):
+    DRAFT = "draft"
+    AWAITING_APPROVAL = "awaiting_approval"
+    AWAITING_CONFIRMATION = "awaiting_confirmation"
+    CONFIRMED = "confirmed"
+    PAID = "paid"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    PARTIALLY_RETURNED = "partially_returned"
+    RETURNED = "returned"
+
+
+class PaymentMethod(str, enum.Enum):
+    CASH = "cash"
+    CARD = "card"
+    BANK_TRANSFER = "bank_transfer"
+    ONLINE = "online"
+
+
+class Order(db.Model):
+    __tablename__ = "orders"
+    __table_args__ = (
+        sa.UniqueConstraint("channel", "external_id", name="uq_orders_channel_external_id"),
+        sa.Index("ix_orders_created_at", "created_at"),
+        *(sa.CheckConstraint(f"{c} >= 0", name=f"{c}_non_negative")
+          for c in ("subtotal", "discount", "bonus_redeemed", "paid", "accrual")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str | None] = mapped_column(sa.String(30), unique=True)
+    external_id: Mapped[str | None] = mapped_column(sa.String(100))
+    # Idempotency key of the request that placed it: placing again with the key returns this order.
+    key: Mapped[str | None] = mapped_column(sa.String(250), unique=True)
+    channel: Mapped[Channel] = mapped_column(enum_column(Channel, "order_channel"))
+    status: Mapped[OrderStatus] = mapped_column(enum_column(OrderStatus, "order_status"), index=True)
+    client_id: Mapped[int | None] = mapped_column(sa.ForeignKey("clients.id"), index=True)
+    location_id: Mapped[int | None] = mapped_column(sa.ForeignKey("locations.id"))
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    shift_id: Mapped[int | None] = mapped_column(sa.ForeignKey("shifts.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Sums of the lines, in minor units, kept with the lines in one transaction.
+    subtotal: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    discount: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    bonus_redeemed: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    paid: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    accrual: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+
+    client: Mapped[Client | None] = relationship()
+    location: Mapped[Location | None] = relationship()
+    lines: Mapped[list[OrderLine]] = relationship(back_populates="order", order_by="OrderLine.line_no",
+                                                  cascade="all, delete-orphan")
+    payments: Mapped[list[Payment]] = relationship(back_populates="order", order_by="Payment.id",
+                                                   cascade="all, delete-orphan")
+    returns: Mapped[list[Return]] = relationship(back_populates="order", order_by="Return.id")
+
+
+class OrderLine(db.Model):
+    __tablename__ = "order_lines"
+    __table_args__ = (
+        sa.UniqueConstraint("order_id", "line_no", name="uq_order_lines_order_line_no"),
+        sa.CheckConstraint("qty >= 1", name="qty_positive"),
+        sa.CheckConstraint("returned_qty >= 0 AND returned_qty <= qty", name="returned_within_qty"),
+        sa.CheckConstraint("price * qty - discount = bonus + paid", name="line_balances"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(sa.ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    line_no: Mapped[int] = mapped_column()
+    product_id: Mapped[int] = mapped_column(sa.ForeignKey("products.id"), index=True)
+    sku: Mapped[str] = mapped_column(sa.String(64))
+    name: Mapped[str] = mapped_column(sa.String(300))
+    qty: Mapped[int] = mapped_column()
+    price: Mapped[int] = mapped_column(sa.BigInteger)
+    discount: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    bonus: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    paid: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    accrual: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    returned_qty: Mapped[int] = mapped_column(default=0)
+    returnable: Mapped[bool] = mapped_column(default=True)
+    warranty_months: Mapped[int] = mapped_column(default=0)
+
+    order: Mapped[Order] = relationship(back_populates="lines")
+    product: Mapped[Product] = relationship()
+
+
+class Payment(db.Model):
+    __tablename__ = "payments"
+    __table_args__ = (sa.CheckConstraint("amount > 0", name="amount_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(sa.ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    method: Mapped[PaymentMethod] = mapped_column(enum_column(PaymentMethod, "payment_method"))
+    amount: Mapped[int] = mapped_column(sa.BigInteger)
+    # Cash handed over by the buyer (for the change); equals amount for other methods.
+    tendered: Mapped[int | None] = mapped_column(sa.BigInteger)
+
+    order: Mapped[Order] = relationship(back_populates="payments")
+
+
+class Return(db.Model):
+    __tablename__ = "returns"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(sa.ForeignKey("orders.id"), index=True)
+    key: Mapped[str] = mapped_column(sa.String(200), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    location_id: Mapped[int | None] = mapped_column(sa.ForeignKey("locations.id"))
+    shift_id: Mapped[int | None] = mapped_column(sa.ForeignKey("shifts.id"), index=True)
+    reason: Mapped[str] = mapped_column(sa.String(500), default="")
+    refund_total: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    withheld: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    bonus_restored: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    accrual_reversed: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+
+    order: Mapped[Order] = relationship(back_populates="returns")
+    lines: Mapped[list[ReturnLine]] = relationship(back_populates="ret", order_by="ReturnLine.id",
+                                                   cascade="all, delete-orphan")
+    refunds: Mapped[list[Refund]] = relationship(back_populates="ret", order_by="Refund.id",
+                                                 cascade="all, delete-orphan")
+
+
+class ReturnLine(db.Model):
+    __tablename__ = "return_lines"
+    __table_args__ = (sa.CheckConstraint("qty >= 1", name="qty_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    return_id: Mapped[int] = mapped_column(sa.ForeignKey("returns.id", ondelete="CASCADE"), index=True)
+    order_line_id: Mapped[int] = mapped_column(sa.ForeignKey("order_lines.id"), index=True)
+    qty: Mapped[int] = mapped_column()
+    refund: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    bonus_restored: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    accrual_reversed: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+
+    ret: Mapped[Return] = relationship(back_populates="lines")
+    order_line: Mapped[OrderLine] = relationship()
+
+
+class Refund(db.Model):
+    """Money given back by one method in one return; `withheld` is the part of this method's
+    share kept back for bonus that was accrued, released and spent and cannot be taken back."""
+
+    __tablename__ = "refunds"
+    __table_args__ = (sa.CheckConstraint("amount >= 0 AND withheld >= 0", name="amounts_non_negative"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    return_id: Mapped[int] = mapped_column(sa.ForeignKey("returns.id", ondelete="CASCADE"), index=True)
+    method: Mapped[PaymentMethod] = mapped_column(enum_column(PaymentMethod, "refund_method"))
+    amount: Mapped[int] = mapped_column(sa.BigInteger)
+    withheld: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+
+    ret: Mapped[Return] = relationship(back_populates="refunds")

@@ -1,0 +1,52 @@
+"""API keys for the web shop and other systems. A key is shown once; only its SHA-256 is kept."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from flask_babel import lazy_gettext as _l
+
+from ..extensions import db
+from ..models import ApiKey, utcnow
+from .errors import ValidationError
+
+PREFIX = "pk_"
+
+
+def _digest(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def create_key(name: str) -> tuple[ApiKey, str]:
+    name = " ".join((name or "").split())
+    if not name or len(name) > 100:
+        raise ValidationError({"name": _l("Give the key a name of 1–100 characters.")})
+    key = PREFIX + secrets.token_urlsafe(32)
+    api_key = ApiKey(name=name, prefix=key[:10], key_hash=_digest(key))
+    db.session.add(api_key)
+    db.session.commit()
+    return api_key, key
+
+
+def authenticate(key: str | None) -> ApiKey | None:
+    """The active key matching this secret, or None. Keys are high-entropy, so a fast hash is enough."""
+    if not key or len(key) > 200:
+        return None
+    api_key = db.session.scalar(db.select(ApiKey).where(ApiKey.key_hash == _digest(key), ApiKey.revoked_at.is_(None)))
+    if api_key is not None:
+        api_key.last_used_at = utcnow()
+        db.session.commit()
+    return api_key
+
+
+def revoke(name_or_prefix: str) -> int:
+    keys = db.session.scalars(db.select(ApiKey).where(
+        db.or_(ApiKey.name == name_or_prefix, ApiKey.prefix == name_or_prefix), ApiKey.revoked_at.is_(None))).all()
+    for api_key in keys:
+        api_key.revoked_at = utcnow()
+    db.session.commit()
+    return len(keys)
+
+
+def list_keys() -> list[ApiKey]:
+    return list(db.session.scalars(db.select(ApiKey).order_by(ApiKey.id)))

@@ -1,0 +1,48 @@
+"""Audit trail and staff notifications: written inside the caller's transaction."""
+from __future__ import annotations
+
+from ..extensions import db
+from ..models import AuditEvent, Notification, User, utcnow
+
+
+def record(actor: User | None, action: str, obj, before: dict | None = None, after: dict | None = None) -> AuditEvent:
+    """Add an audit event for `obj` to the current transaction (the caller commits)."""
+    event = AuditEvent(
+        actor_id=actor.id if actor is not None else None,
+        action=action,
+        object_type=obj.__tablename__,
+        object_id=obj.id,
+        before=before,
+        after=after,
+    )
+    db.session.add(event)
+    return event
+
+
+def notify(user: User, kind: str, link: str = "", **params) -> Notification:
+    """Add a notification for `user` to the current transaction (the caller commits)."""
+    note = Notification(user_id=user.id, kind=kind, params=params, link=link)
+    db.session.add(note)
+    return note
+
+
+def unread_count(user_id: int) -> int:
+    return db.session.scalar(
+        db.select(db.func.count(Notification.id)).where(
+            Notification.user_id == user_id, Notification.read_at.is_(None))) or 0
+
+
+def recent_notifications(user_id: int, limit: int = 50) -> list[Notification]:
+    return list(db.session.scalars(
+        db.select(Notification).where(Notification.user_id == user_id)
+        .order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit)))
+
+
+def mark_read(user_id: int, notification_id: int | None = None) -> int:
+    """Mark one (or, without an id, every) unread notification of the user as read."""
+    query = db.update(Notification).where(Notification.user_id == user_id, Notification.read_at.is_(None))
+    if notification_id is not None:
+        query = query.where(Notification.id == notification_id)
+    result = db.session.execute(query.values(read_at=utcnow()))
+    db.session.commit()
+    return result.rowcount

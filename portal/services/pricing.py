@@ -1,0 +1,96 @@
+"""How an order's money is split: discounts, bonus, money paid and accrual per line.
+
+A pure function of plain values, so the till's cart, the manager's order form and the sales
+service all compute exactly the same figures. For every line:
+`price * qty - discount = bonus + paid`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_DOWN
+
+from ..money import allocate, percent_of
+
+
+@dataclass(frozen=True)
+class PricedLine:
+    price: int
+    qty: int
+    discount: int
+    bonus: int
+    paid: int
+    accrual: int
+
+    @property
+    def gross(self) -> int:
+        return self.price * self.qty
+
+    @property
+    def net(self) -> int:
+        return self.gross - self.discount
+
+
+@dataclass(frozen=True)
+class Pricing:
+    lines: list[PricedLine]
+    redeem_cap: int  # the most bonus this order may take
+
+    @property
+    def subtotal(self) -> int:
+        return sum(line.gross for line in self.lines)
+
+    @property
+    def discount(self) -> int:
+        return sum(line.discount for line in self.lines)
+
+    @property
+    def total(self) -> int:
+        """After discounts, before bonus."""
+        return self.subtotal - self.discount
+
+    @property
+    def bonus(self) -> int:
+        return sum(line.bonus for line in self.lines)
+
+    @property
+    def paid(self) -> int:
+        return sum(line.paid for line in self.lines)
+
+    @property
+    def accrual(self) -> int:
+        return sum(line.accrual for line in self.lines)
+
+
+def redeem_cap(total_after_discounts: int, max_redeem_share_bp: int) -> int:
+    """The programme's share of the order, rounded down to the minor unit."""
+    return percent_of(total_after_discounts, max_redeem_share_bp, rounding=ROUND_DOWN)
+
+
+def price_lines(lines: list[tuple[int, int, bool]], *, discount_bp: int, bonus: int, max_redeem_share_bp: int,
+                accrual_rate_bp: int, accrues: bool = True) -> Pricing:
+    """`lines` are (unit price, qty, discountable). `bonus` must be within the cap (checked by the caller).
+
+    - discount: the client's % of each discountable line, half-up;
+    - bonus: allocated over the lines in proportion to their totals after discount (largest remainder);
+    - accrual: the rate of all money paid, rounded down, allocated over the lines in proportion
+      to the money paid on each (largest remainder). No client, no accrual.
+    """
+    discounts = [percent_of(price * qty, discount_bp) if discountable else 0 for price, qty, discountable in lines]
+    nets = [price * qty - d for (price, qty, _), d in zip(lines, discounts)]
+    cap = redeem_cap(sum(nets), max_redeem_share_bp)
+    bonuses = allocate(bonus, nets) if bonus else [0] * len(lines)
+    paids = [n - b for n, b in zip(nets, bonuses)]
+    accrual_total = percent_of(sum(paids), accrual_rate_bp, rounding=ROUND_DOWN) if accrues else 0
+    accruals = allocate(accrual_total, paids) if accrual_total else [0] * len(lines)
+    priced = [PricedLine(price, qty, d, b, p, a)
+              for (price, qty, _), d, b, p, a in zip(lines, discounts, bonuses, paids, accruals)]
+    return Pricing(priced, cap)
+
+
+def share(amount: int, part_qty: int, qty: int) -> int:
+    """The part of a line's `amount` that belongs to `part_qty` of its `qty` units, rounded down.
+
+    Returns compute what a return gives back as share(after) - share(before), so any sequence
+    of partial returns adds up to the whole amount exactly, and no step is negative.
+    """
+    return amount * part_qty // qty

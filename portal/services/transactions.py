@@ -1,0 +1,36 @@
+"""Running one business operation as one transaction, again when SQLite says it was busy."""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+from sqlalchemy.exc import OperationalError
+
+from ..extensions import db
+
+T = TypeVar("T")
+ATTEMPTS = 5
+
+
+def _is_busy(exc: OperationalError) -> bool:
+    # SQLite in WAL mode: a transaction that read an older snapshot cannot start writing after
+    # another writer committed (SQLITE_BUSY_SNAPSHOT); the busy timeout does not help there.
+    return "database is locked" in str(exc.orig) or "database is busy" in str(exc.orig)
+
+
+def retry_when_busy(operation: Callable[[], T]) -> T:
+    """Run `operation` (which commits or raises); if SQLite was busy, roll back and run it again.
+
+    Safe because an operation either committed whole or left nothing behind, and because every
+    operation checks its idempotency key first, so a retry after an unseen commit changes nothing.
+    """
+    for attempt in range(ATTEMPTS):
+        try:
+            return operation()
+        except OperationalError as exc:
+            db.session.rollback()
+            if not _is_busy(exc) or attempt == ATTEMPTS - 1:
+                raise
+            time.sleep(0.05 * (attempt + 1))
+    raise AssertionError("unreachable")

@@ -1,0 +1,86 @@
+"""Web doors: thin blueprints that parse input, call services and render results."""
+from __future__ import annotations
+
+from flask import Flask, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+
+from ..extensions import login_manager
+from ..services import audit
+from ..services import auth as auth_service
+from ..services.phones import display_phone
+from . import labels
+from .access import home_url, nav_items
+
+
+def register_web(app: Flask) -> None:
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Please sign in to open this page.")
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+    login_manager.user_loader(auth_service.load_session_user)
+
+    from .admin.routes import bp as admin_bp
+    from .auth.routes import bp as auth_bp
+    from .cashier.routes import bp as cashier_bp
+    from .client.routes import bp as client_bp
+    from .common.routes import bp as common_bp
+    from .manager.routes import bp as manager_bp
+    from .supervisor.routes import bp as supervisor_bp
+
+    for bp in (auth_bp, common_bp, admin_bp, manager_bp, supervisor_bp, cashier_bp, client_bp):
+        app.register_blueprint(bp)
+
+    @app.context_processor
+    def cabinet_context():
+        unread = 0
+        if current_user.is_authenticated:
+            unread = audit.unread_count(current_user.id)
+        return {"unread_notifications": unread, "nav_items": nav_items(), "home_url": home_url,
+                "labels": labels, "display_phone": display_phone}
+
+    def error_page(status: int, title, message):
+        if request.path.startswith("/api/"):
+            from ..api.errors import error_response
+            code = {404: "not_found", 405: "method_not_allowed", 500: "internal_error"}.get(status, "validation_error")
+            body, _ = error_response(code, message)
+            return body, status
+        return render_template("common/error.html", status=status, title=title, message=message), status
+
+    @app.errorhandler(403)
+    def forbidden(_e):
+        return error_page(403, _l("Access denied"), _l("Your role does not give access to this page."))
+
+    @app.errorhandler(404)
+    def not_found(_e):
+        return error_page(404, _l("Page not found"), _l("There is no such page, or it has been removed."))
+
+    @app.errorhandler(405)
+    def method_not_allowed(_e):
+        return error_page(405, _l("Action not supported"), _l("This page does not support that action."))
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(_e):
+        return error_page(400, _l("The form has expired"),
+                          _l("The page was open too long or came from elsewhere. Go back, reload it and try again."))
+
+    @app.errorhandler(500)
+    def server_error(_e):
+        from ..extensions import db
+        db.session.rollback()
+        return error_page(500, _l("Something went wrong"),
+                          _l("Nothing was saved. Try again; if it happens again, tell the administrator."))
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+            "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if request.is_secure:
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        return response

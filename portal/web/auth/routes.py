@@ -1,0 +1,48 @@
+"""Staff sign-in and sign-out."""
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, logout_user, login_user
+
+from ...services import auth
+from ..access import home_url
+from ..forms import safe_next
+from .forms import LoginForm
+
+bp = Blueprint("auth", __name__)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(home_url(current_user))
+    form = LoginForm()
+    if request.method == "GET":
+        form.next.data = request.args.get("next", "")
+    status = 200
+    if form.validate_on_submit():
+        user = auth.authenticate(form.email.data, form.password.data)
+        if user is not None:
+            chosen_locale = session.get("locale")
+            session.clear()  # a fresh session on sign-in: nothing carried over from before
+            login_user(user)
+            if user.locale is None and chosen_locale:
+                session["locale"] = chosen_locale
+            return redirect(safe_next(form.next.data) or home_url(user))
+        form.form_errors.append(_("Wrong e-mail or password, or the account is temporarily locked "
+                                  "after too many attempts. Check and try again later."))
+        status = 401
+    elif request.method == "POST":
+        status = 422
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    locale = session.get("locale")
+    logout_user()
+    session.clear()
+    if locale:
+        session["locale"] = locale
+    flash(_("You have signed out."), "info")
+    return redirect(url_for("auth.login"))

@@ -1,0 +1,102 @@
+"""The client's read-only bonus page: sign in by phone + SMS code or by a signed link."""
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+
+from ... import ledger
+from ...cursors import CursorError, decode_cursor, encode_cursor
+from ...extensions import db
+from ...models import Order
+from ...services import client_access
+from ...services import clients as client_service
+from ...services.errors import DomainError, NotFound
+
+bp = Blueprint("client", __name__, url_prefix="/my")
+SESSION_KEY = "client_id"
+
+
+def client_required(view):
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if session.get(SESSION_KEY) is None:
+            return redirect(url_for("client.login"))
+        return view(*args, **kwargs)
+    return wrapped
+
+
+def _enter(client_id: int):
+    locale = session.get("locale")
+    session.clear()
+    if locale:
+        session["locale"] = locale
+    session[SESSION_KEY] = client_id
+    session.permanent = False
+    return redirect(url_for("client.bonus"))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    phone = request.form.get("phone", "")[:40]
+    if request.method == "POST":
+        if not phone.strip():
+            return render_template("client/login.html", phone=phone, error=_("Enter your phone number.")), 422
+        try:
+            client_access.request_code(phone)
+        except client_access.Throttled as exc:
+            flash(str(exc.message), "info")
+        return redirect(url_for("client.code", phone=phone))
+    return render_template("client/login.html", phone=phone, error=None)
+
+
+@bp.route("/code", methods=["GET", "POST"])
+def code():
+    phone = (request.values.get("phone") or "")[:40]
+    if request.method == "POST":
+        try:
+            client_id = client_access.verify_code(phone, request.form.get("code", "")[:20])
+        except DomainError as exc:
+            return render_template("client/code.html", phone=phone, error=str(exc.message)), 422
+        return _enter(client_id)
+    return render_template("client/code.html", phone=phone, error=None)
+
+
+@bp.get("/link/<token>")
+def link(token: str):
+    client_id = client_access.client_from_link(token[:500])
+    if client_id is None:
+        flash(_("This link has expired or is not valid. Sign in with your phone instead."), "error")
+        return redirect(url_for("client.login"))
+    return _enter(client_id)
+
+
+@bp.post("/logout")
+def logout():
+    session.pop(SESSION_KEY, None)
+    return redirect(url_for("client.login"))
+
+
+@bp.get("/")
+@client_required
+def bonus():
+    try:
+        client = client_service.get_client(session[SESSION_KEY])
+    except NotFound:
+        session.pop(SESSION_KEY, None)
+        return redirect(url_for("client.login"))
+    ledger.settle(client.id)
+    db.session.commit()
+    try:
+        start = decode_cursor(request.args["from"], parts=3) if request.args.get("from") else None
+    except CursorError:
+        start = None
+    legs, following = ledger.legs_of(client.id, limit=40, start=start)
+    # A release moves bonus from pending to available: the client reads it as one line.
+    legs = [leg for leg in legs if not (leg.kind == "release" and leg.amount < 0)]
+    order_ids = {leg.order_id for leg in legs if leg.order_id}
+    numbers = dict(db.session.execute(db.select(Order.id, Order.number).where(Order.id.in_(order_ids))).all()) \
+        if order_ids else {}
+    return render_template("client/bonus.html", client=client, bonus=ledger.bonus_of(client.id), legs=legs,
+                           numbers=numbers, next_page=encode_cursor(following))

@@ -1,0 +1,102 @@
+"""Translated names of enumerations, for templates and form choices."""
+from flask_babel import lazy_gettext as _l
+
+from ..models import ClientKind, LocationKind, Role
+
+ROLES = {
+    Role.MANAGER: _l("Manager"),
+    Role.SUPERVISOR: _l("Supervisor"),
+    Role.CASHIER: _l("Cashier"),
+    Role.ADMIN: _l("Administrator"),
+}
+ROLES_PLURAL = {
+    Role.MANAGER: _l("Managers"),
+    Role.SUPERVISOR: _l("Supervisors"),
+    Role.CASHIER: _l("Cashiers"),
+    Role.ADMIN: _l("Administrators"),
+}
+LOCATION_KINDS = {LocationKind.WAREHOUSE: _l("Warehouse"), LocationKind.SHOP: _l("Shop")}
+CLIENT_KINDS = {
+    ClientKind.LEGAL_ENTITY: _l("Legal entity"),
+    ClientKind.SOLE_PROPRIETOR: _l("Sole proprietor"),
+    ClientKind.PRIVATE_PERSON: _l("Private person"),
+}
+AUDIT_ACTIONS = {
+    "staff_created": _l("Staff account created"),
+    "staff_updated": _l("Staff account changed"),
+    "staff_deactivated": _l("Staff account deactivated"),
+    "staff_activated": _l("Staff account reactivated"),
+    "password_reset": _l("Password reset"),
+    "login_locked": _l("Account locked after failed sign-ins"),
+    "location_created": _l("Location created"),
+    "location_updated": _l("Location changed"),
+}
+
+
+LEDGER_KINDS = {
+    "accrual": _l("Accrued for a purchase"),
+    "release": _l("Became available"),
+    "redemption": _l("Spent on a purchase"),
+    "redemption_restore": _l("Returned with goods"),
+    "accrual_reversal": _l("Taken back with a return"),
+    "expiry": _l("Expired"),
+    "adjustment": _l("Correction"),
+    "import": _l("Transferred from the old programme"),
+}
+BUCKETS = {"pending": _l("pending"), "available": _l("available")}
+
+
+PAYMENT_METHODS = {
+    "cash": _l("Cash"), "card": _l("Card"), "bank_transfer": _l("Bank transfer"), "online": _l("Online"),
+}
+ORDER_STATUSES = {
+    "draft": _l("Draft"), "awaiting_approval": _l("Awaiting approval"),
+    "awaiting_confirmation": _l("Awaiting confirmation"), "confirmed": _l("Confirmed"), "paid": _l("Paid"),
+    "completed": _l("Completed"), "cancelled": _l("Cancelled"), "partially_returned": _l("Partially returned"),
+    "returned": _l("Returned"),
+}
+CHANNELS = {"manager": _l("Manager"), "web": _l("Web shop"), "shop": _l("Shop")}
+
+
+def payment_method(value) -> str:
+    value = getattr(value, "value", value)
+    return str(PAYMENT_METHODS.get(value, value))
+
+
+def order_status(value) -> str:
+    value = getattr(value, "value", value)
+    return str(ORDER_STATUSES.get(value, value))
+
+
+def channel(value) -> str:
+    value = getattr(value, "value", value)
+    return str(CHANNELS.get(value, value))
+
+
+def ledger_kind(value: str) -> str:
+    return str(LEDGER_KINDS.get(value, value))
+
+
+def bucket(value) -> str:
+    value = getattr(value, "value", value)
+    return str(BUCKETS.get(value, value))
+
+
+def role(value) -> str:
+    return str(ROLES[Role(value)])
+
+
+def role_plural(value) -> str:
+    return str(ROLES_PLURAL[Role(value)])
+
+
+def location_kind(value) -> str:
+    return str(LOCATION_KINDS[LocationKind(value)])
+
+
+def client_kind(value) -> str:
+    return str(CLIENT_KINDS[ClientKind(value)])
+
+
+def audit_action(value: str) -> str:
+    return str(AUDIT_ACTIONS.get(value, value))

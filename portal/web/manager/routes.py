@@ -1,0 +1,42 @@
+"""Manager's cabinet. A supervisor opens the same screens over the whole team, or one member's."""
+from flask import Blueprint, abort, render_template, request
+from flask_login import current_user
+
+from ...models import Role
+from ...services import clients, team
+from ..access import roles_required
+
+bp = Blueprint("manager", __name__, url_prefix="/manager")
+
+
+@bp.before_request
+@roles_required(Role.MANAGER, Role.SUPERVISOR)
+def only_managers_and_supervisors():
+    return None
+
+
+def visible_manager_ids() -> tuple[list[int], object]:
+    """The managers whose clients this screen shows, and the one chosen (if any).
+
+    A manager sees their own; a supervisor their whole team or, with ?manager=ID, one member
+    of it. Another team's manager is a 403, not an empty page.
+    """
+    if current_user.role is Role.MANAGER:
+        return [current_user.id], current_user
+    members = team.team_members(current_user, include_inactive=True)
+    chosen_id = request.args.get("manager", type=int)
+    if chosen_id is not None:
+        chosen = next((m for m in members if m.id == chosen_id), None)
+        if chosen is None:
+            abort(403)
+        return [chosen.id], chosen
+    return [m.id for m in members], None
+
+
+@bp.get("/")
+def home():
+    manager_ids, chosen = visible_manager_ids()
+    members = team.team_members(current_user) if current_user.role is Role.SUPERVISOR else []
+    return render_template("manager/home.html", chosen=chosen, members=members,
+                           counts=clients.client_counts(manager_ids),
+                           recent=clients.recent_clients(manager_ids))

@@ -1,0 +1,136 @@
+"""Fixtures as in the Flask tutorial (`app`, `client`, `runner`) on a real, migrated database.
+
+The database is SQLite in a temporary folder, or, with TEST_DATABASE_URL pointing at a
+PostgreSQL server, a fresh database created on that server for this run and dropped after it.
+The schema always comes from the migrations. Every test starts with empty tables.
+"""
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+import sqlalchemy as sa
+
+from portal import create_app
+from portal.extensions import db
+
+from .factories import DEFAULT_PASSWORD, make_staff
+
+TEST_CONFIG = {
+    "TESTING": True,
+    "SECRET_KEY": "test-secret-key",
+    # A cheap hash keeps the suite fast; production uses scrypt.
+    "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+    "SMS_BACKEND": "file",
+    "PORTAL_COUNTRY": "RU",
+    "PORTAL_CURRENCY": "RUB",
+    "BABEL_DEFAULT_LOCALE": "en",
+}
+
+
+def _server_admin_url(url: str) -> sa.URL:
+    return sa.make_url(url).set(drivername="postgresql+psycopg", database="postgres")
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        yield "sqlite:///" + str(tmp_path_factory.mktemp("db") / "portal-test.sqlite3")
+        return
+    name = f"portal_test_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(_server_admin_url(url), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield sa.make_url(url).set(drivername="postgresql+psycopg", database=name).render_as_string(
+            hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def migrated(database_url):
+    """Build the schema once per run, from the migrations only."""
+    from flask_migrate import upgrade
+
+    app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url})
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+    return database_url
+
+
+def empty_all_tables() -> None:
+    tables = [t for t in reversed(db.metadata.sorted_tables)]
+    if db.engine.dialect.name == "postgresql":
+        names = ", ".join(f'"{t.name}"' for t in tables)
+        db.session.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    else:
+        for table in tables:
+            db.session.execute(table.delete())
+    db.session.commit()
+
+
+@pytest.fixture
+def app(request, migrated):
+    config = {**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": migrated,
+              "WTF_CSRF_ENABLED": request.node.get_closest_marker("csrf") is not None}
+    app = create_app(config)
+    yield app
+    with app.app_context():
+        db.session.rollback()
+        empty_all_tables()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def ctx(app):
+    """An application context for calling services directly."""
+    with app.app_context():
+        yield app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def login(app, client):
+    """login("manager") creates a staff member of that role (with what it needs) and signs in."""
+
+    def do_login(role: str, **kwargs):
+        with app.app_context():
+            user = make_staff(role, **kwargs)
+            email, user_id = user.email, user.id
+        response = client.post("/login", data={"email": email, "password": DEFAULT_PASSWORD})
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return user_id
+
+    return do_login
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "csrf: run this test with CSRF protection switched on")
+    config.addinivalue_line("markers", "e2e: browser test (Playwright driving Chromium)")
+    config.addinivalue_line("markers", "postgres: needs PostgreSQL")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """With PORTAL_NO_SKIPS=1 (CI), a skipped test is a failed test: CI has every dependency."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.skipped and os.environ.get("PORTAL_NO_SKIPS") == "1" and not hasattr(report, "wasxfail"):
+        report.outcome = "failed"
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.longrepr = f"skipped in CI, where nothing may be skipped: {reason}"

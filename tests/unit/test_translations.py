@@ -1,0 +1,51 @@
+"""Every UI string is translated into Russian and Ukrainian, and the compiled catalogues are current."""
+from pathlib import Path
+
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.mofile import read_mo
+from babel.messages.pofile import read_po
+
+ROOT = Path(__file__).resolve().parents[2]
+TRANSLATIONS = ROOT / "portal" / "translations"
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_gettext": None}
+METHODS = [("portal/**.py", "python"), ("templates/**.html", "jinja2")]
+
+
+def _source_messages() -> set[str]:
+    found = set()
+    for _file, _line, message, _comments, _context in extract_from_dir(
+            str(ROOT), METHODS, keywords=KEYWORDS, options_map={"templates/**.html": {}},
+            directory_filter=lambda d: not Path(d).name.startswith(".") and Path(d).name != "tests"):
+        found.add(message if isinstance(message, str) else message[0])
+    return found
+
+
+@pytest.mark.parametrize("lang", ["ru", "uk"])
+def test_every_ui_string_is_translated(lang):
+    with open(TRANSLATIONS / lang / "LC_MESSAGES" / "messages.po", "rb") as f:
+        catalog = read_po(f)
+    translated = {m.id if isinstance(m.id, str) else m.id[0] for m in catalog
+                  if m.id and m.string and not m.fuzzy and all(m.string if isinstance(m.string, tuple) else [m.string])}
+    missing = sorted(_source_messages() - translated)
+    assert not missing, f"untranslated in {lang} (run `make extract-messages` and translate): {missing}"
+
+
+@pytest.mark.parametrize("lang", ["ru", "uk"])
+def test_placeholders_survive_translation(lang):
+    import re
+    with open(TRANSLATIONS / lang / "LC_MESSAGES" / "messages.po", "rb") as f:
+        catalog = read_po(f)
+    for m in catalog:
+        if m.id and isinstance(m.id, str):
+            assert sorted(re.findall(r"%\(\w+\)[sd]", m.id)) == sorted(re.findall(r"%\(\w+\)[sd]", m.string)), m.id
+
+
+@pytest.mark.parametrize("lang", ["ru", "uk"])
+def test_compiled_catalogue_matches_the_po_file(lang):
+    folder = TRANSLATIONS / lang / "LC_MESSAGES"
+    with open(folder / "messages.po", "rb") as f:
+        po = {m.id: m.string for m in read_po(f) if m.id and not m.fuzzy}
+    with open(folder / "messages.mo", "rb") as f:
+        mo = {m.id: m.string for m in read_mo(f) if m.id}
+    assert po == mo, "run `make translations`"
