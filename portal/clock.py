@@ -11,9 +11,11 @@ def local_zone() -> ZoneInfo:
     return ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
 
 
-def local_date(moment: datetime) -> date:
-    """The calendar day a moment falls on where the company is (a sale at 01:30 Moscow time is that day's)."""
-    return moment.astimezone(local_zone()).date()
+def local_date(moment: datetime | None = None) -> date:
+    """The calendar day a moment (by default now) falls on where the company is: a sale at
+    01:30 Moscow time is that day's."""
+    from .models.types import utcnow
+    return (moment or utcnow()).astimezone(local_zone()).date()
 
 
 def day_start(day: date) -> datetime:

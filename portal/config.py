@@ -63,6 +63,12 @@ def from_environment(instance_path: str) -> dict:
         "PORTAL_CURRENCY": os.environ.get("PORTAL_CURRENCY", "RUB").upper(),
         "PORTAL_COUNTRY": country,
         "PORTAL_COMPANY_NAME": os.environ.get("PORTAL_COMPANY_NAME", "Portal"),
+        # The seller's requisites printed on invoices.
+        "PORTAL_COMPANY_TAX_ID": os.environ.get("PORTAL_COMPANY_TAX_ID", ""),
+        "PORTAL_COMPANY_ADDRESS": os.environ.get("PORTAL_COMPANY_ADDRESS", ""),
+        "PORTAL_COMPANY_PHONE": os.environ.get("PORTAL_COMPANY_PHONE", ""),
+        # Bank details as free text, one line per "|", e.g. "Bank X|BIC 044525225|Account 4070...".
+        "PORTAL_COMPANY_BANK": os.environ.get("PORTAL_COMPANY_BANK", ""),
         "BABEL_DEFAULT_LOCALE": default_locale,
         "BABEL_DEFAULT_TIMEZONE": os.environ.get("PORTAL_TIMEZONE", "Europe/Moscow"),
         "SMS_BACKEND": os.environ.get("SMS_BACKEND", "console"),

@@ -2,11 +2,14 @@
 from .api import ApiKey, ClientLoginCode, IdempotentResponse
 from .audit import AuditEvent, Notification
 from .catalog import Barcode, Product, Section, Stock, product_analogues
-from .clients import AddressKind, Client, ClientAddress, ClientEmail, ClientKind, ClientPhone
+from .clients import (AddressKind, ChangeKind, ChangeRequest, ChangeStatus, Client, ClientAddress, ClientEmail,
+                      ClientKind, ClientPhone, ClientStatus)
 from .ledger import (BonusLot, BonusSettings, Bucket, LedgerAccount, LedgerEntry, LedgerOperation, LotMove,
                      LotStatus, OperationKind, SystemAccount)
 from .locations import Location, LocationKind
-from .orders import Channel, Order, OrderLine, OrderStatus, Payment, PaymentMethod, Refund, Return, ReturnLine
+from .orders import (OPEN_STATES, Channel, DeliveryMethod, Invoice, Order, OrderConfirmationCode, OrderLine,
+                     OrderStatus, Payment, PaymentMethod, PaymentTerms, Refund, Return, ReturnLine)
+from .outbox import OutboxEvent
 from .staff import Role, User
 from .till import Shift, TillCart
 from .types import utcnow
@@ -19,5 +22,7 @@ __all__ = [
     "User", "product_analogues", "utcnow",
     "BonusLot", "BonusSettings", "Bucket", "LedgerAccount", "LedgerEntry", "LedgerOperation", "LotMove", "LotStatus",
     "OperationKind", "SystemAccount",
+    "ChangeKind", "ChangeRequest", "ChangeStatus", "ClientStatus", "OPEN_STATES", "DeliveryMethod", "Invoice",
+    "OrderConfirmationCode", "PaymentTerms", "OutboxEvent",
     "Channel", "Order", "OrderLine", "OrderStatus", "Payment", "PaymentMethod", "Refund", "Return", "ReturnLine",
 ]

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
-from .types import UTCDateTime, utcnow
+from .types import OneTimeCode, UTCDateTime, utcnow
 
 
 class ApiKey(db.Model):
@@ -37,15 +37,9 @@ class IdempotentResponse(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class ClientLoginCode(db.Model):
-    """A one-time SMS code for a client's sign-in to the bonus page. Only its hash is kept."""
+class ClientLoginCode(OneTimeCode, db.Model):
+    """A one-time SMS code for a client's sign-in to the bonus page."""
 
     __tablename__ = "client_login_codes"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     client_id: Mapped[int] = mapped_column(sa.ForeignKey("clients.id"), index=True)
-    code_hash: Mapped[str] = mapped_column(sa.String(64))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    attempts: Mapped[int] = mapped_column(default=0)
-    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -30,17 +30,23 @@ class AuditEvent(db.Model):
 
 
 class Notification(db.Model):
-    """A message in a staff member's cabinet. `kind` and `params` are rendered in the reader's language."""
+    """A message in a staff member's cabinet, or on a client's bonus page.
+
+    `kind` and `params` are rendered in the reader's language."""
 
     __tablename__ = "notifications"
-    __table_args__ = (sa.Index("ix_notifications_user_unread", "user_id", "read_at"),)
+    __table_args__ = (
+        sa.Index("ix_notifications_user_unread", "user_id", "read_at"),
+        sa.CheckConstraint("(user_id IS NULL) <> (client_id IS NULL)", name="one_reader"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    client_id: Mapped[int | None] = mapped_column(sa.ForeignKey("clients.id"), index=True)
     kind: Mapped[str] = mapped_column(sa.String(64))
     params: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     link: Mapped[str] = mapped_column(sa.String(500), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    user: Mapped[User] = relationship()
+    user: Mapped[User | None] = relationship()

@@ -18,6 +18,13 @@ class ClientKind(str, enum.Enum):
     PRIVATE_PERSON = "private_person"
 
 
+class ClientStatus(str, enum.Enum):
+    ACTIVE = "active"
+    # Created by a manager and waiting for a supervisor: usable for prepaid orders only.
+    PENDING = "pending"
+    REJECTED = "rejected"
+
+
 class Client(db.Model):
     __tablename__ = "clients"
     __table_args__ = (
@@ -40,6 +47,8 @@ class Client(db.Model):
     credit_limit: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     deferral_days: Mapped[int] = mapped_column(default=0)
     manager_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    status: Mapped[ClientStatus] = mapped_column(enum_column(ClientStatus, "client_status", 20),
+                                                 default=ClientStatus.ACTIVE)
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
@@ -94,3 +103,41 @@ class ClientAddress(db.Model):
         enum_column(AddressKind, "address_kind", 20))
     text: Mapped[str] = mapped_column(sa.String(500))
     client: Mapped[Client] = relationship(back_populates="addresses")
+
+
+class ChangeKind(str, enum.Enum):
+    NEW_CLIENT = "new_client"
+    CHANGE = "change"
+
+
+class ChangeStatus(str, enum.Enum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class ChangeRequest(db.Model):
+    """A manager's proposed change to a client's terms or requisites, waiting for a supervisor.
+
+    `before` and `after` hold only the fields that change, as plain values (money in minor units,
+    discount in basis points)."""
+
+    __tablename__ = "change_requests"
+    __table_args__ = (sa.Index("ix_change_requests_client_status", "client_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(sa.ForeignKey("clients.id"))
+    kind: Mapped[ChangeKind] = mapped_column(enum_column(ChangeKind, "change_kind", 20))
+    status: Mapped[ChangeStatus] = mapped_column(enum_column(ChangeStatus, "change_status", 20),
+                                                 default=ChangeStatus.PENDING, index=True)
+    before: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    after: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    author_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    comment: Mapped[str] = mapped_column(sa.String(1000), default="")
+
+    client: Mapped[Client] = relationship()
+    author: Mapped[User] = relationship(foreign_keys=[author_id])
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])

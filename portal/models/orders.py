@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -11,7 +11,8 @@ from ..extensions import db
 from .catalog import Product
 from .clients import Client
 from .locations import Location
-from .types import UTCDateTime, enum_column, utcnow
+from .staff import User
+from .types import OneTimeCode, UTCDateTime, enum_column, utcnow
 
 
 
@@ -40,13 +41,30 @@ class PaymentMethod(str, enum.Enum):
     ONLINE = "online"
 
 
+class PaymentTerms(str, enum.Enum):
+    PREPAID = "prepaid"
+    DEFERRED = "deferred"
+
+
+class DeliveryMethod(str, enum.Enum):
+    PICKUP = "pickup"
+    COURIER = "courier"
+    CARRIER = "carrier"
+
+
+# A manager's order can still be changed or cancelled in these states (SPEC §3: before `paid`).
+OPEN_STATES = (OrderStatus.DRAFT, OrderStatus.AWAITING_APPROVAL, OrderStatus.AWAITING_CONFIRMATION,
+               OrderStatus.CONFIRMED)
+
+
 class Order(db.Model):
     __tablename__ = "orders"
     __table_args__ = (
         sa.UniqueConstraint("channel", "external_id", name="uq_orders_channel_external_id"),
         sa.Index("ix_orders_created_at", "created_at"),
         *(sa.CheckConstraint(f"{c} >= 0", name=f"{c}_non_negative")
-          for c in ("subtotal", "discount", "bonus_redeemed", "paid", "accrual")),
+          for c in ("subtotal", "discount", "bonus_redeemed", "paid", "accrual", "received")),
+        sa.CheckConstraint("received <= paid", name="received_within_paid"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -68,9 +86,35 @@ class Order(db.Model):
     bonus_redeemed: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     paid: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     accrual: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    # `paid` is the part of the total paid in money rather than bonus; `received` is how much of it
+    # has come in so far. A till or web-shop order is received in full when placed.
+    received: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    # A manager's order: terms, delivery and the moments of its lifecycle.
+    payment_terms: Mapped[PaymentTerms | None] = mapped_column(enum_column(PaymentTerms, "payment_terms", 20))
+    due_date: Mapped[date | None] = mapped_column(sa.Date)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    delivery_method: Mapped[DeliveryMethod | None] = mapped_column(enum_column(DeliveryMethod, "delivery_method", 20))
+    delivery_address: Mapped[str] = mapped_column(sa.String(500), default="")
+    delivery_date: Mapped[date | None] = mapped_column(sa.Date)
+    comment: Mapped[str] = mapped_column(sa.String(1000), default="")
+    # The supervisor's comment on the last approval decision.
+    decision_comment: Mapped[str] = mapped_column(sa.String(1000), default="")
 
     client: Mapped[Client | None] = relationship()
     location: Mapped[Location | None] = relationship()
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    invoice: Mapped[Invoice | None] = relationship(back_populates="order", uselist=False)
+
+    @property
+    def outstanding(self) -> int:
+        """Money still to come in."""
+        return self.paid - self.received
+
+    @property
+    def total(self) -> int:
+        """After discounts, before bonus."""
+        return self.subtotal - self.discount
     lines: Mapped[list[OrderLine]] = relationship(back_populates="order", order_by="OrderLine.line_no",
                                                   cascade="all, delete-orphan")
     payments: Mapped[list[Payment]] = relationship(back_populates="order", order_by="Payment.id",
@@ -96,6 +140,8 @@ class OrderLine(db.Model):
     qty: Mapped[int] = mapped_column()
     price: Mapped[int] = mapped_column(sa.BigInteger)
     discount: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    # The discount rate the line was priced with, in basis points (a manager may set it per line).
+    discount_bp: Mapped[int] = mapped_column(default=0)
     bonus: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     paid: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     accrual: Mapped[int] = mapped_column(sa.BigInteger, default=0)
@@ -174,3 +220,28 @@ class Refund(db.Model):
     withheld: Mapped[int] = mapped_column(sa.BigInteger, default=0)
 
     ret: Mapped[Return] = relationship(back_populates="refunds")
+
+
+class Invoice(db.Model):
+    """The invoice PDF made when a manager's order is confirmed, kept with the order (in the
+    database, so every host serving the portal has it)."""
+
+    __tablename__ = "invoices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(sa.ForeignKey("orders.id"), unique=True)
+    number: Mapped[str] = mapped_column(sa.String(30), unique=True)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    total: Mapped[int] = mapped_column(sa.BigInteger)
+    pdf: Mapped[bytes] = mapped_column(sa.LargeBinary)
+
+    order: Mapped[Order] = relationship(back_populates="invoice")
+
+
+class OrderConfirmationCode(OneTimeCode, db.Model):
+    """A code sent to the client to confirm a manager's order (or the link sent with it)."""
+
+    __tablename__ = "order_confirmation_codes"
+
+    order_id: Mapped[int] = mapped_column(sa.ForeignKey("orders.id"), index=True)
+    phone: Mapped[str] = mapped_column(sa.String(20))

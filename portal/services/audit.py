@@ -26,6 +26,26 @@ def notify(user: User, kind: str, link: str = "", **params) -> Notification:
     return note
 
 
+def notify_client(client_id: int, kind: str, link: str = "", **params) -> Notification:
+    """Add a notification shown on a client's bonus page to the current transaction."""
+    note = Notification(client_id=client_id, kind=kind, params=params, link=link)
+    db.session.add(note)
+    return note
+
+
+def client_notifications(client_id: int, limit: int = 5) -> list[Notification]:
+    return list(db.session.scalars(
+        db.select(Notification).where(Notification.client_id == client_id)
+        .order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit)))
+
+
+def history_of(obj) -> list[AuditEvent]:
+    """Every audit event of an object, oldest first: who, when, what before and after."""
+    return list(db.session.scalars(
+        db.select(AuditEvent).where(AuditEvent.object_type == obj.__tablename__, AuditEvent.object_id == obj.id)
+        .order_by(AuditEvent.at, AuditEvent.id)))
+
+
 def unread_count(user_id: int) -> int:
     return db.session.scalar(
         db.select(db.func.count(Notification.id)).where(

@@ -20,6 +20,7 @@ class PricedLine:
     bonus: int
     paid: int
     accrual: int
+    discount_bp: int = 0
 
     @property
     def gross(self) -> int:
@@ -66,24 +67,26 @@ def redeem_cap(total_after_discounts: int, max_redeem_share_bp: int) -> int:
     return percent_of(total_after_discounts, max_redeem_share_bp, rounding=ROUND_DOWN)
 
 
-def price_lines(lines: list[tuple[int, int, bool]], *, discount_bp: int, bonus: int, max_redeem_share_bp: int,
-                accrual_rate_bp: int, accrues: bool = True) -> Pricing:
+def price_lines(lines: list[tuple[int, int, bool]], *, discount_bp: int | list[int], bonus: int,
+                max_redeem_share_bp: int, accrual_rate_bp: int, accrues: bool = True) -> Pricing:
     """`lines` are (unit price, qty, discountable). `bonus` must be within the cap (checked by the caller).
 
-    - discount: the client's % of each discountable line, half-up;
+    - discount: the client's % (or, given a list, each line's own %) of each discountable line, half-up;
     - bonus: allocated over the lines in proportion to their totals after discount (largest remainder);
     - accrual: the rate of all money paid, rounded down, allocated over the lines in proportion
       to the money paid on each (largest remainder). No client, no accrual.
     """
-    discounts = [percent_of(price * qty, discount_bp) if discountable else 0 for price, qty, discountable in lines]
+    rates = discount_bp if isinstance(discount_bp, list) else [discount_bp] * len(lines)
+    discounts = [percent_of(price * qty, rate) if discountable else 0
+                 for (price, qty, discountable), rate in zip(lines, rates)]
     nets = [price * qty - d for (price, qty, _), d in zip(lines, discounts)]
     cap = redeem_cap(sum(nets), max_redeem_share_bp)
     bonuses = allocate(bonus, nets) if bonus else [0] * len(lines)
     paids = [n - b for n, b in zip(nets, bonuses)]
     accrual_total = percent_of(sum(paids), accrual_rate_bp, rounding=ROUND_DOWN) if accrues else 0
     accruals = allocate(accrual_total, paids) if accrual_total else [0] * len(lines)
-    priced = [PricedLine(price, qty, d, b, p, a)
-              for (price, qty, _), d, b, p, a in zip(lines, discounts, bonuses, paids, accruals)]
+    priced = [PricedLine(price, qty, d, b, p, a, rate if discountable else 0)
+              for (price, qty, discountable), d, b, p, a, rate in zip(lines, discounts, bonuses, paids, accruals, rates)]
     return Pricing(priced, cap)
 
 

@@ -140,11 +140,11 @@ def _place(sale: Sale, now: datetime) -> Order:
                   created_at=now, paid_at=now,
                   status=OrderStatus.COMPLETED if sale.channel is Channel.SHOP else OrderStatus.PAID,
                   subtotal=pricing.subtotal, discount=pricing.discount, bonus_redeemed=pricing.bonus,
-                  paid=pricing.paid, accrual=pricing.accrual)
+                  paid=pricing.paid, received=pricing.paid, accrual=pricing.accrual)
     for n, (product, priced) in enumerate(zip(products, pricing.lines), start=1):
         order.lines.append(OrderLine(
             line_no=n, product_id=product.id, sku=product.sku, name=product.name, qty=priced.qty,
-            price=priced.price, discount=priced.discount, bonus=priced.bonus, paid=priced.paid,
+            price=priced.price, discount=priced.discount, discount_bp=priced.discount_bp, bonus=priced.bonus, paid=priced.paid,
             accrual=priced.accrual, returned_qty=0, returnable=product.returnable,
             warranty_months=product.warranty_months))
     for method, amount in payments.items():

@@ -46,8 +46,10 @@ def nav_items() -> list[tuple[str, str, object]]:
     items = {
         Role.ADMIN: [("admin.home", _l("Overview")), ("admin.staff", _l("Staff")),
                      ("admin.locations", _l("Shops and warehouses")), ("admin.audit", _l("Audit log"))],
-        Role.SUPERVISOR: [("supervisor.home", _l("Team")), ("manager.home", _l("Clients"))],
-        Role.MANAGER: [("manager.home", _l("My clients"))],
+        Role.SUPERVISOR: [("supervisor.home", _l("Team")), ("manager.home", _l("Overview")),
+                          ("manager.clients", _l("Clients")), ("manager.orders", _l("Orders"))],
+        Role.MANAGER: [("manager.home", _l("Overview")), ("manager.clients", _l("Clients")),
+                       ("manager.orders", _l("Orders"))],
         Role.CASHIER: [("cashier.sale", _l("Sale")), ("cashier.orders", _l("All sales")),
                        ("cashier.shift_report", _l("Shift"))],
     }[current_user.role]

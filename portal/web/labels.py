@@ -30,6 +30,27 @@ AUDIT_ACTIONS = {
     "login_locked": _l("Account locked after failed sign-ins"),
     "location_created": _l("Location created"),
     "location_updated": _l("Location changed"),
+    "client_created": _l("Client created"),
+    "client_updated": _l("Client changed"),
+    "client_contacts_updated": _l("Contacts changed"),
+    "client_assigned": _l("Responsible manager assigned"),
+    "client_change_proposed": _l("Change proposed"),
+    "client_change_approved": _l("Change approved"),
+    "client_change_rejected": _l("Change rejected"),
+    "order_created": _l("Order created"),
+    "order_updated": _l("Order changed"),
+    "order_submitted": _l("Sent for confirmation"),
+    "order_approval_requested": _l("Discounts sent for approval"),
+    "order_approved": _l("Discounts approved"),
+    "order_rejected": _l("Discounts rejected"),
+    "order_reopened": _l("Returned to draft"),
+    "order_code_sent": _l("Confirmation code sent"),
+    "order_code_failed": _l("Wrong confirmation code entered"),
+    "order_confirmed": _l("Confirmed by the client"),
+    "order_payment_recorded": _l("Payment recorded"),
+    "order_paid": _l("Paid in full"),
+    "order_completed": _l("Completed"),
+    "order_cancelled": _l("Cancelled"),
 }
 
 
@@ -56,6 +77,10 @@ ORDER_STATUSES = {
     "returned": _l("Returned"),
 }
 CHANNELS = {"manager": _l("Manager"), "web": _l("Web shop"), "shop": _l("Shop")}
+PAYMENT_TERMS = {"prepaid": _l("Prepaid"), "deferred": _l("Deferred payment")}
+DELIVERY_METHODS = {"pickup": _l("Pickup at a shop"), "courier": _l("Courier"), "carrier": _l("Carrier")}
+CLIENT_STATUSES = {"active": _l("Active"), "pending": _l("Awaiting approval"), "rejected": _l("Rejected")}
+CHANGE_STATUSES = {"pending": _l("Awaiting approval"), "approved": _l("Approved"), "rejected": _l("Rejected")}
 
 
 def payment_method(value) -> str:
@@ -71,6 +96,26 @@ def order_status(value) -> str:
 def channel(value) -> str:
     value = getattr(value, "value", value)
     return str(CHANNELS.get(value, value))
+
+
+def payment_terms(value) -> str:
+    value = getattr(value, "value", value)
+    return str(PAYMENT_TERMS.get(value, value or ""))
+
+
+def delivery_method(value) -> str:
+    value = getattr(value, "value", value)
+    return str(DELIVERY_METHODS.get(value, value or ""))
+
+
+def client_status(value) -> str:
+    value = getattr(value, "value", value)
+    return str(CLIENT_STATUSES.get(value, value))
+
+
+def change_status(value) -> str:
+    value = getattr(value, "value", value)
+    return str(CHANGE_STATUSES.get(value, value))
 
 
 def ledger_kind(value: str) -> str:

@@ -3,7 +3,8 @@ from flask import Blueprint, abort, render_template, request
 from flask_login import current_user
 
 from ...models import Role
-from ...services import clients, team
+from ...services import clients as client_service
+from ...services import team
 from ..access import roles_required
 
 bp = Blueprint("manager", __name__, url_prefix="/manager")
@@ -38,5 +39,9 @@ def home():
     manager_ids, chosen = visible_manager_ids()
     members = team.team_members(current_user) if current_user.role is Role.SUPERVISOR else []
     return render_template("manager/home.html", chosen=chosen, members=members,
-                           counts=clients.client_counts(manager_ids),
-                           recent=clients.recent_clients(manager_ids))
+                           counts=client_service.client_counts(manager_ids),
+                           recent=client_service.recent_clients(manager_ids))
+
+
+# The clients' and the orders' screens register their routes on `bp`.
+from . import clients as _clients, orders as _orders  # noqa: E402,F401
