@@ -92,3 +92,11 @@ def allocate(total: int, weights: list[int]) -> list[int]:
     for i in order[:left]:
         floors[i] += 1
     return floors
+
+
+def parse_percent(text: str | int | Decimal) -> int:
+    """A percentage from 0 to 100 with at most two decimals ("7,5", "12.25") as basis points (750, 1225)."""
+    value = parse_amount(text)
+    if value > 100:
+        raise MoneyError("a percentage cannot be over 100")
+    return int(value * 100)

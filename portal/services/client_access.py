@@ -1,10 +1,7 @@
 """How a client opens their read-only bonus page: an SMS code or a signed expiring link."""
 from __future__ import annotations
 
-import hashlib
-import hmac
-import secrets
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -14,29 +11,11 @@ from ..extensions import db
 from ..integrations.sms import send_sms
 from ..models import ClientLoginCode, utcnow
 from . import clients as client_service
-from .errors import DomainError
+from . import codes
+from .codes import CodeRefused, Throttled  # noqa: F401 (the doors catch them from here)
 
-CODE_TTL = timedelta(minutes=10)
-MAX_ATTEMPTS = 5
-RESEND_AFTER = timedelta(seconds=60)
 LINK_SALT = "client-bonus-link"
-
-
-class CodeRefused(DomainError):
-    code = "code_refused"
-
-
-class Throttled(DomainError):
-    code = "rate_limited"
-
-    def __init__(self, seconds: int):
-        super().__init__(_l("A code was sent a moment ago. You can ask for a new one in %(n)d s.", n=seconds))
-        self.seconds = seconds
-
-
-def _hash(client_id: int, code: str) -> str:
-    key = current_app.config["SECRET_KEY"].encode()
-    return hmac.new(key, f"{client_id}:{code}".encode(), hashlib.sha256).hexdigest()
+PURPOSE = "client-login"
 
 
 def request_code(phone: str, now: datetime | None = None) -> None:
@@ -47,13 +26,8 @@ def request_code(phone: str, now: datetime | None = None) -> None:
     if not found:
         return
     client = found[0]
-    last = db.session.scalar(db.select(ClientLoginCode).where(ClientLoginCode.client_id == client.id)
-                             .order_by(ClientLoginCode.id.desc()).limit(1))
-    if last is not None and now - last.created_at < RESEND_AFTER:
-        raise Throttled(int((RESEND_AFTER - (now - last.created_at)).total_seconds()) + 1)
-    code = f"{secrets.randbelow(10 ** 6):06d}"
-    db.session.add(ClientLoginCode(client_id=client.id, code_hash=_hash(client.id, code), created_at=now,
-                                   expires_at=now + CODE_TTL))
+    _row, code = codes.issue(ClientLoginCode, PURPOSE, client.id, now, ClientLoginCode.client_id == client.id,
+                             client_id=client.id)
     db.session.commit()
     send_sms(client.primary_phone, _sms_text(code))
 
@@ -68,20 +42,14 @@ def verify_code(phone: str, code: str, now: datetime | None = None) -> int:
     now = now or utcnow()
     refused = CodeRefused(_l("The code is wrong or has expired. Ask for a new one."))
     found = client_service.find_by_phone(phone, current_app.config["PORTAL_COUNTRY"])
-    code = "".join((code or "").split())
-    if not found or not (code.isdigit() and len(code) == 6):
+    if not found or codes.normalise(code) is None:
         raise refused
     client = found[0]
-    last = db.session.scalar(db.select(ClientLoginCode).where(ClientLoginCode.client_id == client.id)
-                             .order_by(ClientLoginCode.id.desc()).limit(1).with_for_update())
-    if last is None or last.used_at is not None or last.expires_at <= now or last.attempts >= MAX_ATTEMPTS:
-        raise refused
-    if not hmac.compare_digest(last.code_hash, _hash(client.id, code)):
-        last.attempts += 1
-        db.session.commit()
-        raise refused
-    last.used_at = now
+    last = codes.latest(ClientLoginCode, ClientLoginCode.client_id == client.id, lock=True)
+    accepted = codes.check(last, PURPOSE, client.id, code, now)
     db.session.commit()
+    if not accepted:
+        raise refused
     return client.id
 
 

@@ -26,3 +26,9 @@ class ValidationError(DomainError):
 
 class NotFound(DomainError):
     code = "not_found"
+
+
+class Forbidden(DomainError):
+    """The person may not act on this object (a 403 for the web doors)."""
+
+    code = "forbidden"

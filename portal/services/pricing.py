@@ -83,11 +83,17 @@ def price_lines(lines: list[tuple[int, int, bool]], *, discount_bp: int | list[i
     cap = redeem_cap(sum(nets), max_redeem_share_bp)
     bonuses = allocate(bonus, nets) if bonus else [0] * len(lines)
     paids = [n - b for n, b in zip(nets, bonuses)]
-    accrual_total = percent_of(sum(paids), accrual_rate_bp, rounding=ROUND_DOWN) if accrues else 0
-    accruals = allocate(accrual_total, paids) if accrual_total else [0] * len(lines)
+    accruals = accruals_for(paids, accrual_rate_bp) if accrues else [0] * len(lines)
     priced = [PricedLine(price, qty, d, b, p, a, rate if discountable else 0)
               for (price, qty, discountable), d, b, p, a, rate in zip(lines, discounts, bonuses, paids, accruals, rates)]
     return Pricing(priced, cap)
+
+
+def accruals_for(paids: list[int], accrual_rate_bp: int) -> list[int]:
+    """The accrual of each line: the rate of all money paid, rounded down, allocated in
+    proportion to the money paid on each line (largest remainder)."""
+    total = percent_of(sum(paids), accrual_rate_bp, rounding=ROUND_DOWN)
+    return allocate(total, paids) if total else [0] * len(paids)
 
 
 def share(amount: int, part_qty: int, qty: int) -> int:

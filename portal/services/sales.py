@@ -13,7 +13,7 @@ from ..models import Channel, Client, Location, Order, OrderLine, OrderStatus, P
 from . import stock
 from .errors import DomainError, NotFound, ValidationError
 from .transactions import retry_when_busy
-from .pricing import price_lines
+from .pricing import accruals_for, price_lines
 
 NUMBER_PREFIX = {Channel.WEB: "W", Channel.SHOP: "S", Channel.MANAGER: "M"}
 MAX_QTY = 100_000
@@ -160,10 +160,33 @@ def _place(sale: Sale, now: datetime) -> Order:
         ledger.settle(client.id, now)  # the account is touched: release and expire what is due
         if pricing.bonus:
             ledger.redeem(client.id, pricing.bonus, f"redemption:order:{order.id}", order_id=order.id, now=now)
-        for line in order.lines:
-            if line.accrual:
-                ledger.accrue(client.id, line.accrual, accrual_key(order.id, line.line_no), order_id=order.id, now=now)
+        accrue_for(order, now)
     return order
+
+
+def accrue_for(order: Order, now: datetime) -> None:
+    """Accrue the bonus each line's money earned (SPEC §5). One key per line: repeating is harmless."""
+    for line in order.lines:
+        if line.accrual:
+            ledger.accrue(order.client_id, line.accrual, accrual_key(order.id, line.line_no), order_id=order.id,
+                          now=now)
+
+
+def mark_paid(order: Order, now: datetime) -> None:
+    """An order made earlier (a manager's) has received all its money: it becomes `paid` and
+    accrues bonus at the programme's rate of this moment, like every other sale (no commit)."""
+    if order.received != order.paid:
+        raise DomainError(_l("The order is not paid in full yet."))
+    rate = ledger.settings.current().accrual_rate_bp
+    accruals = accruals_for([line.paid for line in order.lines], rate) if order.client_id else [0] * len(order.lines)
+    for line, accrual in zip(order.lines, accruals):
+        line.accrual = accrual
+    order.accrual = sum(accruals)
+    order.status = OrderStatus.PAID
+    order.paid_at = now
+    if order.client_id is not None:
+        ledger.settle(order.client_id, now)
+        accrue_for(order, now)
 
 
 def accrual_key(order_id: int, line_no: int) -> str:

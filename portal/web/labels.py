@@ -145,3 +145,36 @@ def client_kind(value) -> str:
 
 def audit_action(value: str) -> str:
     return str(AUDIT_ACTIONS.get(value, value))
+
+
+HISTORY_FIELDS = {
+    "status": _l("Status"), "client": _l("Client"), "location": _l("From"), "lines": _l("Goods"),
+    "subtotal": _l("Subtotal"), "discount": _l("Discount"), "bonus": _l("Bonus"), "to_pay": _l("To pay"),
+    "received": _l("Received"), "payment_terms": _l("Payment"), "due_date": _l("Due date"),
+    "delivery_method": _l("Delivery"), "delivery_address": _l("Delivery address"),
+    "delivery_date": _l("Delivery date"), "comment": _l("Comment"), "phone": _l("Phone"),
+    "tries_left": _l("Tries left"),
+}
+MONEY_FIELDS = {"subtotal", "discount", "bonus", "to_pay", "received"}
+
+
+def history_field(key: str) -> str:
+    return str(HISTORY_FIELDS.get(key, key))
+
+
+def history_value(key: str, value) -> str:
+    """A value in an order's history as a person reads it."""
+    from ..i18n import money
+    if value is None or value == "" or value == []:
+        return "—"
+    if key in MONEY_FIELDS and isinstance(value, int):
+        return money(value)
+    if key == "status":
+        return order_status(value)
+    if key == "payment_terms":
+        return payment_terms(value)
+    if key == "delivery_method":
+        return delivery_method(value)
+    if isinstance(value, list):
+        return "; ".join(str(v) for v in value)
+    return str(value)

@@ -3,16 +3,17 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
 from ... import ledger
 from ...cursors import CursorError, decode_cursor, encode_cursor
 from ...extensions import db
 from ...models import Order
-from ...services import client_access
+from ...services import audit, client_access, order_confirmation
 from ...services import clients as client_service
 from ...services.errors import DomainError, NotFound
+from ..common.notifications import notification_text
 
 bp = Blueprint("client", __name__, url_prefix="/my")
 SESSION_KEY = "client_id"
@@ -98,5 +99,38 @@ def bonus():
     order_ids = {leg.order_id for leg in legs if leg.order_id}
     numbers = dict(db.session.execute(db.select(Order.id, Order.number).where(Order.id.in_(order_ids))).all()) \
         if order_ids else {}
+    recent = list(db.session.scalars(db.select(Order).where(Order.client_id == client.id)
+                                     .order_by(Order.created_at.desc(), Order.id.desc()).limit(10)))
     return render_template("client/bonus.html", client=client, bonus=ledger.bonus_of(client.id), legs=legs,
-                           numbers=numbers, next_page=encode_cursor(following))
+                           numbers=numbers, next_page=encode_cursor(following), orders=recent,
+                           notes=audit.client_notifications(client.id), note_text=notification_text)
+
+
+@bp.get("/orders/<int:order_id>/invoice.pdf")
+@client_required
+def invoice(order_id: int):
+    order = db.session.get(Order, order_id)
+    if order is None or order.client_id != session[SESSION_KEY]:
+        abort(404)
+    try:
+        document = order_confirmation.invoice_for(order.id)
+    except NotFound:
+        abort(404)
+    response = make_response(document.pdf)
+    response.headers["Content-Type"] = "application/pdf"
+    response.headers["Content-Disposition"] = f'attachment; filename="invoice-{document.number}.pdf"'
+    return response
+
+
+@bp.route("/confirm/<token>", methods=["GET", "POST"])
+def confirm_order(token: str):
+    """The link from the confirmation SMS: the order is shown, and confirmed only by pressing Confirm."""
+    token = token[:500]
+    try:
+        if request.method == "POST":
+            order = order_confirmation.confirm_with_link(token)
+            return render_template("client/confirmed.html", order=order)
+        order = order_confirmation.order_from_link(token)
+    except DomainError as exc:
+        return render_template("client/confirm.html", order=None, error=str(exc.message)), 410
+    return render_template("client/confirm.html", order=order, error=None, token=token)

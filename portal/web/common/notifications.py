@@ -1,6 +1,8 @@
 """How each kind of notification reads, in the reader's language."""
 from flask_babel import gettext as _
 
+from ...i18n import money
+
 from ...models import Notification
 
 
@@ -29,10 +31,10 @@ def notification_text(note: Notification) -> str:
                                      client=p.get("client", ""), number=p.get("number", "")),
         "order_paid": lambda: _("Order %(number)s of %(client)s is paid in full: %(amount)s.",
                                 number=p.get("number", ""), client=p.get("client", ""),
-                                amount=p.get("amount", "")),
+                                amount=money(p.get("amount") or 0)),
         # Shown to a client on the bonus page.
         "client_order_paid": lambda: _("Your order %(number)s is paid: %(amount)s. Thank you!",
-                                       number=p.get("number", ""), amount=p.get("amount", "")),
+                                       number=p.get("number", ""), amount=money(p.get("amount") or 0)),
     }
     text = texts.get(note.kind)
     return text() if text else note.kind

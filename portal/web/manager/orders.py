@@ -1,9 +1,308 @@
-"""Orders made for clients: list, card, form, confirmation, payment."""
-from flask import render_template
+"""A manager's order: the form, the card, confirmation by the client, payments."""
+from __future__ import annotations
 
+from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ...models import Location, OrderStatus, PaymentMethod, Role
+from ...money import MoneyError, parse_amount, to_minor
+from ...services import audit, catalog, debt, order_confirmation, order_payments, orders
+from ...services.codes import CodeRefused, Throttled
+from ...services.errors import DomainError, Forbidden, NotFound, ValidationError
+from ...services.stock import InsufficientStock
+from ...ledger.errors import InsufficientBonus
+from .order_forms import OrderForm, form_of, read_order_form
 from .routes import bp
 
+ACTIONS = ("recalculate", "add", "remove", "save", "send")
 
-@bp.get("/orders")
-def orders():
-    return render_template("manager/home.html")
+
+def _order_or_abort(order_id: int, lock: bool = False):
+    try:
+        return orders.order_for(current_user, order_id, lock=lock)
+    except NotFound:
+        abort(404)
+    except Forbidden:
+        abort(403)
+
+
+def _locations() -> list[Location]:
+    from ...extensions import db
+    return list(db.session.scalars(db.select(Location).where(Location.active.is_(True))
+                                   .order_by(Location.kind.desc(), Location.name)))
+
+
+def _client_or_abort(client_id: int | None):
+    from ...extensions import db
+    from ...models import Client
+    client = db.session.get(Client, client_id) if client_id else None
+    if client is None:
+        abort(404)
+    try:
+        orders._client_for(current_user, client.id)
+    except Forbidden:
+        abort(403)
+    except ValidationError:
+        pass  # a rejected client: the form says so
+    return client
+
+
+def _render_form(form: OrderForm, client, order=None, status: int = 200, message: str | None = None):
+    """The order form, whole or (for htmx) just the editor, priced by the service."""
+    q, problems = None, dict(form.errors)
+    if form.draft is not None and form.draft.location_id:
+        try:
+            q = orders.quote(current_user, form.draft)
+            problems = {**q.problems, **problems}
+        except ValidationError as exc:
+            problems.update(exc.fields)
+        except Forbidden:
+            abort(403)
+    if not form.lines and status == 200:
+        problems.pop("lines", None)  # a new form is not wrong yet
+    stock_elsewhere = catalog.stock_by_location([line.product.id for line in q.lines]) if q else {}
+    analogues = {}
+    if q is not None:
+        for line in q.lines:
+            if line.stock_here < line.qty:
+                analogues[line.product.id] = catalog.analogues_in_stock(line.product, form.draft.location_id)
+    context = dict(form=form, client=client, order=order, quote=q, problems=problems, locations=_locations(),
+                   stock_elsewhere=stock_elsewhere, analogues=analogues, message=message,
+                   debt=debt.debt_of(client.id), action_url=request.path)
+    template = "manager/_order_editor.html" if request.headers.get("HX-Request") else "manager/order_form.html"
+    return render_template(template, **context), status
+
+
+@bp.get("/orders/new")
+def order_new():
+    client_id = request.args.get("client", type=int)
+    if client_id is None:
+        return render_template("manager/order_pick_client.html", query=request.args.get("q", ""),
+                               found=_find_clients(request.args.get("q", "")))
+    client = _client_or_abort(client_id)
+    locations = _locations()
+    form = OrderForm(values={"location_id": str(locations[0].id) if locations else "", "payment_terms": "prepaid",
+                             "delivery_method": "pickup", "delivery_address": "", "delivery_date": "", "bonus": "",
+                             "comment": ""}, lines=[], draft=None)
+    form.draft = read_order_form(form.values, client.id).draft if locations else None
+    return _render_form(form, client)
+
+
+def _find_clients(query: str):
+    from ...services import client_directory
+    query = (query or "").strip()
+    if len(query) < 2:
+        return []
+    return [row.client for row in client_directory.search_clients(
+        current_user, client_directory.ClientQuery(q=query, per_page=10)).rows]
+
+
+@bp.post("/orders/new")
+def order_create():
+    client = _client_or_abort(request.form.get("client_id", type=int))
+    form = read_order_form(request.form, client.id)
+    action = request.form.get("action", "recalculate")
+    if action not in ("save", "send") or form.errors:
+        return _render_form(form, client, status=422 if action in ("save", "send") else 200,
+                            message=_("Correct the marked fields.") if action in ("save", "send") else None)
+    try:
+        if action == "send":
+            q = orders.quote(current_user, form.draft)
+            if q.problems:
+                return _render_form(form, client, status=422, message=_(
+                    "The order was not sent: correct the marked fields, or save it as a draft."))
+        order = orders.create_draft(current_user, form.draft)
+        if action == "send":
+            order = orders.submit(current_user, order.id)
+    except ValidationError as exc:
+        form.errors.update(exc.fields)
+        return _render_form(form, client, status=422, message=_("Correct the marked fields."))
+    except DomainError as exc:
+        return _render_form(form, client, status=409, message=str(exc.message))
+    flash(_("Order %(number)s saved.", number=order.number), "success")
+    return _to_card(order.id)
+
+
+def _to_card(order_id: int):
+    target = url_for("manager.order_card", order_id=order_id)
+    if request.headers.get("HX-Request"):
+        response = make_response("", 204)
+        response.headers["HX-Redirect"] = target
+        return response
+    return redirect(target, code=303)
+
+
+@bp.route("/orders/<int:order_id>/edit", methods=["GET", "POST"])
+def order_edit(order_id: int):
+    order = _order_or_abort(order_id)
+    if order.status is not OrderStatus.DRAFT:
+        flash(_("Only a draft can be edited. Return the order to draft first."), "error")
+        return redirect(url_for("manager.order_card", order_id=order.id))
+    client = order.client
+    if request.method == "GET":
+        return _render_form(form_of(order), client, order)
+    form = read_order_form(request.form, client.id)
+    action = request.form.get("action", "recalculate")
+    if action not in ("save", "send") or form.errors:
+        return _render_form(form, client, order, status=422 if action in ("save", "send") else 200,
+                            message=_("Correct the marked fields.") if action in ("save", "send") else None)
+    try:
+        if action == "send":
+            q = orders.quote(current_user, form.draft)
+            if q.problems:
+                return _render_form(form, client, order, status=422, message=_(
+                    "The order was not sent: correct the marked fields, or save it as a draft."))
+        orders.update_draft(current_user, order.id, form.draft)
+        if action == "send":
+            orders.submit(current_user, order.id)
+    except ValidationError as exc:
+        form.errors.update(exc.fields)
+        return _render_form(form, client, order, status=422, message=_("Correct the marked fields."))
+    except DomainError as exc:
+        return _render_form(form, client, order, status=409, message=str(exc.message))
+    flash(_("Order %(number)s saved.", number=order.number), "success")
+    return _to_card(order.id)
+
+
+@bp.get("/products")
+def product_search():
+    """Products for the order form's search box: price, stock here and elsewhere, analogues."""
+    location_id = request.args.get("location_id", type=int)
+    found = catalog.find_products(request.args.get("q", ""))
+    stock = catalog.stock_by_location([p.id for p in found])
+    here = {p.id: next((q for loc, q in stock[p.id] if loc.id == location_id), 0) for p in found}
+    analogues = {p.id: catalog.analogues_in_stock(p, location_id) for p in found if here[p.id] == 0 and location_id}
+    return render_template("manager/_product_results.html", found=found, stock=stock, here=here,
+                           analogues=analogues, query=request.args.get("q", ""))
+
+
+# ------------------------------------------------------------------------------------------ the card
+
+@bp.get("/orders/<int:order_id>")
+def order_card(order_id: int):
+    order = _order_or_abort(order_id)
+    return _render_card(order)
+
+
+def _render_card(order, status: int = 200, errors: dict | None = None, typed: dict | None = None):
+    stock = catalog.stock_by_location([line.product_id for line in order.lines])
+    code = order_confirmation.code_state(order.id) if order.status is OrderStatus.AWAITING_CONFIRMATION else None
+    history = audit.history_of(order)
+    return render_template(
+        "manager/order.html", order=order, stock=stock, code=code, history=history, errors=errors or {},
+        typed=typed or {}, methods=order_payments.MANAGER_METHODS,
+        can_decide=current_user.role is Role.SUPERVISOR and order.status is OrderStatus.AWAITING_APPROVAL,
+        debt=debt.debt_of(order.client_id) if order.client_id else None), status
+
+
+def _act(order_id: int, run, success: str):
+    """Run a state change from the card; errors are shown on the card."""
+    order = _order_or_abort(order_id)
+    try:
+        run(order)
+    except ValidationError as exc:
+        return _render_card(order, 422, exc.fields, dict(request.form))
+    except (DomainError, InsufficientBonus, InsufficientStock) as exc:
+        flash(str(getattr(exc, "message", exc)), "error")
+        return redirect(url_for("manager.order_card", order_id=order_id), code=303)
+    flash(success, "success")
+    return redirect(url_for("manager.order_card", order_id=order_id), code=303)
+
+
+@bp.post("/orders/<int:order_id>/submit")
+def order_submit(order_id: int):
+    return _act(order_id, lambda o: orders.submit(current_user, o.id), _("The order was sent on."))
+
+
+@bp.post("/orders/<int:order_id>/reopen")
+def order_reopen(order_id: int):
+    return _act(order_id, lambda o: orders.reopen(current_user, o.id), _("The order is a draft again."))
+
+
+@bp.post("/orders/<int:order_id>/cancel")
+def order_cancel(order_id: int):
+    return _act(order_id, lambda o: orders.cancel(current_user, o.id), _("The order was cancelled."))
+
+
+@bp.post("/orders/<int:order_id>/complete")
+def order_complete(order_id: int):
+    return _act(order_id, lambda o: orders.complete(current_user, o.id), _("The order is completed."))
+
+
+@bp.post("/orders/<int:order_id>/approve")
+def order_approve(order_id: int):
+    return _act(order_id, lambda o: orders.approve(current_user, o.id, request.form.get("comment", "")),
+                _("The discounts were approved."))
+
+
+@bp.post("/orders/<int:order_id>/reject")
+def order_reject(order_id: int):
+    return _act(order_id, lambda o: orders.reject(current_user, o.id, request.form.get("comment", "")),
+                _("The discounts were rejected; the order is a draft again."))
+
+
+@bp.post("/orders/<int:order_id>/code")
+def order_send_code(order_id: int):
+    order = _order_or_abort(order_id)
+    try:
+        state = order_confirmation.send_code(current_user, order.id)
+    except Throttled as exc:
+        flash(str(exc.message), "error")
+    except ValidationError as exc:
+        flash(" ".join(str(m) for m in exc.fields.values()), "error")
+    except DomainError as exc:
+        flash(str(exc.message), "error")
+    else:
+        from ...services.phones import display_phone
+        flash(_("A code was sent to %(phone)s.", phone=display_phone(state.phone)), "success")
+    return redirect(url_for("manager.order_card", order_id=order_id), code=303)
+
+
+@bp.post("/orders/<int:order_id>/confirm")
+def order_confirm(order_id: int):
+    order = _order_or_abort(order_id)
+    try:
+        order_confirmation.confirm_with_code(current_user, order.id, request.form.get("code", ""))
+    except CodeRefused as exc:
+        return _render_card(_order_or_abort(order_id), 422, {"code": str(exc.message)}, dict(request.form))
+    except ValidationError as exc:
+        return _render_card(_order_or_abort(order_id), 422, exc.fields, dict(request.form))
+    except (DomainError, InsufficientBonus, InsufficientStock) as exc:
+        flash(str(getattr(exc, "message", exc)), "error")
+        return redirect(url_for("manager.order_card", order_id=order_id), code=303)
+    flash(_("The client confirmed the order. The invoice is ready."), "success")
+    return redirect(url_for("manager.order_card", order_id=order_id), code=303)
+
+
+@bp.post("/orders/<int:order_id>/payments")
+def order_payment(order_id: int):
+    order = _order_or_abort(order_id)
+    errors = {}
+    try:
+        amount = to_minor(parse_amount(request.form.get("amount", "")))
+    except MoneyError:
+        errors["amount"] = _("Enter an amount like 1500 or 1500.50.")
+    try:
+        method = PaymentMethod(request.form.get("method", ""))
+    except ValueError:
+        errors["method"] = _("Choose how the money came in.")
+    expected = request.form.get("expected", type=int)
+    if errors or expected is None:
+        return _render_card(order, 422, errors or {"amount": _("Reload the page and try again.")},
+                            dict(request.form))
+    return _act(order_id, lambda o: order_payments.record_payment(
+        current_user, o.id, method, amount, expected_outstanding=expected), _("The payment was recorded."))
+
+
+@bp.get("/orders/<int:order_id>/invoice.pdf")
+def order_invoice(order_id: int):
+    order = _order_or_abort(order_id)
+    try:
+        invoice = order_confirmation.invoice_for(order.id)
+    except NotFound:
+        abort(404)
+    response = make_response(invoice.pdf)
+    response.headers["Content-Type"] = "application/pdf"
+    response.headers["Content-Disposition"] = f'attachment; filename="invoice-{invoice.number}.pdf"'
+    return response

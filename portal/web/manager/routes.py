@@ -44,4 +44,4 @@ def home():
 
 
 # The clients' and the orders' screens register their routes on `bp`.
-from . import clients as _clients, orders as _orders  # noqa: E402,F401
+from . import clients as _clients, order_list as _order_list, orders as _orders  # noqa: E402,F401

@@ -1,0 +1,113 @@
+"""Reading the order form: lines by index, money and percentages typed in any common notation.
+
+The order form is one editable table, so it is read by hand rather than by WTForms; every value
+that does not parse is reported against its field, and what was typed is shown again.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+
+from ...models import DeliveryMethod, PaymentTerms
+from ...money import MoneyError, parse_amount, parse_percent, to_minor
+from ...services.orders import DraftLine, OrderDraft
+
+LINE_FIELD = re.compile(r"^lines-(\d{1,3})-(sku|qty|discount)$")
+
+
+@dataclass
+class OrderForm:
+    """What the form holds, as typed, and the draft made of it."""
+
+    values: dict
+    lines: list[dict]  # {"sku", "qty", "discount"} as typed
+    draft: OrderDraft | None
+    errors: dict = field(default_factory=dict)
+
+
+def read_order_form(form, client_id: int) -> OrderForm:
+    rows: dict[int, dict] = {}
+    for name, value in form.items():
+        match = LINE_FIELD.match(name)
+        if match:
+            rows.setdefault(int(match.group(1)), {})[match.group(2)] = value.strip()[:100]
+    typed = [rows[i] for i in sorted(rows) if rows[i].get("sku")]
+    values = {k: (form.get(k) or "").strip() for k in
+              ("location_id", "payment_terms", "delivery_method", "delivery_address", "delivery_date", "bonus",
+               "comment")}
+    remove = form.get("remove")
+    if remove is not None and remove.isdigit() and int(remove) < len(typed):
+        typed.pop(int(remove))
+    add = (form.get("add_sku") or "").strip()
+    if add:
+        same = next((row for row in typed if row["sku"].lower() == add.lower()), None)
+        if same is not None:
+            same["qty"] = str(int(same["qty"]) + 1) if same.get("qty", "").isdigit() else "1"
+        else:
+            typed.append({"sku": add, "qty": "1", "discount": ""})
+    errors: dict = {}
+    lines = []
+    for i, row in enumerate(typed):
+        qty_text = row.get("qty", "") or "1"
+        qty = int(qty_text) if qty_text.isdigit() and len(qty_text) <= 6 else None
+        if qty is None:
+            errors[f"lines-{i}-qty"] = _l("Enter a whole number of units.")
+        discount = None
+        if row.get("discount"):
+            try:
+                discount = parse_percent(row["discount"])
+            except MoneyError:
+                errors[f"lines-{i}-discount"] = _l("Enter a discount from 0 to 100 %.")
+        lines.append(DraftLine(row["sku"], qty or 1, discount))
+    location_id = int(values["location_id"]) if values["location_id"].isdigit() else None
+    if location_id is None:
+        errors["location_id"] = _l("Choose where the goods come from.")
+    terms = _enum(PaymentTerms, values["payment_terms"], PaymentTerms.PREPAID)
+    method = _enum(DeliveryMethod, values["delivery_method"], DeliveryMethod.PICKUP)
+    delivery_date = None
+    if values["delivery_date"]:
+        try:
+            delivery_date = date.fromisoformat(values["delivery_date"])
+        except ValueError:
+            errors["delivery_date"] = _l("Enter a date.")
+    bonus = 0
+    if values["bonus"]:
+        try:
+            bonus = to_minor(parse_amount(values["bonus"]))
+        except MoneyError:
+            errors["bonus"] = _l("Enter an amount like 150 or 150.50.")
+    draft = OrderDraft(client_id=client_id, location_id=location_id or 0, lines=lines, payment_terms=terms,
+                       delivery_method=method, delivery_address=values["delivery_address"][:500],
+                       delivery_date=delivery_date, bonus=bonus, comment=values["comment"][:1000])
+    return OrderForm(values, typed, draft, errors)
+
+
+def _enum(cls, text: str, default):
+    try:
+        return cls(text)
+    except ValueError:
+        return default
+
+
+def form_of(order) -> OrderForm:
+    """The form as an existing draft fills it."""
+    from ...money import format_plain
+    from ...services.orders import draft_of
+    lines = [{"sku": line.sku, "qty": str(line.qty),
+              "discount": _percent_text(line.discount_bp)} for line in order.lines]
+    values = {"location_id": str(order.location_id or ""),
+              "payment_terms": order.payment_terms.value if order.payment_terms else "prepaid",
+              "delivery_method": order.delivery_method.value if order.delivery_method else "pickup",
+              "delivery_address": order.delivery_address,
+              "delivery_date": order.delivery_date.isoformat() if order.delivery_date else "",
+              "bonus": format_plain(order.bonus_redeemed) if order.bonus_redeemed else "",
+              "comment": order.comment}
+    return OrderForm(values, lines, draft_of(order))
+
+
+def _percent_text(bp: int) -> str:
+    whole, part = divmod(bp, 100)
+    return f"{whole}" if not part else f"{whole}.{part:02d}".rstrip("0")
