@@ -236,6 +236,10 @@ def changes(before: dict, after: dict) -> tuple[dict, dict]:
 
 
 def record_change(actor: User | None, action: str, order: Order, before: dict) -> None:
+    """An entry in the order's history: only what changed (everything, when it was just made)."""
+    if not before:
+        audit.record(actor, action, order, None, snapshot(order))
+        return
     b, a = changes(before, snapshot(order))
     audit.record(actor, action, order, b, a)
 

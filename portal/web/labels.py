@@ -175,6 +175,14 @@ def history_value(key: str, value) -> str:
         return payment_terms(value)
     if key == "delivery_method":
         return delivery_method(value)
+    if key in ("due_date", "delivery_date") and isinstance(value, str):
+        from datetime import date
+
+        from flask_babel import format_date
+        try:
+            return format_date(date.fromisoformat(value))
+        except ValueError:
+            return value
     if isinstance(value, list):
         return "; ".join(str(v) for v in value)
     return str(value)
