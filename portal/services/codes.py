@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import secrets
 from datetime import datetime, timedelta
 
@@ -50,7 +51,7 @@ def issue(model: type[OneTimeCode], purpose: str, subject_id: int, now: datetime
     Raises Throttled when the subject's last code is younger than RESEND_AFTER."""
     last = latest(model, *where)
     if last is not None and now - last.created_at < RESEND_AFTER:
-        raise Throttled(int((RESEND_AFTER - (now - last.created_at)).total_seconds()) + 1)
+        raise Throttled(math.ceil((RESEND_AFTER - (now - last.created_at)).total_seconds()))
     code = f"{secrets.randbelow(10 ** 6):06d}"
     row = model(code_hash=code_hash(purpose, subject_id, code), created_at=now, expires_at=now + CODE_TTL,
                 **columns)

@@ -641,12 +641,14 @@ def load_demo(with_history: bool = True) -> DemoResult:
 
     from .demo_history import make_bonus_history
     orders = make_bonus_history() if with_history else 0
+    from .demo_orders import make_manager_orders
+    manager_orders = make_manager_orders() if with_history else 0
     c = _counts()
     summary = (f"1 admin, 1 supervisor, {len(staff['managers'])} managers, {len(staff['cashiers'])} cashiers, "
                f"{sum(1 for loc in locations.values() if loc.is_shop)} shops, "
                f"{sum(1 for loc in locations.values() if not loc.is_shop)} warehouse, "
                f"{c['clients']} clients, {c['products']} products in {c['sections']} sections, "
-               f"{orders} past orders with bonus history")
+               f"{orders} past orders with bonus history, {manager_orders} managers' orders in every state")
     return DemoResult(created=True, summary=summary, logins=demo_logins())
 
 

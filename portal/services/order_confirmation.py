@@ -191,13 +191,13 @@ def _confirm(order: Order, actor: User | None, now: datetime) -> None:
         order.due_date = local_date(now) + timedelta(days=client.deferral_days)
     invoices.issue_invoice(order, now)
     enqueue("1c.order", f"1c:order:{order.id}:confirmed", order_payload(order))
-    if order.paid == 0:  # paid wholly with bonus: nothing to wait for
-        from .order_payments import finish_payment
-        finish_payment(order, actor, now)
     orders.record_change(actor, "order_confirmed", order, before)
     author = order.created_by
     if author is not None and (actor is None or author.id != actor.id):
         audit.notify(author, "order_confirmed", orders._order_link(order), client=client.name, number=order.number)
+    if order.paid == 0:  # paid wholly with bonus: nothing to wait for
+        from .order_payments import finish_payment
+        finish_payment(order, actor, now)
 
 
 def order_payload(order: Order) -> dict:

@@ -96,6 +96,8 @@ def order_for(user: User, order_id: int, *, lock: bool = False) -> Order:
 
 
 def _client_for(user: User, client_id: int) -> Client:
+    if user.role not in (Role.MANAGER, Role.SUPERVISOR):
+        raise Forbidden(_l("Only managers and supervisors make orders for clients."))
     client = db.session.get(Client, client_id) if isinstance(client_id, int) else None
     if client is None:
         raise ValidationError({"client_id": _l("Choose the client.")})
@@ -125,10 +127,14 @@ def quote(user: User, draft: OrderDraft) -> Quote:
         problems["lines"] = _l("An order can have at most %(n)d lines.", n=MAX_LINES)
     products, lines = _products(draft.lines, problems), []
     stock_here = _stock_at([p.id for p in products if p is not None], location.id if location else None)
+    wanted: dict[int, int] = {}  # units per product over all lines, for the stock check
     for i, (line, product) in enumerate(zip(draft.lines, products)):
         if product is None:
             continue
-        rate = client.discount_bp if line.discount_bp is None else line.discount_bp
+        if line.discount_bp is None:  # the client's approved rate, where the product allows a discount
+            rate = client.discount_bp if product.discountable else 0
+        else:
+            rate = line.discount_bp
         if not isinstance(rate, int) or not 0 <= rate <= MAX_DISCOUNT_BP:
             problems[f"lines-{i}-discount"] = _l("The discount must be from 0 to 100 %.")
             rate = 0
@@ -136,7 +142,8 @@ def quote(user: User, draft: OrderDraft) -> Quote:
             problems[f"lines-{i}-discount"] = _l("%(sku)s is sold without discounts.", sku=product.sku)
             rate = 0
         have = stock_here.get(product.id, 0)
-        if location is not None and have < line.qty:
+        wanted[product.id] = wanted.get(product.id, 0) + line.qty
+        if location is not None and have < wanted[product.id]:
             problems[f"lines-{i}-qty"] = _l("Only %(n)d of %(sku)s in stock at %(place)s.",
                                              n=have, sku=product.sku, place=location.name)
         lines.append(QuoteLine(product, line.qty, rate, have, rate > client.discount_bp))
@@ -270,11 +277,12 @@ def _fill(order: Order, q: Quote, draft: OrderDraft) -> None:
 
 
 def _draft_errors(q: Quote) -> dict:
-    """Problems that keep even a draft from being saved (stock, credit and bonus may wait)."""
-    keep = ("location_id", "lines", "delivery_address")
+    """Problems that keep even a draft from being saved (stock and credit may wait; bonus beyond
+    what may be spent is refused at once rather than silently dropped)."""
+    keep = ("location_id", "lines", "delivery_address", "bonus")
     return {k: v for k, v in q.problems.items()
             if k in keep or k.endswith("-sku") or (k.endswith("-qty") and "stock" not in str(v))
-            or k.endswith("-discount") or (k == "bonus" and "negative" in str(v))}
+            or k.endswith("-discount")}
 
 
 def create_draft(actor: User, draft: OrderDraft, now: datetime | None = None) -> Order:
@@ -371,7 +379,7 @@ def submit(actor: User, order_id: int) -> Order:
         if q.needs_approval:
             order.status = OrderStatus.AWAITING_APPROVAL
             supervisor = _supervisor_of(actor, order)
-            if supervisor is not None:
+            if supervisor is not None and supervisor.id != actor.id:
                 audit.notify(supervisor, "order_approval_requested", _order_link(order), by=actor.name,
                              number=order.number)
             return "order_approval_requested"
@@ -422,8 +430,18 @@ def reopen(actor: User, order_id: int) -> Order:
     """Take an order waiting for approval or confirmation back to draft, to change it."""
     def change(order: Order) -> str:
         order.status = OrderStatus.DRAFT
+        expire_codes(order.id)  # a code sent for the order as it was must not confirm it as it will be
         return "order_reopened"
     return _transition(actor, order_id, (OrderStatus.AWAITING_APPROVAL, OrderStatus.AWAITING_CONFIRMATION), change)
+
+
+def expire_codes(order_id: int, now: datetime | None = None) -> None:
+    """Make every confirmation code (and link) still valid for the order unusable."""
+    from ..models import OrderConfirmationCode
+    now = now or utcnow()
+    db.session.execute(db.update(OrderConfirmationCode).where(
+        OrderConfirmationCode.order_id == order_id, OrderConfirmationCode.used_at.is_(None),
+        OrderConfirmationCode.expires_at > now).values(expires_at=now))
 
 
 def cancel(actor: User, order_id: int, now: datetime | None = None) -> Order:
@@ -444,6 +462,7 @@ def cancel(actor: User, order_id: int, now: datetime | None = None) -> Order:
             enqueue("1c.order", f"1c:order:{order.id}:cancelled", {"order": order.number, "event": "cancelled"})
         order.status = OrderStatus.CANCELLED
         order.cancelled_at = now
+        expire_codes(order.id, now)
         return "order_cancelled"
     return _transition(actor, order_id, OPEN_STATES, change)
 
