@@ -31,6 +31,7 @@ from .client_directory import pending_request_of, visible_client
 from .errors import DomainError, NotFound, ValidationError
 from .phones import PhoneError, normalize_phone
 from .tax_ids import TaxIdError, validate_tax_id
+from .transactions import retry_when_busy
 
 __all__ = [
     "AddressInput", "ClientChange", "Contacts", "NewClient", "NothingChanged", "TERM_FIELDS", "REQUISITE_FIELDS",
@@ -111,13 +112,18 @@ def _country() -> str:
 
 
 def _one_transaction(operation: Callable[[], T]) -> T:
-    try:
-        result = operation()
-        db.session.commit()
-        return result
-    except Exception:
-        db.session.rollback()
-        raise
+    """Run `operation` and commit; on any error roll back. When SQLite was busy with another writer
+    the whole operation runs again (it re-reads everything, so its checks see the other's commit)."""
+    def attempt() -> T:
+        try:
+            result = operation()
+            db.session.commit()
+            return result
+        except Exception:
+            db.session.rollback()
+            raise
+
+    return retry_when_busy(attempt)
 
 
 def _decides_directly(actor: User) -> bool:

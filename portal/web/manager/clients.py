@@ -1,9 +1,172 @@
-"""The manager's clients: list, card, new client, proposed changes, contacts."""
-from flask import render_template
+"""The manager's clients: list, card, new client, proposed changes, contacts.
 
+A manager sees their own clients, a supervisor the team's and the unassigned ones
+(services/client_directory decides); someone else's client is a 403 page.
+"""
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ...cursors import CursorError, decode_cursor, encode_cursor
+from ...models import ClientStatus, Role
+from ...services import client_changes, team
+from ...services import client_directory as directory
+from ...services.errors import DomainError, NotFound, ValidationError
+from .client_forms import (ClientFilterForm, ClientForm, ContactsForm, NewClientForm, choices, contacts_data,
+                           show_errors)
 from .routes import bp
+
+LIST_ARGS = ("q", "kind", "status", "debt", "bonus", "manager", "sort", "dir")
+
+
+def _me():
+    return current_user._get_current_object()
+
+
+def _visible_or_abort(client_id: int):
+    try:
+        return directory.visible_client(_me(), client_id)
+    except NotFound:
+        abort(404)
+    except directory.NotVisible:
+        abort(403)
+
+
+def _list_url(**changes) -> str:
+    """The list's address with its current search and filters, some of them changed."""
+    args = {key: request.args.get(key, "") for key in LIST_ARGS}
+    args.update(changes)
+    return url_for("manager.clients", **{k: v for k, v in args.items() if v not in ("", None)})
 
 
 @bp.get("/clients")
 def clients():
-    return render_template("manager/home.html")
+    me = _me()
+    form = ClientFilterForm(request.args)
+    members = team.team_members(me, include_inactive=True) if me.role is Role.SUPERVISOR else []
+    form.manager.choices = choices([("", _("All managers")), (directory.UNASSIGNED, _("Nobody yet"))]
+                                   + [(str(m.id), m.name) for m in members])
+    page = directory.search_clients(me, form.query(page=max(request.args.get("page", 1, type=int) or 1, 1)))
+    filtered = any(request.args.get(key) for key in ("q", "kind", "status", "debt", "bonus", "manager"))
+    return render_template("manager/clients.html", form=form, page=page, members=members, filtered=filtered,
+                           list_url=_list_url)
+
+
+@bp.get("/clients/<int:client_id>")
+def client_card(client_id: int):
+    start = None
+    if request.args.get("from"):
+        try:
+            start = decode_cursor(request.args["from"], parts=3)
+        except CursorError:
+            start = None
+    try:
+        card = directory.client_card(_me(), client_id, legs_from=start)
+    except NotFound:
+        abort(404)
+    except directory.NotVisible:
+        abort(403)
+    return render_template("manager/client.html", card=card, client=card.client,
+                           next_legs=encode_cursor(card.next_legs),
+                           decides=_me().role is not Role.MANAGER)
+
+
+def _check_on_error(form, data, check) -> None:
+    """The form could not read some fields: still show every other field's problem at once."""
+    try:
+        check(data)
+    except ValidationError as exc:
+        show_errors(form, exc, only_unmarked=True)
+    except DomainError:
+        pass
+
+
+@bp.route("/clients/new", methods=["GET", "POST"])
+def client_new():
+    me = _me()
+    form = NewClientForm()
+    managers = directory.managers_to_choose(me)
+    form.manager_id.choices = choices([("", _("Nobody yet"))] + [(m.id, m.name) for m in managers])
+    if request.method == "POST":
+        data = form.new_client()
+        if not form.validate():
+            _check_on_error(form, data, lambda d: client_changes.check_new_client(me, d))
+        else:
+            try:
+                client = client_changes.create_client(me, data)
+            except ValidationError as exc:
+                show_errors(form, exc)
+            except DomainError as exc:
+                form.form_errors.append(str(exc.message))
+            else:
+                if client.status is ClientStatus.PENDING:
+                    flash(_("%(name)s has been added. Until your supervisor approves the terms, "
+                            "orders are prepaid only.", name=client.name), "success")
+                else:
+                    flash(_("%(name)s has been added.", name=client.name), "success")
+                return redirect(url_for("manager.client_card", client_id=client.id))
+    else:
+        form.discount.data, form.credit_limit.data, form.deferral_days.data = 0, 0, 0
+    return (render_template("manager/client_form.html", form=form, client=None, choose_manager=bool(managers),
+                            proposes=me.role is Role.MANAGER),
+            200 if request.method == "GET" else 422)
+
+
+@bp.route("/clients/<int:client_id>/edit", methods=["GET", "POST"])
+def client_edit(client_id: int):
+    me = _me()
+    client = _visible_or_abort(client_id)
+    if client_changes.pending_request_of(client.id) is not None:
+        flash(_("A change of this client is already waiting for approval."), "info")
+        return redirect(url_for("manager.client_card", client_id=client.id))
+    form = ClientForm()
+    if request.method == "POST":
+        data = form.change()
+        if not form.validate():
+            _check_on_error(form, data, client_changes.check_change)
+        else:
+            try:
+                request_made = client_changes.change_client(me, client.id, data)
+            except ValidationError as exc:
+                show_errors(form, exc)
+            except client_changes.NothingChanged:
+                flash(_("Nothing has changed."), "info")
+                return redirect(url_for("manager.client_card", client_id=client.id))
+            except DomainError as exc:
+                flash(str(exc.message), "error")
+                return redirect(url_for("manager.client_card", client_id=client.id))
+            else:
+                if request_made is not None:
+                    flash(_("Your change has been sent to your supervisor for approval."), "success")
+                else:
+                    flash(_("Changes to %(name)s have been saved.", name=client.name), "success")
+                return redirect(url_for("manager.client_card", client_id=client.id))
+    else:
+        form.fill(client)
+    return (render_template("manager/client_form.html", form=form, client=client, choose_manager=False,
+                            proposes=me.role is Role.MANAGER),
+            200 if request.method == "GET" else 422)
+
+
+@bp.route("/clients/<int:client_id>/contacts", methods=["GET", "POST"])
+def client_contacts(client_id: int):
+    me = _me()
+    client = _visible_or_abort(client_id)
+    if request.method == "POST":
+        form = ContactsForm()
+        form.validate()
+        try:
+            client_changes.update_contacts(me, client.id, form.contacts())
+        except ValidationError as exc:
+            show_errors(form, exc)
+        except DomainError as exc:
+            form.form_errors.append(str(exc.message))
+        else:
+            flash(_("The contacts of %(name)s have been saved.", name=client.name), "success")
+            return redirect(url_for("manager.client_card", client_id=client.id))
+    else:
+        form = ContactsForm(data=contacts_data(client))
+    return (render_template("manager/client_contacts.html", form=form, client=client),
+            200 if request.method == "GET" else 422)
