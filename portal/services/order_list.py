@@ -146,7 +146,7 @@ def visible_orders_condition(viewer: User):
 
 def _conditions(viewer: User, f: OrderListFilter) -> list:
     conditions = [visible_orders_condition(viewer)]
-    if f.date_from is not None:
+    if f.date_from is not None and f.date_from > date.min:  # (the first day has no UTC start to compare with)
         conditions.append(Order.created_at >= day_start(f.date_from))
     if f.date_to is not None and f.date_to < date.max:
         conditions.append(Order.created_at < day_start(f.date_to + timedelta(days=1)))
