@@ -22,7 +22,7 @@ def test_the_manager_filter_narrows_the_clients_without_a_button(app, live_serve
     expect(page).to_have_url(live_server + "/supervisor/")
     expect(page.locator("[data-testid=team-size]")).to_have_text("2")
 
-    page.locator(".mainnav").get_by_role("link", name="Clients").click()
+    page.locator(".mainnav").get_by_role("link", name="Overview").click()
     expect(page).to_have_url(live_server + "/manager/")
     expect(page.locator("main h1")).to_have_text("The team's clients")
     rows = page.locator("main table tbody tr")

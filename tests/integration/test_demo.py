@@ -89,7 +89,7 @@ def test_demo_result_and_staff(ctx):
     result = demo.load_demo(with_history=False)
     assert result.created is True
     assert re.fullmatch(r"1 admin, 1 supervisor, 5 managers, 4 cashiers, 2 shops, 1 warehouse, 200 clients, "
-                        r"300 products in \d+ sections, \d+ past orders with bonus history", result.summary)
+                        r"300 products in \d+ sections, \d+ past orders with bonus history, \d+ managers. orders in every state", result.summary)
     assert [email for _, email, _ in result.logins] == DEMO_EMAILS
     assert [role for role, _, _ in result.logins] == ["admin", "supervisor"] + ["manager"] * 5 + ["cashier"] * 4
     assert all(name and len(name.split()) == 3 for _, _, name in result.logins)
@@ -321,7 +321,7 @@ def test_demo_clients_have_a_consistent_bonus_history(ctx):
     from portal import ledger
     from portal.models import LedgerAccount, Order, OrderStatus, Return
     result = demo.load_demo()
-    assert re.search(r", \d{3} past orders with bonus history$", result.summary)
+    assert re.search(r", \d{3} past orders with bonus history, \d+ managers. orders in every state$", result.summary)
     assert ledger.verify().ok
     assert db.session.scalar(db.select(db.func.count(Order.id))) >= 150
     assert db.session.scalar(db.select(db.func.count(Return.id))) >= 5
@@ -331,3 +331,13 @@ def test_demo_clients_have_a_consistent_bonus_history(ctx):
     assert len(accounts) >= 50
     assert any(a.available > 0 for a in accounts) and any(a.pending > 0 for a in accounts)
     assert db.session.scalar(db.select(db.func.count(Order.id)).where(Order.bonus_redeemed > 0)) >= 10
+    # Managers' orders in every state of SPEC §3, with invoices for the confirmed ones and overdue debt.
+    from portal.models import Channel, Invoice
+    from portal.services.debt import debts_of
+    states = {s for s, in db.session.execute(db.select(Order.status).where(Order.channel == Channel.MANAGER))}
+    assert states >= {OrderStatus.DRAFT, OrderStatus.AWAITING_APPROVAL, OrderStatus.AWAITING_CONFIRMATION,
+                      OrderStatus.CONFIRMED, OrderStatus.PAID, OrderStatus.COMPLETED, OrderStatus.CANCELLED}
+    confirmed = db.session.scalar(db.select(db.func.count(Order.id)).where(Order.confirmed_at.is_not(None)))
+    assert db.session.scalar(db.select(db.func.count(Invoice.id))) == confirmed > 0
+    client_ids = [c for c, in db.session.execute(db.select(Order.client_id).where(Order.channel == Channel.MANAGER))]
+    assert any(d.overdue > 0 for d in debts_of(client_ids).values())
