@@ -14,9 +14,18 @@ from ..models import Order, OrderStatus, PaymentTerms
 _outstanding = Order.paid - Order.received
 
 
-def _owing():
+def owing_conditions() -> tuple:
+    """SQL conditions on Order: delivered on deferred terms and not yet paid in full."""
     return (Order.payment_terms == PaymentTerms.DEFERRED, Order.status == OrderStatus.CONFIRMED,
             Order.paid > Order.received)
+
+
+def open_sum():
+    return db.func.coalesce(db.func.sum(_outstanding), 0)
+
+
+def overdue_sum(today: date):
+    return db.func.coalesce(db.func.sum(db.case((Order.due_date < today, _outstanding), else_=0)), 0)
 
 
 @dataclass(frozen=True)
@@ -33,10 +42,9 @@ class Debt:
 def debt_of(client_id: int, today: date | None = None) -> Debt:
     today = today or local_date()
     open_, overdue, oldest_due = db.session.execute(
-        db.select(db.func.coalesce(db.func.sum(_outstanding), 0),
-                  db.func.coalesce(db.func.sum(db.case((Order.due_date < today, _outstanding), else_=0)), 0),
+        db.select(open_sum(), overdue_sum(today),
                   db.func.min(db.case((Order.due_date < today, Order.due_date), else_=None)))
-        .where(Order.client_id == client_id, *_owing())).one()
+        .where(Order.client_id == client_id, *owing_conditions())).one()
     return Debt(int(open_), int(overdue), (today - oldest_due).days if oldest_due else 0)
 
 
@@ -46,21 +54,12 @@ def debts_of(client_ids: list[int], today: date | None = None) -> dict[int, Debt
     if not client_ids:
         return {}
     rows = db.session.execute(
-        db.select(Order.client_id, db.func.sum(_outstanding),
-                  db.func.coalesce(db.func.sum(db.case((Order.due_date < today, _outstanding), else_=0)), 0),
+        db.select(Order.client_id, open_sum(), overdue_sum(today),
                   db.func.min(db.case((Order.due_date < today, Order.due_date), else_=None)))
-        .where(Order.client_id.in_(client_ids), *_owing()).group_by(Order.client_id)).all()
+        .where(Order.client_id.in_(client_ids), *owing_conditions()).group_by(Order.client_id)).all()
     return {cid: Debt(int(o), int(od), (today - due).days if due else 0) for cid, o, od, due in rows}
 
 
 def owing_clients_query():
     """A subquery of the ids of clients with open debt, for list filters."""
-    return db.select(Order.client_id).where(*_owing()).distinct()
-
-
-def credit_left(client_id: int, credit_limit: int, excluding_order_id: int | None = None) -> int:
-    """How much more may be owed within the credit limit (never negative)."""
-    stmt = db.select(db.func.coalesce(db.func.sum(_outstanding), 0)).where(Order.client_id == client_id, *_owing())
-    if excluding_order_id is not None:
-        stmt = stmt.where(Order.id != excluding_order_id)
-    return max(credit_limit - int(db.session.scalar(stmt)), 0)
+    return db.select(Order.client_id).where(*owing_conditions()).distinct()

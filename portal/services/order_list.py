@@ -276,3 +276,29 @@ def parse_placed_by(value: str) -> str | int | None:
     if value.isdigit() and len(value) <= 18:
         return int(value)
     return None
+
+
+# --- the cabinet's overview ----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class OrdersAtAGlance:
+    by_status: dict  # OrderStatus -> count, for the states that still need someone's action
+    debt_open: int
+    debt_overdue: int
+
+
+def orders_at_a_glance(viewer: User, today: date | None = None) -> OrdersAtAGlance:
+    """What needs the viewer's attention, counted in SQL over the orders they may open."""
+    from ..clock import local_date
+    from . import debt
+    today = today or local_date()
+    waiting = (OrderStatus.DRAFT, OrderStatus.AWAITING_APPROVAL, OrderStatus.AWAITING_CONFIRMATION,
+               OrderStatus.CONFIRMED, OrderStatus.PAID)
+    seen = visible_orders_condition(viewer)
+    rows = dict(db.session.execute(
+        db.select(Order.status, db.func.count(Order.id)).outerjoin(Client, Client.id == Order.client_id)
+        .where(seen, Order.status.in_(waiting)).group_by(Order.status)).all())
+    open_, overdue = db.session.execute(
+        db.select(debt.open_sum(), debt.overdue_sum(today)).outerjoin(Client, Client.id == Order.client_id)
+        .where(seen, *debt.owing_conditions())).one()
+    return OrdersAtAGlance({s: int(rows.get(s, 0)) for s in waiting}, int(open_), int(overdue))

@@ -38,9 +38,11 @@ def visible_manager_ids() -> tuple[list[int], object]:
 def home():
     manager_ids, chosen = visible_manager_ids()
     members = team.team_members(current_user) if current_user.role is Role.SUPERVISOR else []
+    from ...services.order_list import orders_at_a_glance
     return render_template("manager/home.html", chosen=chosen, members=members,
                            counts=client_service.client_counts(manager_ids),
-                           recent=client_service.recent_clients(manager_ids))
+                           recent=client_service.recent_clients(manager_ids),
+                           glance=orders_at_a_glance(chosen or current_user))
 
 
 # The clients' and the orders' screens register their routes on `bp`.
