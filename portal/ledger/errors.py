@@ -1,5 +1,6 @@
 from flask_babel import lazy_gettext as _l
 
+from ..money import format_plain
 from ..services.errors import DomainError
 
 
@@ -8,6 +9,6 @@ class InsufficientBonus(DomainError):
 
     def __init__(self, available: int, wanted: int):
         super().__init__(_l("Not enough bonus: %(available)s available, %(wanted)s wanted.",
-                            available=f"{available / 100:.2f}", wanted=f"{wanted / 100:.2f}"))
+                            available=format_plain(available), wanted=format_plain(wanted)))
         self.available = available
         self.wanted = wanted

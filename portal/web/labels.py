@@ -183,6 +183,9 @@ def history_value(key: str, value) -> str:
             return format_date(date.fromisoformat(value))
         except ValueError:
             return value
+    if key == "phone" and isinstance(value, str):
+        from ..services.phones import display_phone
+        return display_phone(value)
     if isinstance(value, list):
         return "; ".join(str(v) for v in value)
     return str(value)

@@ -131,6 +131,10 @@ def confirm_order(token: str):
             order = order_confirmation.confirm_with_link(token)
             return render_template("client/confirmed.html", order=order)
         order = order_confirmation.order_from_link(token)
-    except DomainError as exc:
+    except client_access.CodeRefused as exc:
         return render_template("client/confirm.html", order=None, error=str(exc.message)), 410
+    except DomainError:
+        # Stock, bonus or the credit limit changed since the code was sent: that is for the manager.
+        return render_template("client/confirm.html", order=None, error=_(
+            "The order cannot be confirmed right now. Your manager will contact you.")), 409
     return render_template("client/confirm.html", order=order, error=None, token=token)

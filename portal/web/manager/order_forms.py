@@ -38,7 +38,7 @@ def read_order_form(form, client_id: int) -> OrderForm:
     values = {k: (form.get(k) or "").strip() for k in
               ("location_id", "payment_terms", "delivery_method", "delivery_address", "delivery_date", "bonus",
                "comment")}
-    remove = form.get("remove")
+    remove = form.get("remove_line")
     if remove is not None and remove.isdigit() and int(remove) < len(typed):
         typed.pop(int(remove))
     add = (form.get("add_sku") or "").strip()
@@ -53,15 +53,16 @@ def read_order_form(form, client_id: int) -> OrderForm:
     for i, row in enumerate(typed):
         qty_text = row.get("qty", "") or "1"
         qty = int(qty_text) if qty_text.isdigit() and len(qty_text) <= 6 else None
-        if qty is None:
-            errors[f"lines-{i}-qty"] = _l("Enter a whole number of units.")
+        if qty is None or qty < 1:
+            errors[f"lines-{i}-qty"] = _l("Enter a whole number of units, 1 or more.")
         discount = None
         if row.get("discount"):
             try:
                 discount = parse_percent(row["discount"])
             except MoneyError:
                 errors[f"lines-{i}-discount"] = _l("Enter a discount from 0 to 100 %.")
-        lines.append(DraftLine(row["sku"], qty or 1, discount))
+        # A wrong quantity goes to the service as 0: the line is refused and left out of the prices.
+        lines.append(DraftLine(row["sku"], qty if qty and qty >= 1 else 0, discount))
     location_id = int(values["location_id"]) if values["location_id"].isdigit() else None
     if location_id is None:
         errors["location_id"] = _l("Choose where the goods come from.")
@@ -97,7 +98,7 @@ def form_of(order) -> OrderForm:
     from ...money import format_plain
     from ...services.orders import draft_of
     lines = [{"sku": line.sku, "qty": str(line.qty),
-              "discount": _percent_text(line.discount_bp)} for line in order.lines]
+              "discount": percent_text(line.discount_bp)} for line in order.lines]
     values = {"location_id": str(order.location_id or ""),
               "payment_terms": order.payment_terms.value if order.payment_terms else "prepaid",
               "delivery_method": order.delivery_method.value if order.delivery_method else "pickup",
@@ -108,6 +109,7 @@ def form_of(order) -> OrderForm:
     return OrderForm(values, lines, draft_of(order))
 
 
-def _percent_text(bp: int) -> str:
+def percent_text(bp: int) -> str:
+    """Basis points as a person types a percentage: 500 -> "5", 750 -> "7.5", 1225 -> "12.25"."""
     whole, part = divmod(bp, 100)
     return f"{whole}" if not part else f"{whole}.{part:02d}".rstrip("0")

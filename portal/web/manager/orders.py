@@ -12,7 +12,7 @@ from ...services.codes import CodeRefused, Throttled
 from ...services.errors import DomainError, Forbidden, NotFound, ValidationError
 from ...services.stock import InsufficientStock
 from ...ledger.errors import InsufficientBonus
-from .order_forms import OrderForm, form_of, read_order_form
+from .order_forms import OrderForm, form_of, percent_text, read_order_form
 from .routes import bp
 
 ACTIONS = ("recalculate", "add", "remove", "save", "send")
@@ -68,10 +68,13 @@ def _render_form(form: OrderForm, client, order=None, status: int = 200, message
             if line.stock_here < line.qty:
                 analogues[line.product.id] = catalog.analogues_in_stock(line.product, form.draft.location_id)
     context = dict(form=form, client=client, order=order, quote=q, problems=problems, locations=_locations(),
+                   percent_text=percent_text,
                    stock_elsewhere=stock_elsewhere, analogues=analogues, message=message,
                    debt=debt.debt_of(client.id), action_url=request.path)
-    template = "manager/_order_editor.html" if request.headers.get("HX-Request") else "manager/order_form.html"
-    return render_template(template, **context), status
+    if request.headers.get("HX-Request"):
+        # htmx swaps only successful answers: the refused form comes back as 200, as at the till.
+        return render_template("manager/_order_editor.html", **context), 200
+    return render_template("manager/order_form.html", **context), status
 
 
 @bp.get("/orders/new")
