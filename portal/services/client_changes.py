@@ -31,7 +31,7 @@ from .client_directory import pending_request_of, visible_client
 from .errors import DomainError, NotFound, ValidationError
 from .phones import PhoneError, normalize_phone
 from .tax_ids import TaxIdError, validate_tax_id
-from .transactions import retry_when_busy
+from .transactions import one_transaction as _one_transaction
 
 __all__ = [
     "AddressInput", "ClientChange", "Contacts", "NewClient", "NothingChanged", "TERM_FIELDS", "REQUISITE_FIELDS",
@@ -109,21 +109,6 @@ def client_link(client_id: int) -> str:
 
 def _country() -> str:
     return current_app.config["PORTAL_COUNTRY"]
-
-
-def _one_transaction(operation: Callable[[], T]) -> T:
-    """Run `operation` and commit; on any error roll back. When SQLite was busy with another writer
-    the whole operation runs again (it re-reads everything, so its checks see the other's commit)."""
-    def attempt() -> T:
-        try:
-            result = operation()
-            db.session.commit()
-            return result
-        except Exception:
-            db.session.rollback()
-            raise
-
-    return retry_when_busy(attempt)
 
 
 def _decides_directly(actor: User) -> bool:

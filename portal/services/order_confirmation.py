@@ -21,7 +21,7 @@ from . import audit, codes, invoices, orders, stock
 from .codes import MAX_ATTEMPTS, CodeRefused
 from .errors import DomainError, NotFound, ValidationError
 from .outbox import enqueue
-from .transactions import retry_when_busy
+from .transactions import one_transaction
 
 PURPOSE = "order-confirmation"
 LINK_SALT = "order-confirmation-link"
@@ -55,24 +55,19 @@ def send_code(actor: User, order_id: int, now: datetime | None = None) -> CodeSt
     now = now or utcnow()
 
     def run():
-        try:
-            order = orders.order_for(actor, order_id, lock=True)
-            if order.status is not OrderStatus.AWAITING_CONFIRMATION:
-                raise DomainError(_l("A code can be sent only for an order awaiting confirmation."))
-            phone = order.client.primary_phone if order.client else ""
-            if not phone:
-                raise ValidationError({"phone": _l("The client has no phone number: add one on the client's card.")})
-            row, code = codes.issue(OrderConfirmationCode, PURPOSE, order.id, now,
-                                    OrderConfirmationCode.order_id == order.id, order_id=order.id, phone=phone)
-            db.session.flush()
-            audit.record(actor, "order_code_sent", order, None, {"phone": phone})
-            text = _sms_text(order, code, confirmation_link(order.id, row.id))
-            db.session.commit()
-            return phone, text
-        except Exception:
-            db.session.rollback()
-            raise
-    phone, text = retry_when_busy(run)
+        order = orders.order_for(actor, order_id, lock=True)
+        if order.status is not OrderStatus.AWAITING_CONFIRMATION:
+            raise DomainError(_l("A code can be sent only for an order awaiting confirmation."))
+        phone = order.client.primary_phone if order.client else ""
+        if not phone:
+            raise ValidationError({"phone": _l("The client has no phone number: add one on the client's card.")})
+        row, code = codes.issue(OrderConfirmationCode, PURPOSE, order.id, now,
+                                OrderConfirmationCode.order_id == order.id, order_id=order.id, phone=phone)
+        db.session.flush()
+        audit.record(actor, "order_code_sent", order, None, {"phone": phone})
+        text = _sms_text(order, code, confirmation_link(order.id, row.id))
+        return phone, text
+    phone, text = one_transaction(run)
     send_sms(phone, text)
     return code_state(order_id, now)
 
@@ -88,27 +83,22 @@ def confirm_with_code(actor: User, order_id: int, code: str, now: datetime | Non
     now = now or utcnow()
 
     def run() -> Order:
-        try:
-            order = orders.order_for(actor, order_id, lock=True)
-            if order.status is not OrderStatus.AWAITING_CONFIRMATION:
-                raise DomainError(_l("This order is not awaiting confirmation."))
-            row = _latest(order.id, lock=True)
-            if row is None:
-                raise CodeRefused(_l("No code has been sent for this order yet."))
-            if not codes.check(row, PURPOSE, order.id, code, now):
-                left = max(MAX_ATTEMPTS - row.attempts, 0)
-                audit.record(actor, "order_code_failed", order, None, {"tries_left": left})
-                db.session.commit()
-                if left and codes.usable(row, now):
-                    raise CodeRefused(_l("The code is wrong. Tries left: %(n)d.", n=left))
-                raise CodeRefused(_l("The code has expired or was tried too many times. Send a new one."))
-            _confirm(order, actor, now)
+        order = orders.order_for(actor, order_id, lock=True)
+        if order.status is not OrderStatus.AWAITING_CONFIRMATION:
+            raise DomainError(_l("This order is not awaiting confirmation."))
+        row = _latest(order.id, lock=True)
+        if row is None:
+            raise CodeRefused(_l("No code has been sent for this order yet."))
+        if not codes.check(row, PURPOSE, order.id, code, now):
+            left = max(MAX_ATTEMPTS - row.attempts, 0)
+            audit.record(actor, "order_code_failed", order, None, {"tries_left": left})
             db.session.commit()
-            return order
-        except Exception:
-            db.session.rollback()
-            raise
-    return retry_when_busy(run)
+            if left and codes.usable(row, now):
+                raise CodeRefused(_l("The code is wrong. Tries left: %(n)d.", n=left))
+            raise CodeRefused(_l("The code has expired or was tried too many times. Send a new one."))
+        _confirm(order, actor, now)
+        return order
+    return one_transaction(run)
 
 
 # ------------------------------------------------------------------------------------------ the link
@@ -151,20 +141,15 @@ def confirm_with_link(token: str, now: datetime | None = None) -> Order:
     now = now or utcnow()
 
     def run() -> Order:
-        try:
-            order, row = _from_link(token, now)
-            order = db.session.scalar(db.select(Order).where(Order.id == order.id).with_for_update())
-            row = _latest(order.id, lock=True)
-            if order.status is not OrderStatus.AWAITING_CONFIRMATION or not codes.usable(row, now):
-                raise CodeRefused(_l("This order is not awaiting confirmation."))
-            row.used_at = now
-            _confirm(order, None, now)
-            db.session.commit()
-            return order
-        except Exception:
-            db.session.rollback()
-            raise
-    return retry_when_busy(run)
+        order, row = _from_link(token, now)
+        order = db.session.scalar(db.select(Order).where(Order.id == order.id).with_for_update())
+        row = _latest(order.id, lock=True)
+        if order.status is not OrderStatus.AWAITING_CONFIRMATION or not codes.usable(row, now):
+            raise CodeRefused(_l("This order is not awaiting confirmation."))
+        row.used_at = now
+        _confirm(order, None, now)
+        return order
+    return one_transaction(run)
 
 
 # ------------------------------------------------------------------------------------------ confirming

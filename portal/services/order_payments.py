@@ -12,7 +12,7 @@ from ..models import Order, OrderStatus, Payment, PaymentMethod, User, utcnow
 from . import audit, orders, sales
 from .errors import DomainError, ValidationError
 from .outbox import enqueue
-from .transactions import retry_when_busy
+from .transactions import one_transaction
 
 MANAGER_METHODS = (PaymentMethod.BANK_TRANSFER, PaymentMethod.CARD, PaymentMethod.CASH)
 
@@ -24,33 +24,28 @@ def record_payment(actor: User, order_id: int, method: PaymentMethod, amount: in
     now = now or utcnow()
 
     def run() -> Order:
-        try:
-            order = orders.order_for(actor, order_id, lock=True)
-            if order.status is not OrderStatus.CONFIRMED:
-                raise DomainError(_l("Payments are recorded for confirmed orders only."))
-            if method not in MANAGER_METHODS:
-                raise ValidationError({"method": _l("Choose how the money came in.")})
-            if order.outstanding != expected_outstanding:
-                raise DomainError(_l("Another payment was recorded meanwhile. Check the order and try again."))
-            if not isinstance(amount, int) or amount <= 0:
-                raise ValidationError({"amount": _l("Enter an amount greater than zero.")})
-            if amount > order.outstanding:
-                from ..i18n import money
-                raise ValidationError({"amount": _l("At most %(left)s is still to be paid.",
-                                                    left=money(order.outstanding))})
-            before = orders.snapshot(order)
-            order.payments.append(Payment(method=method, amount=amount, tendered=amount))
-            order.received += amount
-            db.session.flush()
-            orders.record_change(actor, "order_payment_recorded", order, before)
-            if order.received == order.paid:
-                finish_payment(order, actor, now)
-            db.session.commit()
-            return order
-        except Exception:
-            db.session.rollback()
-            raise
-    return retry_when_busy(run)
+        order = orders.order_for(actor, order_id, lock=True)
+        if order.status is not OrderStatus.CONFIRMED:
+            raise DomainError(_l("Payments are recorded for confirmed orders only."))
+        if method not in MANAGER_METHODS:
+            raise ValidationError({"method": _l("Choose how the money came in.")})
+        if order.outstanding != expected_outstanding:
+            raise DomainError(_l("Another payment was recorded meanwhile. Check the order and try again."))
+        if not isinstance(amount, int) or amount <= 0:
+            raise ValidationError({"amount": _l("Enter an amount greater than zero.")})
+        if amount > order.outstanding:
+            from ..i18n import money
+            raise ValidationError({"amount": _l("At most %(left)s is still to be paid.",
+                                                left=money(order.outstanding))})
+        before = orders.snapshot(order)
+        order.payments.append(Payment(method=method, amount=amount, tendered=amount))
+        order.received += amount
+        db.session.flush()
+        orders.record_change(actor, "order_payment_recorded", order, before)
+        if order.received == order.paid:
+            finish_payment(order, actor, now)
+        return order
+    return one_transaction(run)
 
 
 def finish_payment(order: Order, actor: User | None, now: datetime) -> None:

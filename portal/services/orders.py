@@ -20,7 +20,7 @@ from . import audit, debt, stock
 from .errors import DomainError, Forbidden, NotFound, ValidationError
 from .pricing import Pricing, price_lines
 from .sales import MAX_QTY, NUMBER_PREFIX
-from .transactions import retry_when_busy
+from .transactions import one_transaction
 
 MAX_LINES = 200
 MAX_DISCOUNT_BP = 10_000
@@ -288,46 +288,36 @@ def _draft_errors(q: Quote) -> dict:
 def create_draft(actor: User, draft: OrderDraft, now: datetime | None = None) -> Order:
     """Save a new draft. Stock, credit and bonus problems are reported when it is sent."""
     def run() -> Order:
-        try:
-            q = quote(actor, draft)
-            errors = _draft_errors(q)
-            if errors:
-                raise ValidationError(errors)
-            order = Order(channel=Channel.MANAGER, status=OrderStatus.DRAFT, created_by_id=actor.id,
-                          created_at=now or utcnow())
-            _fill(order, q, draft)
-            order.number = f"{NUMBER_PREFIX[Channel.MANAGER]}-{order.id:06d}"
-            record_change(actor, "order_created", order, {})
-            db.session.commit()
-            return order
-        except Exception:
-            db.session.rollback()
-            raise
-    return retry_when_busy(run)
+        q = quote(actor, draft)
+        errors = _draft_errors(q)
+        if errors:
+            raise ValidationError(errors)
+        order = Order(channel=Channel.MANAGER, status=OrderStatus.DRAFT, created_by_id=actor.id,
+                      created_at=now or utcnow())
+        _fill(order, q, draft)
+        order.number = f"{NUMBER_PREFIX[Channel.MANAGER]}-{order.id:06d}"
+        record_change(actor, "order_created", order, {})
+        return order
+    return one_transaction(run)
 
 
 def update_draft(actor: User, order_id: int, draft: OrderDraft) -> Order:
     """Change a draft: everything is replaced by what the form holds now."""
     def run() -> Order:
-        try:
-            order = order_for(actor, order_id, lock=True)
-            if order.status is not OrderStatus.DRAFT:
-                raise DomainError(_l("Only a draft can be edited. Return the order to draft first."))
-            if draft.client_id != order.client_id:
-                raise ValidationError({"client_id": _l("The client of an order cannot be changed.")})
-            q = quote(actor, draft)
-            errors = _draft_errors(q)
-            if errors:
-                raise ValidationError(errors)
-            before = snapshot(order)
-            _fill(order, q, draft)
-            record_change(actor, "order_updated", order, before)
-            db.session.commit()
-            return order
-        except Exception:
-            db.session.rollback()
-            raise
-    return retry_when_busy(run)
+        order = order_for(actor, order_id, lock=True)
+        if order.status is not OrderStatus.DRAFT:
+            raise DomainError(_l("Only a draft can be edited. Return the order to draft first."))
+        if draft.client_id != order.client_id:
+            raise ValidationError({"client_id": _l("The client of an order cannot be changed.")})
+        q = quote(actor, draft)
+        errors = _draft_errors(q)
+        if errors:
+            raise ValidationError(errors)
+        before = snapshot(order)
+        _fill(order, q, draft)
+        record_change(actor, "order_updated", order, before)
+        return order
+    return one_transaction(run)
 
 
 def draft_of(order: Order) -> OrderDraft:
@@ -346,20 +336,15 @@ def draft_of(order: Order) -> OrderDraft:
 def _transition(actor: User, order_id: int, allowed: tuple[OrderStatus, ...], change) -> Order:
     """Run one state change as one transaction, with its history entry."""
     def run() -> Order:
-        try:
-            order = order_for(actor, order_id, lock=True)
-            if order.status not in allowed:
-                raise DomainError(_l("This cannot be done to an order that is %(status)s.",
-                                     status=_status_text(order.status)))
-            before = snapshot(order)
-            action = change(order)
-            record_change(actor, action, order, before)
-            db.session.commit()
-            return order
-        except Exception:
-            db.session.rollback()
-            raise
-    return retry_when_busy(run)
+        order = order_for(actor, order_id, lock=True)
+        if order.status not in allowed:
+            raise DomainError(_l("This cannot be done to an order that is %(status)s.",
+                                 status=_status_text(order.status)))
+        before = snapshot(order)
+        action = change(order)
+        record_change(actor, action, order, before)
+        return order
+    return one_transaction(run)
 
 
 def _status_text(status: OrderStatus) -> str:

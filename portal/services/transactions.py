@@ -34,3 +34,19 @@ def retry_when_busy(operation: Callable[[], T]) -> T:
                 raise
             time.sleep(0.05 * (attempt + 1))
     raise AssertionError("unreachable")
+
+
+def one_transaction(operation: Callable[[], T]) -> T:
+    """Run `operation` as one business transaction: commit what it did, roll everything back on any
+    error, and run it again whole when SQLite was busy with another writer (it re-reads everything,
+    so its checks see the other's commit)."""
+    def attempt() -> T:
+        try:
+            result = operation()
+            db.session.commit()
+            return result
+        except Exception:
+            db.session.rollback()
+            raise
+
+    return retry_when_busy(attempt)
