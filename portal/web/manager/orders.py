@@ -1,10 +1,13 @@
 """A manager's order: the form, the card, confirmation by the client, payments."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from ...clock import local_date
 from ...models import Location, OrderStatus, PaymentMethod, Role
 from ...money import MoneyError, parse_amount, to_minor
 from ...services import audit, catalog, debt, order_confirmation, order_payments, orders
@@ -68,7 +71,7 @@ def _render_form(form: OrderForm, client, order=None, status: int = 200, message
             if line.stock_here < line.qty:
                 analogues[line.product.id] = catalog.analogues_in_stock(line.product, form.draft.location_id)
     context = dict(form=form, client=client, order=order, quote=q, problems=problems, locations=_locations(),
-                   percent_text=percent_text,
+                   percent_text=percent_text, due_if_today=local_date() + timedelta(days=client.deferral_days),
                    stock_elsewhere=stock_elsewhere, analogues=analogues, message=message,
                    debt=debt.debt_of(client.id), action_url=request.path)
     if request.headers.get("HX-Request"):

@@ -1020,3 +1020,18 @@ def test_a_payment_without_the_csrf_token_is_refused(app, w):
                          headers=EN)
     assert response.status_code == 303
     assert status_of(app, order_id) is OrderStatus.PAID
+
+
+def test_deferred_terms_show_the_due_date_if_the_client_confirms_today(app, anna, w):
+    from datetime import timedelta
+
+    from babel.dates import format_date
+
+    from portal.clock import local_date
+    html = post(anna, "/manager/orders/new", order_form(w, [("PUMP-B", "1")], terms="deferred"),
+                hx=True).get_data(as_text=True)
+    with app.app_context():
+        due = format_date(local_date() + timedelta(days=14), "medium", locale="en")
+    assert by_testid(html, "due-if-today") == f"Due date if the client confirms today: {due}."
+    prepaid = post(anna, "/manager/orders/new", order_form(w, [("PUMP-B", "1")]), hx=True).get_data(as_text=True)
+    assert 'data-testid="due-if-today"' not in prepaid
