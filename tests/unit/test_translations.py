@@ -39,13 +39,19 @@ def test_placeholders_survive_translation(lang):
     for m in catalog:
         if m.id and isinstance(m.id, str):
             assert sorted(re.findall(r"%\(\w+\)[sd]", m.id)) == sorted(re.findall(r"%\(\w+\)[sd]", m.string)), m.id
+        elif m.id:  # a plural entry: every form keeps the placeholders
+            for form in m.string:
+                assert sorted(re.findall(r"%\(\w+\)[sd]", m.id[1])) == sorted(re.findall(r"%\(\w+\)[sd]", form)), m.id
 
 
 @pytest.mark.parametrize("lang", ["ru", "uk"])
 def test_compiled_catalogue_matches_the_po_file(lang):
     folder = TRANSLATIONS / lang / "LC_MESSAGES"
+    def plain(value):  # a plural entry's id and strings come as a tuple from .po, a list from .mo
+        return tuple(value) if isinstance(value, (list, tuple)) else value
+
     with open(folder / "messages.po", "rb") as f:
-        po = {m.id: m.string for m in read_po(f) if m.id and not m.fuzzy}
+        po = {plain(m.id): plain(m.string) for m in read_po(f) if m.id and not m.fuzzy}
     with open(folder / "messages.mo", "rb") as f:
-        mo = {m.id: m.string for m in read_mo(f) if m.id}
+        mo = {plain(m.id): plain(m.string) for m in read_mo(f) if m.id}
     assert po == mo, "run `make translations`"
