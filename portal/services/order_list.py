@@ -288,7 +288,8 @@ class OrdersAtAGlance:
 
 
 def orders_at_a_glance(viewer: User, today: date | None = None) -> OrdersAtAGlance:
-    """What needs the viewer's attention, counted in SQL over the orders they may open."""
+    """What needs the viewer's attention, counted in SQL over the orders they may open: managers'
+    orders by state (a web-shop order is paid and done), and the debt of deferred orders."""
     from ..clock import local_date
     from . import debt
     today = today or local_date()
@@ -297,7 +298,7 @@ def orders_at_a_glance(viewer: User, today: date | None = None) -> OrdersAtAGlan
     seen = visible_orders_condition(viewer)
     rows = dict(db.session.execute(
         db.select(Order.status, db.func.count(Order.id)).outerjoin(Client, Client.id == Order.client_id)
-        .where(seen, Order.status.in_(waiting)).group_by(Order.status)).all())
+        .where(seen, Order.channel == Channel.MANAGER, Order.status.in_(waiting)).group_by(Order.status)).all())
     open_, overdue = db.session.execute(
         db.select(debt.open_sum(), debt.overdue_sum(today)).outerjoin(Client, Client.id == Order.client_id)
         .where(seen, *debt.owing_conditions())).one()

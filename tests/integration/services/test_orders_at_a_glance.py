@@ -34,3 +34,11 @@ def test_counts_by_state_and_debt_open_and_overdue(office):
     assert orders_at_a_glance(office.boss).debt_open == glance.debt_open
     stranger = orders_at_a_glance(office.stranger)
     assert sum(stranger.by_status.values()) == 0 and stranger.debt_open == 0
+
+
+def test_web_shop_orders_of_the_clients_are_not_waiting_for_the_manager(office):
+    from portal.models import Channel
+    from portal.services import sales
+    sales.place_paid_order(sales.Sale(channel=Channel.WEB, lines=[sales.SaleLine(qty=1, sku="DRILL")],
+                                      location_id=office.warehouse.id, client_id=office.client.id))
+    assert orders_at_a_glance(office.manager).by_status[OrderStatus.PAID] == 0
