@@ -45,8 +45,10 @@ run: translations demo
 	$(BIN)/flask run --host $(HOST) --port $(PORT)
 
 ## The whole test suite. TEST_DATABASE_URL=postgresql://... runs it on a fresh PostgreSQL database.
+## Tests run in parallel (pytest-xdist; each worker has its own database). TEST_WORKERS=0 runs them in one process.
+TEST_WORKERS ?= auto
 test: install-dev translations
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS)
 
 ## Benchmarks (they print their figures; see bench/README.md). Slow: minutes each.
 bench: install-dev
