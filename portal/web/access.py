@@ -46,8 +46,10 @@ def nav_items() -> list[tuple[str, str, object]]:
     items = {
         Role.ADMIN: [("admin.home", _l("Overview")), ("admin.staff", _l("Staff")),
                      ("admin.locations", _l("Shops and warehouses")), ("admin.audit", _l("Audit log"))],
-        Role.SUPERVISOR: [("supervisor.home", _l("Team")), ("manager.home", _l("Overview")),
-                          ("manager.clients", _l("Clients")), ("manager.orders", _l("Orders"))],
+        Role.SUPERVISOR: [("supervisor.home", _l("Team")), ("supervisor.approvals", _l("Approvals")),
+                          ("manager.home", _l("Overview")), ("manager.clients", _l("Clients")),
+                          ("manager.orders", _l("Orders")), ("supervisor.statistics", _l("Statistics")),
+                          ("supervisor.bonus", _l("Bonus programme"))],
         Role.MANAGER: [("manager.home", _l("Overview")), ("manager.clients", _l("Clients")),
                        ("manager.orders", _l("Orders"))],
         Role.CASHIER: [("cashier.sale", _l("Sale")), ("cashier.orders", _l("All sales")),

@@ -21,3 +21,7 @@ def home():
     ids = [m.id for m in members]
     return render_template("supervisor/home.html", members=members,
                            per_manager=clients.clients_per_manager(ids), counts=clients.client_counts(ids))
+
+
+# The approval queue, the bonus programme and the statistics register their routes on `bp`.
+from . import approvals as _approvals, bonus as _bonus, statistics as _statistics  # noqa: E402,F401
