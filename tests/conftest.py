@@ -64,11 +64,27 @@ def migrated(database_url):
     return database_url
 
 
+# Tables that refuse DELETE (the ledger's append-only trigger): emptied with TRUNCATE.
+APPEND_ONLY = ("ledger_entries", "bonus_lot_moves")
+
+
 def empty_all_tables() -> None:
+    """Leave every table empty and every id counting from 1 again, as a fresh database.
+
+    On PostgreSQL a TRUNCATE of all tables costs a quarter of a second (new files for each), so
+    only the tables a test wrote to are emptied: DELETE for most, TRUNCATE for the append-only
+    ones, then every sequence starts again at 1."""
     tables = [t for t in reversed(db.metadata.sorted_tables)]
     if db.engine.dialect.name == "postgresql":
-        names = ", ".join(f'"{t.name}"' for t in tables)
-        db.session.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        probe = " UNION ALL ".join(f"SELECT '{t.name}' WHERE EXISTS (SELECT 1 FROM \"{t.name}\")" for t in tables)
+        written = {name for name, in db.session.execute(sa.text(probe))}
+        frozen = [name for name in APPEND_ONLY if name in written]
+        if frozen:
+            db.session.execute(sa.text("TRUNCATE " + ", ".join(f'"{n}"' for n in frozen) + " CASCADE"))
+        for table in tables:
+            if table.name in written and table.name not in APPEND_ONLY:
+                db.session.execute(table.delete())
+        db.session.execute(sa.text("SELECT setval(c.oid, 1, false) FROM pg_class c WHERE c.relkind = 'S'"))
     else:
         for table in tables:
             db.session.execute(table.delete())

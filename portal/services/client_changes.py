@@ -7,6 +7,9 @@ card keeps its values until the manager's supervisor approves it. A supervisor (
 creates and changes clients directly. Contacts and addresses are edited directly by whoever may
 see the client. One change may wait per client.
 
+Whenever a client's requisites and terms become approved — a supervisor's new client or direct change,
+or an approved request — the card goes to the 1C outbox (topic `1c.client`) in the same transaction.
+
 `before` and `after` of a request and of the audit events hold plain values: the discount in
 basis points, money in minor units, text as text, enumerations by their values.
 
@@ -26,7 +29,7 @@ from sqlalchemy.exc import IntegrityError
 from ..extensions import db
 from ..models import (AddressKind, ChangeKind, ChangeRequest, ChangeStatus, Client, ClientAddress, ClientEmail,
                       ClientKind, ClientPhone, ClientStatus, Role, User, utcnow)
-from . import audit, team
+from . import audit, outbox, team
 from .client_directory import pending_request_of, visible_client
 from .errors import DomainError, NotFound, ValidationError
 from .phones import PhoneError, normalize_phone
@@ -35,7 +38,7 @@ from .transactions import one_transaction as _one_transaction
 
 __all__ = [
     "AddressInput", "ClientChange", "Contacts", "NewClient", "NothingChanged", "TERM_FIELDS", "REQUISITE_FIELDS",
-    "approve_change", "assign_manager", "change_client", "apply_change", "client_link", "contacts_of",
+    "approve_change", "assign_manager", "change_client", "apply_change", "client_link", "contacts_of", "onec_payload",
     "create_client", "pending_request_of", "propose_change", "reject_change", "update_contacts",
 ]
 
@@ -146,6 +149,24 @@ def _requisites_snapshot(client: Client) -> dict:
 def contacts_of(client: Client) -> dict:
     return {"phones": [p.number for p in client.phones], "emails": [e.address for e in client.emails],
             "addresses": [{"kind": a.kind.value, "text": a.text} for a in client.addresses]}
+
+
+def onec_payload(client: Client) -> dict:
+    """The client as 1C receives it: requisites and approved terms as plain values."""
+    manager = db.session.get(User, client.manager_id) if client.manager_id is not None else None
+    return {"id": client.id, "kind": client.kind.value, "name": client.name, "tax_id": client.tax_id or "",
+            "discount_bp": client.discount_bp, "credit_limit": client.credit_limit,
+            "deferral_days": client.deferral_days, "phones": [p.number for p in client.phones],
+            "manager_email": manager.email if manager is not None else None}
+
+
+def _send_to_1c(client: Client, event) -> None:
+    """Put the client's approved card in the 1C outbox, in the transaction that approved it.
+
+    The key carries the id of the audit event of the approval (or of the direct change or creation):
+    one sequence for all three, so two different facts about a client never share a key."""
+    db.session.flush()
+    outbox.enqueue("1c.client", f"1c:client:{client.id}:change:{event.id}", onec_payload(client))
 
 
 def _snapshot(client: Client) -> dict:
@@ -278,8 +299,8 @@ def check_new_client(actor: User, data: NewClient) -> dict:
 
 def create_client(actor: User, data: NewClient) -> Client:
     """A new client. By a manager: status PENDING, zero terms, a NEW_CLIENT request with the terms
-    asked for, and the supervisor is told. By a supervisor or an admin: ACTIVE with the terms, and
-    the responsible manager (if one is chosen) is told."""
+    asked for, and the supervisor is told. By a supervisor or an admin: ACTIVE with the terms, sent
+    to 1C, and the responsible manager (if one is chosen) is told."""
     _check_staff(actor)
 
     def run() -> Client:
@@ -304,8 +325,9 @@ def create_client(actor: User, data: NewClient) -> Client:
             db.session.flush()
         except IntegrityError:  # the phone was taken a moment ago by another transaction
             raise ValidationError({"phone": _phone_taken_message()}) from None
-        audit.record(actor, "client_created", client, after={**_snapshot(client), **contacts_of(client)})
+        created = audit.record(actor, "client_created", client, after={**_snapshot(client), **contacts_of(client)})
         if direct:
+            _send_to_1c(client, created)
             if client.manager_id is not None and client.manager_id != actor.id:
                 audit.notify(client.manager, "client_assigned", link=client_link(client.id), by=actor.name,
                              client=client.name)
@@ -371,7 +393,7 @@ def propose_change(manager: User, client_id: int, data: ClientChange) -> ChangeR
 
 
 def apply_change(actor: User, client_id: int, data: ClientChange) -> Client:
-    """A supervisor's (or an admin's) change, applied at once; the client becomes ACTIVE."""
+    """A supervisor's (or an admin's) change, applied at once and sent to 1C; the client becomes ACTIVE."""
     _check_staff(actor)
     if not _decides_directly(actor):
         raise DomainError(_l("Only a supervisor changes a client directly."), code="forbidden")
@@ -387,7 +409,8 @@ def apply_change(actor: User, client_id: int, data: ClientChange) -> Client:
             raise NothingChanged(_l("Nothing has changed."))
         _apply_values(client, {k: v for k, v in after.items() if k != "status"})
         client.status = ClientStatus.ACTIVE
-        audit.record(actor, "client_updated", client, before=before, after=after)
+        updated = audit.record(actor, "client_updated", client, before=before, after=after)
+        _send_to_1c(client, updated)
         return client
 
     return _one_transaction(run)
@@ -433,7 +456,8 @@ def _clean_comment(comment, required: bool) -> str:
 
 
 def approve_change(supervisor: User, request_id: int, comment: str = "") -> ChangeRequest:
-    """Apply the requested values to the card (a new client becomes ACTIVE), audit, tell the author."""
+    """Apply the requested values to the card (a new client becomes ACTIVE), audit, send the card to 1C,
+    tell the author."""
 
     def run() -> ChangeRequest:
         text = _clean_comment(comment, required=False)
@@ -444,7 +468,9 @@ def approve_change(supervisor: User, request_id: int, comment: str = "") -> Chan
         if request.kind is ChangeKind.NEW_CLIENT:
             client.status = ClientStatus.ACTIVE
         _decide(supervisor, request, ChangeStatus.APPROVED, text)
-        audit.record(supervisor, "client_change_approved", client, before=request.before, after=request.after)
+        approved = audit.record(supervisor, "client_change_approved", client, before=request.before,
+                                after=request.after)
+        _send_to_1c(client, approved)
         audit.notify(request.author, "change_request_approved", link=client_link(client.id), by=supervisor.name,
                      client=client.name, comment=text)
         return request
@@ -595,7 +621,8 @@ def _may_be_assigned(actor: User, manager: User | None) -> bool:
 
 def assign_manager(supervisor: User, client_id: int, manager_id: int) -> Client:
     """Make an active manager of the supervisor's team responsible for a client the supervisor sees;
-    the manager is told. Assigning the manager already responsible changes nothing."""
+    the manager is told, and the history keeps the names of the manager before and after. Assigning the
+    manager already responsible changes nothing."""
     if supervisor is None or not supervisor.active or supervisor.role not in (Role.SUPERVISOR, Role.ADMIN):
         raise DomainError(_l("Only a supervisor assigns a responsible manager."), code="forbidden")
 
@@ -606,9 +633,12 @@ def assign_manager(supervisor: User, client_id: int, manager_id: int) -> Client:
             raise ValidationError({"manager_id": _l("Choose an active manager of your team.")})
         if client.manager_id == manager.id:
             return client
-        before = {"manager_id": client.manager_id}
+        previous = db.session.get(User, client.manager_id) if client.manager_id is not None else None
+        # The history reads "who reassigned whom": the names as they were, beside the ids.
+        before = {"manager_id": client.manager_id, "manager": previous.name if previous is not None else None}
         client.manager_id = manager.id
-        audit.record(supervisor, "client_assigned", client, before=before, after={"manager_id": manager.id})
+        audit.record(supervisor, "client_assigned", client, before=before,
+                     after={"manager_id": manager.id, "manager": manager.name})
         audit.notify(manager, "client_assigned", link=client_link(client.id), by=supervisor.name, client=client.name)
         return client
 

@@ -7,6 +7,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
 from ..extensions import login_manager
+from ..models import Role
 from ..services import audit
 from ..services import auth as auth_service
 from ..services.phones import display_phone
@@ -35,10 +36,14 @@ def register_web(app: Flask) -> None:
     @app.context_processor
     def cabinet_context():
         unread = 0
+        pending_approvals = None  # shown beside "Approvals" in a supervisor's navigation
         if current_user.is_authenticated:
             unread = audit.unread_count(current_user.id)
+            if current_user.role is Role.SUPERVISOR:
+                from ..services.approvals import pending_count
+                pending_approvals = pending_count(current_user)
         return {"unread_notifications": unread, "nav_items": nav_items(), "home_url": home_url,
-                "labels": labels, "display_phone": display_phone}
+                "labels": labels, "display_phone": display_phone, "pending_approvals": pending_approvals}
 
     def error_page(status: int, title, message):
         if request.path.startswith("/api/"):

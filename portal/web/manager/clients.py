@@ -5,7 +5,7 @@ A manager sees their own clients, a supervisor the team's and the unassigned one
 """
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -14,6 +14,7 @@ from ...models import ClientStatus, Role
 from ...services import client_changes, team
 from ...services import client_directory as directory
 from ...services.errors import DomainError, NotFound, ValidationError
+from ..forms import safe_next
 from .client_forms import (ClientFilterForm, ClientForm, ContactsForm, NewClientForm, choices, contacts_data,
                            show_errors)
 from .routes import bp
@@ -170,3 +171,47 @@ def client_contacts(client_id: int):
         form = ContactsForm(data=contacts_data(client))
     return (render_template("manager/client_contacts.html", form=form, client=client),
             200 if request.method == "GET" else 422)
+
+
+# --- the responsible manager (a supervisor's one-click assignment) ----------------------------------
+
+def _render_block(template_name: str, block: str, **context) -> str:
+    """One block of a page template — the part htmx replaces — with the context a page gets, so the
+    page and the fragment come from the same markup."""
+    app = current_app._get_current_object()
+    template = app.jinja_env.get_template(template_name)
+    app.update_template_context(context)
+    return "".join(template.blocks[block](template.new_context(context)))
+
+
+@bp.post("/clients/<int:client_id>/assign")
+def client_assign(client_id: int):
+    """Make a manager of the team responsible for the client (a supervisor only). With htmx the answer
+    is the assignment control of the list's row (`view=list`) or of the card; otherwise a redirect back."""
+    me = _me()
+    if me.role is not Role.SUPERVISOR:
+        abort(403)
+    client = _visible_or_abort(client_id)
+    error = None
+    try:
+        client = client_changes.assign_manager(me, client.id, request.form.get("manager_id", type=int))
+    except directory.NotVisible:
+        abort(403)
+    except NotFound:
+        abort(404)
+    except ValidationError as exc:
+        error = " ".join(str(message) for message in exc.fields.values())
+    except DomainError as exc:
+        error = str(exc.message)
+    done = None if error else _("%(manager)s is now responsible for %(client)s.",
+                                manager=client.manager.name if client.manager else "—", client=client.name)
+    back = safe_next(request.form.get("next"))
+    if request.headers.get("HX-Request"):
+        if request.form.get("view") == "list":
+            return _render_block("manager/clients.html", "assign_cell", c=client, assign_error=error,
+                                 assign_done=done, assign_next=back or url_for("manager.clients"),
+                                 members=team.team_members(me, include_inactive=True))
+        return _render_block("manager/client.html", "assign_control", client=client, assign_error=error,
+                             assign_done=done, assign_oob=error is None)
+    flash(error or done, "error" if error else "success")
+    return redirect(back or url_for("manager.client_card", client_id=client.id), code=303)

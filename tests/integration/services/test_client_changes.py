@@ -436,8 +436,9 @@ def test_assigning_a_manager_notifies_them_and_is_audited(people, kran):
     db.session.expire_all()
     assert db.session.get(Client, kran.id).manager_id == oleg.id
     assigned, = events(kran, "client_assigned")
-    assert (assigned.actor_id, assigned.before, assigned.after) == (boss.id, {"manager_id": people["anna"].id},
-                                                                    {"manager_id": oleg.id})
+    assert (assigned.actor_id, assigned.before, assigned.after) == (
+        boss.id, {"manager_id": people["anna"].id, "manager": people["anna"].name},
+        {"manager_id": oleg.id, "manager": oleg.name})
     note, = notes(oleg, "client_assigned")
     assert note.params == {"by": "Boss Bossov", "client": "OOO Kran"}
     assert note.link == f"/manager/clients/{kran.id}"
