@@ -1,9 +1,12 @@
-"""Supervisor's cabinet: the team at a glance."""
-from flask import Blueprint, render_template
+"""Supervisor's cabinet: the team directory (figures per manager, search, password reset,
+deactivation and reactivation of the team's managers)."""
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from ...models import Role
 from ...services import clients, team
+from ...services.errors import DomainError, Forbidden, NotFound
 from ..access import roles_required
 
 bp = Blueprint("supervisor", __name__, url_prefix="/supervisor")
@@ -17,10 +20,46 @@ def only_supervisors():
 
 @bp.get("/")
 def home():
+    query = request.args.get("q", "")[:100]
     members = team.team_members(current_user, include_inactive=True)
     ids = [m.id for m in members]
-    return render_template("supervisor/home.html", members=members,
-                           per_manager=clients.clients_per_manager(ids), counts=clients.client_counts(ids))
+    return render_template("supervisor/home.html", members=members, rows=team.team_directory(current_user, query),
+                           query=query.strip(), counts=clients.client_counts(ids))
+
+
+def _back_to_team():
+    query = (request.form.get("q") or "").strip()[:100]
+    return redirect(url_for("supervisor.home", q=query or None))
+
+
+@bp.post("/team/<int:user_id>/reset-password")
+def reset_password(user_id: int):
+    try:
+        member, password = team.reset_member_password(current_user, user_id)
+    except NotFound:
+        abort(404)
+    except Forbidden:
+        abort(403)
+    response = render_template("supervisor/password_shown.html", user=member, password=password)
+    # Shown once: never kept by a browser's or a proxy's cache.
+    return response, 200, {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+@bp.post("/team/<int:user_id>/active")
+def set_active(user_id: int):
+    active = request.form.get("active") == "1"
+    try:
+        member = team.set_member_active(current_user, user_id, active)
+    except NotFound:
+        abort(404)
+    except Forbidden:
+        abort(403)
+    except DomainError as exc:
+        flash(str(exc.message), "error")
+    else:
+        flash(_("%(name)s can sign in again.", name=member.name) if active
+              else _("%(name)s is deactivated and signed out everywhere.", name=member.name), "success")
+    return _back_to_team()
 
 
 # The approval queue, the bonus programme and the statistics register their routes on `bp`.
