@@ -94,6 +94,8 @@ class LedgerEntry(db.Model):
         sa.CheckConstraint("amount > 0", name="amount_positive"),
         sa.Index("ix_ledger_entries_from", "from_account_id", "id"),
         sa.Index("ix_ledger_entries_to", "to_account_id", "id"),
+        # Statistics: the bonus programme's movements by the moment of each entry.
+        sa.Index("ix_ledger_entries_created_at", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -62,6 +62,9 @@ class Order(db.Model):
     __table_args__ = (
         sa.UniqueConstraint("channel", "external_id", name="uq_orders_channel_external_id"),
         sa.Index("ix_orders_created_at", "created_at"),
+        # Statistics: sales count on the day an order was paid, confirmations on the day of confirmation.
+        sa.Index("ix_orders_paid_at", "paid_at"),
+        sa.Index("ix_orders_confirmed_at", "confirmed_at"),
         *(sa.CheckConstraint(f"{c} >= 0", name=f"{c}_non_negative")
           for c in ("subtotal", "discount", "bonus_redeemed", "paid", "accrual", "received")),
         sa.CheckConstraint("received <= paid", name="received_within_paid"),
@@ -169,6 +172,8 @@ class Payment(db.Model):
 
 class Return(db.Model):
     __tablename__ = "returns"
+    # Statistics: a return counts against the sales of the day it was made.
+    __table_args__ = (sa.Index("ix_returns_created_at", "created_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(sa.ForeignKey("orders.id"), index=True)

@@ -1,0 +1,68 @@
+"""The supervisor's statistics (SPEC §7): eight reports, each computed in SQL over the team's data.
+
+Every report is a function `(viewer, period, compare) -> Report` (see `report.py`): `viewer` is the
+supervisor (their team's figures only), `period` the days it covers (`periods.period_for`),
+`compare` whether to add the previous period (`periods.previous`). The page, the chart, the CSV
+and the PDF are all drawn from the Report it returns.
+
+The rules — what a sale is, when a return counts, whose figure an order is — are in `common`;
+each report module's docstring says what its figures mean exactly.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+
+from .bonus import bonus_programme
+from .clients import client_debt, new_clients
+from .conversion import conversion
+from .goods import goods_sold
+from .report import Report
+from .sales import sales_by_client, sales_by_manager, sales_by_period
+
+ReportFunction = Callable[..., Report]
+
+REPORTS: dict[str, ReportFunction] = {
+    "sales_by_manager": sales_by_manager,
+    "new_clients": new_clients,
+    "sales_by_period": sales_by_period,
+    "sales_by_client": sales_by_client,
+    "conversion": conversion,
+    "goods_sold": goods_sold,
+    "client_debt": client_debt,
+    "bonus_programme": bonus_programme,
+}
+
+
+@dataclass(frozen=True)
+class ReportInfo:
+    """What the list of reports shows about one before it is computed."""
+
+    key: str
+    title: object        # lazy translation
+    description: object  # lazy translation
+    snapshot: bool = False  # figures of today, whatever the period (no comparison)
+
+
+CATALOGUE: tuple[ReportInfo, ...] = (
+    ReportInfo("sales_by_manager", _l("Sales per manager"),
+               _l("Orders paid, net sales, average order and confirmed orders of each member of the team.")),
+    ReportInfo("new_clients", _l("New clients"),
+               _l("Clients of the team created per day, week or month, by kind.")),
+    ReportInfo("sales_by_period", _l("Sales per period"),
+               _l("Sales, returns and net sales per day, week or month, against the previous period.")),
+    ReportInfo("sales_by_client", _l("Sales per client"),
+               _l("The clients who bought the most, with their share of the team's sales.")),
+    ReportInfo("conversion", _l("Conversion of orders"),
+               _l("Managers' orders created, confirmed and paid: the funnel and its rates.")),
+    ReportInfo("goods_sold", _l("Goods sold"),
+               _l("Quantities and net sales by SKU, and by catalogue section in the chart.")),
+    ReportInfo("client_debt", _l("Client debt"),
+               _l("Who owes what today, how much of it is overdue and for how many days."), snapshot=True),
+    ReportInfo("bonus_programme", _l("Bonus programme"),
+               _l("Bonus accrued, released, redeemed, expired and adjusted, and the outstanding liability.")),
+)
+
+__all__ = ["REPORTS", "CATALOGUE", "ReportInfo", "Report"]
