@@ -64,7 +64,7 @@ def conversion(viewer, period: Period, compare: bool) -> Report:
                        **drill_dates(period.start, period.end)}} for p in shown]
     rows.sort(key=lambda r: (-r["created"], -r["paid"], r["manager"].lower()))
     totals = _totals(found)
-    stages = (_("Created"), _("Confirmed"), _("Paid"))
+    stages = (_("Orders created"), _("Orders confirmed"), _("Orders paid"))
     series = [Series(period_label(period.start, period.end), (totals["created"], totals["confirmed"], totals["paid"]))]
     before = previous_totals = None
     if compare:
@@ -72,8 +72,8 @@ def conversion(viewer, period: Period, compare: bool) -> Report:
         previous_totals = _totals(_per_person(viewer, span_of(before)))
         series.append(Series(period_label(before.start, before.end), (
             previous_totals["created"], previous_totals["confirmed"], previous_totals["paid"])))
-    columns = (Column("manager", _("Manager"), ValueKind.TEXT), Column("created", _("Created"), ValueKind.INT),
-               Column("confirmed", _("Confirmed"), ValueKind.INT), Column("paid", _("Paid"), ValueKind.INT),
+    columns = (Column("manager", _("Manager"), ValueKind.TEXT), Column("created", _("Orders created"), ValueKind.INT),
+               Column("confirmed", _("Orders confirmed"), ValueKind.INT), Column("paid", _("Orders paid"), ValueKind.INT),
                Column("confirmed_rate", _("Confirmed of created"), ValueKind.PERCENT),
                Column("paid_rate", _("Paid of created"), ValueKind.PERCENT),
                Column("paid_of_confirmed", _("Paid of confirmed"), ValueKind.PERCENT))

@@ -119,7 +119,7 @@ def goods_sold(viewer, period: Period, compare: bool) -> Report:
         key="goods_sold", title=_("Goods sold"), period=period,
         columns=(Column("sku", _("SKU"), ValueKind.TEXT), Column("product", _("Product"), ValueKind.TEXT),
                  Column("section", _("Section"), ValueKind.TEXT), Column("sold", _("Sold"), ValueKind.INT),
-                 Column("returned", _("Returned"), ValueKind.INT), Column("net_qty", _("Net quantity"), ValueKind.INT),
+                 Column("returned", _("Units returned"), ValueKind.INT), Column("net_qty", _("Net quantity"), ValueKind.INT),
                  Column("net", _("Net sales"), ValueKind.MONEY)),
         rows=rows, totals=totals, previous=before, previous_totals=previous_totals,
         chart=Chart(ChartKind.HBARS, tuple(paths.get(s, no_section) for s in ordered), tuple(series),

@@ -168,7 +168,7 @@ def sales_by_period(viewer, period: Period, compare: bool) -> Report:
         previous_totals = _without_average(total(earlier))
         columns += [*date_columns(grouping, "previous_"),
                     Column("previous_net", _("Previous net sales"), ValueKind.MONEY),
-                    Column("change", _("Change"), ValueKind.MONEY)]
+                    Column("change", _("Difference"), ValueKind.MONEY)]
         for i, row in enumerate(rows):
             if i < len(earlier):
                 row.update(previous_first=before_span.buckets[i].first, previous_net=earlier[i]["net"],

@@ -76,7 +76,7 @@ def valid_token(token: str | None) -> bool:
 
 
 class BonusSettingsForm(FlaskForm):
-    accrual_rate = StringField(_l("Accrual rate, % of the money paid"), validators=[Length(max=20)],
+    accrual_rate = StringField(_l("Accrual rate, percent of the money paid"), validators=[Length(max=20)],
                                render_kw={"inputmode": "decimal", "autocomplete": "off"})
     hold_days = StringField(_l("Hold days (pending before it can be spent)"), validators=[Length(max=20)],
                             render_kw={"inputmode": "numeric", "autocomplete": "off"})
