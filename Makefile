@@ -45,8 +45,9 @@ run: translations demo
 	$(BIN)/flask run --host $(HOST) --port $(PORT)
 
 ## The whole test suite. TEST_DATABASE_URL=postgresql://... runs it on a fresh PostgreSQL database.
-## Tests run in parallel (pytest-xdist; each worker has its own database). TEST_WORKERS=0 runs them in one process.
-TEST_WORKERS ?= auto
+## Tests run in parallel (pytest-xdist; each worker has its own database): one worker per CPU, at
+## least 3 (the browser and PostgreSQL keep a worker waiting). TEST_WORKERS=0 runs them in one process.
+TEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 1); [ $$n -lt 3 ] && n=3; echo $$n)
 test: install-dev translations
 	$(BIN)/python -m pytest -n $(TEST_WORKERS)
 

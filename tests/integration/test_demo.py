@@ -63,7 +63,7 @@ def ua_app(migrated):
         db.engine.dispose()
 
 
-def test_demo_command_loads_once_and_prints_logins_both_times(app, runner):
+def test_demo_command_loads_once_prints_logins_both_times_and_they_sign_in(app, runner, client):
     result = invoke_demo(app, runner)
     assert result.exit_code == 0, result.output
     assert result.output.startswith("Demo data loaded: 1 admin, 1 supervisor, 5 managers, 4 cashiers, 2 shops, "
@@ -83,6 +83,12 @@ def test_demo_command_loads_once_and_prints_logins_both_times(app, runner):
         assert email in again.output
     with app.app_context():
         assert table_counts() == before
+
+    for email in ("admin@demo.portal", "supervisor@demo.portal", "manager3@demo.portal", "cashier2@demo.portal"):
+        response = client.post("/login", data={"email": email, "password": DEMO_PASSWORD})
+        assert response.status_code == 302, email
+        client.post("/logout")
+    assert client.post("/login", data={"email": "admin@demo.portal", "password": "wrong-password"}).status_code == 401
 
 
 def test_demo_result_and_staff(ctx):
@@ -260,15 +266,6 @@ def test_demo_is_deterministic(ctx):
     db.session.expunge_all()
     assert demo.load_demo(with_history=False).created
     assert snapshot() == first
-
-
-def test_demo_logins_sign_in(app, client, runner):
-    assert invoke_demo(app, runner).exit_code == 0
-    for email in ("admin@demo.portal", "supervisor@demo.portal", "manager3@demo.portal", "cashier2@demo.portal"):
-        response = client.post("/login", data={"email": email, "password": DEMO_PASSWORD})
-        assert response.status_code == 302, email
-        client.post("/logout")
-    assert client.post("/login", data={"email": "admin@demo.portal", "password": "wrong-password"}).status_code == 401
 
 
 def test_non_empty_database_is_left_alone(ctx):
