@@ -22,12 +22,11 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
-from reportlab.pdfgen import canvas
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from ..i18n import money
 from ..money_words import amount_in_words
-from . import BOLD, REGULAR, register_fonts
+from . import BOLD, REGULAR, numbered_canvas, register_fonts
 
 
 @dataclass(frozen=True)
@@ -120,7 +119,7 @@ def render_invoice(data: InvoiceData) -> bytes:
         buffer, pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN,
         bottomMargin=MARGIN + FOOTER, title=title, author=data.seller.name,
         creator=current_app.config.get("PORTAL_COMPANY_NAME", "Portal"))
-    doc.build(story, canvasmaker=_numbered_canvas(title))
+    doc.build(story, canvasmaker=numbered_canvas(title, A4, MARGIN, TEXT_LEFT))
     return buffer.getvalue()
 
 
@@ -268,31 +267,3 @@ def _totals(data: InvoiceData) -> Table:
         ("TOPPADDING", (0, -1), (-1, -1), 4),
     ]))
     return table
-
-
-def _numbered_canvas(title: str):
-    """A canvas that holds the pages back until the end, to write "Page n of N" on each."""
-
-    class NumberedCanvas(canvas.Canvas):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            self._pages: list[dict] = []
-
-        def showPage(self):
-            self._pages.append(dict(self.__dict__))
-            self._startPage()
-
-        def save(self):
-            count = len(self._pages)
-            for number, state in enumerate(self._pages, start=1):
-                self.__dict__.update(state)
-                self.setFont(REGULAR, 7)
-                self.setFillColor(colors.HexColor("#555555"))
-                y = MARGIN
-                self.drawString(TEXT_LEFT, y, title)
-                self.drawRightString(PAGE_WIDTH - TEXT_LEFT, y,
-                                     _("Page %(page)d of %(pages)d", page=number, pages=count))
-                super().showPage()
-            super().save()
-
-    return NumberedCanvas

@@ -23,13 +23,12 @@ from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
-from reportlab.pdfgen import canvas
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from ..i18n import money, percent_bp
 from ..money import format_plain
 from ..services.statistics.report import Period, Report, ValueKind
-from . import BOLD, REGULAR, register_fonts
+from . import BOLD, REGULAR, numbered_canvas, register_fonts
 from .charts import render_drawing
 
 # A cell starting with one of these is taken for a formula by spreadsheets (CSV injection).
@@ -160,7 +159,7 @@ def report_pdf(report: Report) -> bytes:
     doc = SimpleDocTemplate(buffer, pagesize=pagesize, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN,
                             bottomMargin=MARGIN + FOOTER, title=report.title, subject=period, author=company,
                             creator=company)
-    doc.build(story, canvasmaker=_numbered_canvas(report.title, pagesize))
+    doc.build(story, canvasmaker=numbered_canvas(report.title, pagesize, MARGIN, MARGIN + FRAME_PADDING))
     return buffer.getvalue()
 
 
@@ -334,31 +333,3 @@ def _column_widths(report: Report, body: list[list[str]], summary: list, availab
         return [n - s * share for n, s in zip(narrow, slack)]
     factor = available / sum(minimum)
     return [m * factor for m in minimum]
-
-
-def _numbered_canvas(title: str, pagesize):
-    """A canvas that holds the pages back until the end, to write "Page n of N" on each."""
-    width = pagesize[0]
-
-    class NumberedCanvas(canvas.Canvas):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            self._pages: list[dict] = []
-
-        def showPage(self):
-            self._pages.append(dict(self.__dict__))
-            self._startPage()
-
-        def save(self):
-            count = len(self._pages)
-            for number, state in enumerate(self._pages, start=1):
-                self.__dict__.update(state)
-                self.setFont(REGULAR, 7)
-                self.setFillColor(MUTED)
-                left = MARGIN + FRAME_PADDING
-                self.drawString(left, MARGIN, title)
-                self.drawRightString(width - left, MARGIN, _("Page %(page)d of %(pages)d", page=number, pages=count))
-                super().showPage()
-            super().save()
-
-    return NumberedCanvas
