@@ -305,6 +305,19 @@ def settle_bonus(client_id: int) -> None:
     retry_when_busy(run)
 
 
+def latest_orders_of(client_id: int, limit: int) -> list[Order]:
+    """The client's newest orders of every channel."""
+    return list(db.session.scalars(db.select(Order).where(Order.client_id == client_id)
+                                   .order_by(Order.created_at.desc(), Order.id.desc()).limit(limit)))
+
+
+def order_numbers(order_ids: set[int]) -> dict[int, str]:
+    """Order numbers by id, for history lines that name their order."""
+    if not order_ids:
+        return {}
+    return dict(db.session.execute(db.select(Order.id, Order.number).where(Order.id.in_(order_ids))).all())
+
+
 def client_card(user: User, client_id: int, legs_from: LegPosition | None = None,
                 now: datetime | None = None) -> ClientCard:
     """Everything the card shows, for a client `user` may see (NotFound / NotVisible otherwise)."""
@@ -313,12 +326,9 @@ def client_card(user: User, client_id: int, legs_from: LegPosition | None = None
     legs, following = ledger.legs_of(client.id, limit=CARD_LEGS, start=legs_from)
     # A release moves bonus from pending to available: it reads as one line, "became available".
     legs = [leg for leg in legs if not (leg.kind == "release" and leg.amount < 0)]
-    orders = list(db.session.scalars(db.select(Order).where(Order.client_id == client.id)
-                                      .order_by(Order.created_at.desc(), Order.id.desc()).limit(CARD_ORDERS)))
+    orders = latest_orders_of(client.id, CARD_ORDERS)
     orders_total = db.session.scalar(db.select(db.func.count(Order.id)).where(Order.client_id == client.id)) or 0
-    order_ids = {leg.order_id for leg in legs if leg.order_id}
-    numbers = dict(db.session.execute(db.select(Order.id, Order.number).where(Order.id.in_(order_ids))).all()) \
-        if order_ids else {}
+    numbers = order_numbers({leg.order_id for leg in legs if leg.order_id})
     return ClientCard(
         client=client, bonus=ledger.bonus_of(client.id, now), legs=legs, next_legs=following,
         order_numbers=numbers, orders=orders, orders_total=orders_total, debt=debt_service.debt_of(client.id),

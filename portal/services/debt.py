@@ -40,12 +40,7 @@ class Debt:
 
 
 def debt_of(client_id: int, today: date | None = None) -> Debt:
-    today = today or local_date()
-    open_, overdue, oldest_due = db.session.execute(
-        db.select(open_sum(), overdue_sum(today),
-                  db.func.min(db.case((Order.due_date < today, Order.due_date), else_=None)))
-        .where(Order.client_id == client_id, *owing_conditions())).one()
-    return Debt(int(open_), int(overdue), (today - oldest_due).days if oldest_due else 0)
+    return debts_of([client_id], today).get(client_id, Debt(0, 0, 0))
 
 
 def debts_of(client_ids: list[int], today: date | None = None) -> dict[int, Debt]:

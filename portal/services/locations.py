@@ -133,3 +133,9 @@ def stock_summary() -> dict[int, tuple[int, int]]:
         db.select(Stock.location_id, db.func.count(Stock.id), db.func.coalesce(db.func.sum(Stock.quantity), 0))
         .where(Stock.quantity > 0).group_by(Stock.location_id))
     return {loc: (int(n), int(units)) for loc, n, units in rows}
+
+
+def shipping_locations() -> list[Location]:
+    """Active locations goods can be taken from for an order: warehouses first, then shops, by name."""
+    return list(db.session.scalars(db.select(Location).where(Location.active.is_(True))
+                                   .order_by(Location.kind.desc(), Location.name)))

@@ -162,7 +162,7 @@ def _confirm(order: Order, actor: User | None, now: datetime) -> None:
     if order.payment_terms is PaymentTerms.DEFERRED:
         from .debt import debt_of
         problems: dict = {}
-        orders._check_credit(client, order.paid, debt_of(client.id).open, problems)
+        orders.check_credit(client, order.paid, debt_of(client.id).open, problems)
         if problems:
             raise ValidationError(problems)
     for line in order.lines:
@@ -179,7 +179,7 @@ def _confirm(order: Order, actor: User | None, now: datetime) -> None:
     orders.record_change(actor, "order_confirmed", order, before)
     author = order.created_by
     if author is not None and (actor is None or author.id != actor.id):
-        audit.notify(author, "order_confirmed", orders._order_link(order), client=client.name, number=order.number)
+        audit.notify(author, "order_confirmed", orders.order_link(order), client=client.name, number=order.number)
     if order.paid == 0:  # paid wholly with bonus: nothing to wait for
         from .order_payments import finish_payment
         finish_payment(order, actor, now)

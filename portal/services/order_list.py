@@ -123,7 +123,7 @@ def outstanding_of(order: Order) -> int:
 
 # --- who sees which order ------------------------------------------------------------------------
 
-def _visible_staff_ids(viewer: User) -> list[int]:
+def visible_staff_ids(viewer: User) -> list[int]:
     """The staff whose clients' and own orders `viewer` sees."""
     if viewer is None or not getattr(viewer, "active", False):
         return []
@@ -136,7 +136,7 @@ def _visible_staff_ids(viewer: User) -> list[int]:
 
 def visible_orders_condition(viewer: User):
     """A SQL condition on Order (with Client outer-joined) keeping exactly what `can_open` allows."""
-    ids = _visible_staff_ids(viewer)
+    ids = visible_staff_ids(viewer)
     if not ids:
         return db.false()
     return db.or_(Order.created_by_id.in_(ids), Client.manager_id.in_(ids))

@@ -55,7 +55,7 @@ def finish_payment(order: Order, actor: User | None, now: datetime) -> None:
     orders.record_change(actor, "order_paid", order, before)
     enqueue("1c.order", f"1c:order:{order.id}:paid", {"number": order.number, "event": "paid",
                                                       "received": order.received, "accrual": order.accrual})
-    link = orders._order_link(order)
+    link = orders.order_link(order)
     told = set()
     for person in (order.created_by, order.client.manager if order.client else None):
         if person is not None and person.active and person.id not in told:

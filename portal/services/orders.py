@@ -19,7 +19,7 @@ from ..models import (OPEN_STATES, Channel, Client, ClientStatus, DeliveryMethod
 from . import audit, debt, stock
 from .errors import DomainError, Forbidden, NotFound, ValidationError
 from .pricing import Pricing, price_lines
-from .sales import MAX_QTY, NUMBER_PREFIX
+from .sales import MAX_QTY, order_number
 from .transactions import one_transaction
 
 MAX_LINES = 200
@@ -75,14 +75,11 @@ class Quote:
 # ------------------------------------------------------------------------------------------ access
 
 def can_open(user: User, order: Order) -> bool:
-    """A manager opens the orders of their clients and the ones they made; a supervisor their team's."""
-    if user.role is Role.MANAGER:
-        return order.created_by_id == user.id or (order.client is not None and order.client.manager_id == user.id)
-    if user.role is Role.SUPERVISOR:
-        from .team import team_members
-        ids = {m.id for m in team_members(user, include_inactive=True)} | {user.id}
-        return order.created_by_id in ids or (order.client is not None and order.client.manager_id in ids)
-    return False
+    """A manager opens the orders of their clients and the ones they made; a supervisor their team's
+    (the same rule as the order list's, which applies it in SQL)."""
+    from .order_list import visible_staff_ids
+    ids = visible_staff_ids(user)
+    return order.created_by_id in ids or (order.client is not None and order.client.manager_id in ids)
 
 
 def order_for(user: User, order_id: int, *, lock: bool = False) -> Order:
@@ -96,17 +93,14 @@ def order_for(user: User, order_id: int, *, lock: bool = False) -> Order:
 
 
 def _client_for(user: User, client_id: int) -> Client:
+    """The client an order is made for: one the person may see (the client list's rule), not rejected."""
+    from .client_directory import visible_client
     if user.role not in (Role.MANAGER, Role.SUPERVISOR):
         raise Forbidden(_l("Only managers and supervisors make orders for clients."))
-    client = db.session.get(Client, client_id) if isinstance(client_id, int) else None
-    if client is None:
-        raise ValidationError({"client_id": _l("Choose the client.")})
-    if user.role is Role.MANAGER and client.manager_id != user.id:
-        raise Forbidden(_l("This client belongs to another manager."))
-    if user.role is Role.SUPERVISOR and client.manager_id is not None:
-        from .team import team_members
-        if client.manager_id not in {m.id for m in team_members(user, include_inactive=True)}:
-            raise Forbidden(_l("This client belongs to another team."))
+    try:
+        client = visible_client(user, client_id if isinstance(client_id, int) else 0)
+    except NotFound:
+        raise ValidationError({"client_id": _l("Choose the client.")}) from None
     if client.status is ClientStatus.REJECTED:
         raise ValidationError({"client_id": _l("This client was rejected by the supervisor.")})
     return client
@@ -167,13 +161,13 @@ def quote(user: User, draft: OrderDraft) -> Quote:
     open_debt = debt.debt_of(client.id).open
     credit_left = max(client.credit_limit - open_debt, 0)
     if draft.payment_terms is PaymentTerms.DEFERRED:
-        _check_credit(client, pricing.paid, open_debt, problems)
+        check_credit(client, pricing.paid, open_debt, problems)
     if draft.delivery_method in (DeliveryMethod.COURIER, DeliveryMethod.CARRIER) and not draft.delivery_address.strip():
         problems["delivery_address"] = _l("Enter the delivery address.")
     return Quote(client, lines, pricing, available, credit_left, client.deferral_days, problems)
 
 
-def _check_credit(client: Client, amount: int, open_debt: int, problems: dict) -> None:
+def check_credit(client: Client, amount: int, open_debt: int, problems: dict) -> None:
     """Deferred payment only while the open debt plus this order stays within the credit limit."""
     if client.status is not ClientStatus.ACTIVE:
         problems["payment_terms"] = _l("Deferred payment needs a client approved by the supervisor.")
@@ -295,7 +289,7 @@ def create_draft(actor: User, draft: OrderDraft, now: datetime | None = None) ->
         order = Order(channel=Channel.MANAGER, status=OrderStatus.DRAFT, created_by_id=actor.id,
                       created_at=now or utcnow())
         _fill(order, q, draft)
-        order.number = f"{NUMBER_PREFIX[Channel.MANAGER]}-{order.id:06d}"
+        order.number = order_number(order)
         record_change(actor, "order_created", order, {})
         return order
     return one_transaction(run)
@@ -365,7 +359,7 @@ def submit(actor: User, order_id: int) -> Order:
             order.status = OrderStatus.AWAITING_APPROVAL
             supervisor = _supervisor_of(actor, order)
             if supervisor is not None and supervisor.id != actor.id:
-                audit.notify(supervisor, "order_approval_requested", _order_link(order), by=actor.name,
+                audit.notify(supervisor, "order_approval_requested", order_link(order), by=actor.name,
                              number=order.number)
             return "order_approval_requested"
         order.status = OrderStatus.AWAITING_CONFIRMATION
@@ -380,7 +374,7 @@ def _supervisor_of(actor: User, order: Order) -> User | None:
     return manager.supervisor if manager.supervisor and manager.supervisor.active else None
 
 
-def _order_link(order: Order) -> str:
+def order_link(order: Order) -> str:
     return f"/manager/orders/{order.id}"
 
 
@@ -396,7 +390,7 @@ def _decide(supervisor: User, order_id: int, approved: bool, comment: str) -> Or
         order.status = OrderStatus.AWAITING_CONFIRMATION if approved else OrderStatus.DRAFT
         author = order.created_by
         if author is not None and author.id != supervisor.id:
-            audit.notify(author, "order_approved" if approved else "order_rejected", _order_link(order),
+            audit.notify(author, "order_approved" if approved else "order_rejected", order_link(order),
                          by=supervisor.name, number=order.number, comment=comment)
         return "order_approved" if approved else "order_rejected"
     return _transition(supervisor, order_id, (OrderStatus.AWAITING_APPROVAL,), change)

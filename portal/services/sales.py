@@ -153,7 +153,7 @@ def _place(sale: Sale, now: datetime) -> Order:
                                           tendered=sale.cash_tendered if method is PaymentMethod.CASH else amount))
     db.session.add(order)
     db.session.flush()
-    order.number = f"{NUMBER_PREFIX[sale.channel]}-{order.id:06d}"
+    order.number = order_number(order)
     for line in order.lines:
         stock.take(line.product_id, line.sku, location.id, line.qty)
     if client is not None:
@@ -187,6 +187,11 @@ def mark_paid(order: Order, now: datetime) -> None:
     if order.client_id is not None:
         ledger.settle(order.client_id, now)
         accrue_for(order, now)
+
+
+def order_number(order: Order) -> str:
+    """The number people read: the channel's letter and the id, e.g. M-000123 (after a flush)."""
+    return f"{NUMBER_PREFIX[order.channel]}-{order.id:06d}"
 
 
 def accrual_key(order_id: int, line_no: int) -> str:

@@ -16,6 +16,7 @@ from ...services import catalog, order_search, returns, shifts, till
 from ...documents.receipts import receipt_pdf, return_receipt_pdf
 from ...services.errors import DomainError, ValidationError
 from ..access import roles_required
+from ..pdf import pdf_response
 
 bp = Blueprint("cashier", __name__, url_prefix="/cashier")
 
@@ -250,10 +251,7 @@ def receipt(order_id: int):
 @bp.get("/receipt/<int:order_id>.pdf")
 def receipt_pdf_view(order_id: int):
     order = _shop_order(order_id)
-    response = make_response(receipt_pdf(receipt_context(order)))
-    response.headers["Content-Type"] = "application/pdf"
-    response.headers["Content-Disposition"] = f'inline; filename="receipt-{order.number}.pdf"'
-    return response
+    return pdf_response(receipt_pdf(receipt_context(order)), f"receipt-{order.number}.pdf")
 
 
 # --- the base of all sales, returns ------------------------------------------------------------
@@ -335,7 +333,4 @@ def return_receipt_pdf_view(return_id: int):
     ret = db.session.get(Return, return_id)
     if ret is None:
         abort(404)
-    response = make_response(return_receipt_pdf(ret))
-    response.headers["Content-Type"] = "application/pdf"
-    response.headers["Content-Disposition"] = f'inline; filename="return-{ret.id}.pdf"'
-    return response
+    return pdf_response(return_receipt_pdf(ret), f"return-{ret.id}.pdf")

@@ -3,17 +3,18 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
 from ... import ledger
 from ...cursors import CursorError, decode_cursor, encode_cursor
 from ...extensions import db
 from ...models import Order
-from ...services import audit, client_access, order_confirmation
+from ...services import audit, client_access, client_directory, order_confirmation
 from ...services import clients as client_service
 from ...services.errors import DomainError, NotFound
 from ..common.notifications import notification_text
+from ..pdf import pdf_response
 
 bp = Blueprint("client", __name__, url_prefix="/my")
 SESSION_KEY = "client_id"
@@ -96,11 +97,8 @@ def bonus():
     legs, following = ledger.legs_of(client.id, limit=40, start=start)
     # A release moves bonus from pending to available: the client reads it as one line.
     legs = [leg for leg in legs if not (leg.kind == "release" and leg.amount < 0)]
-    order_ids = {leg.order_id for leg in legs if leg.order_id}
-    numbers = dict(db.session.execute(db.select(Order.id, Order.number).where(Order.id.in_(order_ids))).all()) \
-        if order_ids else {}
-    recent = list(db.session.scalars(db.select(Order).where(Order.client_id == client.id)
-                                     .order_by(Order.created_at.desc(), Order.id.desc()).limit(10)))
+    numbers = client_directory.order_numbers({leg.order_id for leg in legs if leg.order_id})
+    recent = client_directory.latest_orders_of(client.id, 10)
     return render_template("client/bonus.html", client=client, bonus=ledger.bonus_of(client.id), legs=legs,
                            numbers=numbers, next_page=encode_cursor(following), orders=recent,
                            notes=audit.client_notifications(client.id), note_text=notification_text)
@@ -116,10 +114,7 @@ def invoice(order_id: int):
         document = order_confirmation.invoice_for(order.id)
     except NotFound:
         abort(404)
-    response = make_response(document.pdf)
-    response.headers["Content-Type"] = "application/pdf"
-    response.headers["Content-Disposition"] = f'attachment; filename="invoice-{document.number}.pdf"'
-    return response
+    return pdf_response(document.pdf, f"invoice-{document.number}.pdf", download=True)
 
 
 @bp.route("/confirm/<token>", methods=["GET", "POST"])

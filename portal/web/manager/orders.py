@@ -8,13 +8,14 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ...clock import local_date
-from ...models import Location, OrderStatus, PaymentMethod, Role
+from ...models import OrderStatus, PaymentMethod, Role
 from ...money import MoneyError, parse_amount, to_minor
-from ...services import audit, catalog, debt, order_confirmation, order_payments, orders
+from ...services import audit, catalog, client_directory, debt, locations, order_confirmation, order_payments, orders
 from ...services.codes import CodeRefused, Throttled
 from ...services.errors import DomainError, Forbidden, NotFound, ValidationError
 from ...services.stock import InsufficientStock
 from ...ledger.errors import InsufficientBonus
+from ..pdf import pdf_response
 from .order_forms import OrderForm, form_of, percent_text, read_order_form
 from .routes import bp
 
@@ -30,25 +31,15 @@ def _order_or_abort(order_id: int, lock: bool = False):
         abort(403)
 
 
-def _locations() -> list[Location]:
-    from ...extensions import db
-    return list(db.session.scalars(db.select(Location).where(Location.active.is_(True))
-                                   .order_by(Location.kind.desc(), Location.name)))
-
-
 def _client_or_abort(client_id: int | None):
-    from ...extensions import db
-    from ...models import Client
-    client = db.session.get(Client, client_id) if client_id else None
-    if client is None:
-        abort(404)
+    """The client the order is for, if the signed-in person may see them (a rejected client too:
+    the form says why no order can be made)."""
     try:
-        orders._client_for(current_user, client.id)
+        return client_directory.visible_client(current_user, client_id or 0)
+    except NotFound:
+        abort(404)
     except Forbidden:
         abort(403)
-    except ValidationError:
-        pass  # a rejected client: the form says so
-    return client
 
 
 def _render_form(form: OrderForm, client, order=None, status: int = 200, message: str | None = None):
@@ -70,7 +61,7 @@ def _render_form(form: OrderForm, client, order=None, status: int = 200, message
         for line in q.lines:
             if line.stock_here < line.qty:
                 analogues[line.product.id] = catalog.analogues_in_stock(line.product, form.draft.location_id)
-    context = dict(form=form, client=client, order=order, quote=q, problems=problems, locations=_locations(),
+    context = dict(form=form, client=client, order=order, quote=q, problems=problems, locations=locations.shipping_locations(),
                    percent_text=percent_text, due_if_today=local_date() + timedelta(days=client.deferral_days),
                    stock_elsewhere=stock_elsewhere, analogues=analogues, message=message,
                    debt=debt.debt_of(client.id), action_url=request.path)
@@ -87,16 +78,15 @@ def order_new():
         return render_template("manager/order_pick_client.html", query=request.args.get("q", ""),
                                found=_find_clients(request.args.get("q", "")))
     client = _client_or_abort(client_id)
-    locations = _locations()
-    form = OrderForm(values={"location_id": str(locations[0].id) if locations else "", "payment_terms": "prepaid",
+    places = locations.shipping_locations()
+    form = OrderForm(values={"location_id": str(places[0].id) if places else "", "payment_terms": "prepaid",
                              "delivery_method": "pickup", "delivery_address": "", "delivery_date": "", "bonus": "",
                              "comment": ""}, lines=[], draft=None)
-    form.draft = read_order_form(form.values, client.id).draft if locations else None
+    form.draft = read_order_form(form.values, client.id).draft if places else None
     return _render_form(form, client)
 
 
 def _find_clients(query: str):
-    from ...services import client_directory
     query = (query or "").strip()
     if len(query) < 2:
         return []
@@ -107,25 +97,33 @@ def _find_clients(query: str):
 @bp.post("/orders/new")
 def order_create():
     client = _client_or_abort(request.form.get("client_id", type=int))
+    return _save_form(client)
+
+
+def _save_form(client, order=None):
+    """Re-price the posted form, or save it (a new draft, or the order's) and maybe send it on."""
     form = read_order_form(request.form, client.id)
     action = request.form.get("action", "recalculate")
     if action not in ("save", "send") or form.errors:
-        return _render_form(form, client, status=422 if action in ("save", "send") else 200,
+        return _render_form(form, client, order, status=422 if action in ("save", "send") else 200,
                             message=_("Correct the marked fields.") if action in ("save", "send") else None)
     try:
         if action == "send":
             q = orders.quote(current_user, form.draft)
             if q.problems:
-                return _render_form(form, client, status=422, message=_(
+                return _render_form(form, client, order, status=422, message=_(
                     "The order was not sent: correct the marked fields, or save it as a draft."))
-        order = orders.create_draft(current_user, form.draft)
+        if order is None:
+            order = orders.create_draft(current_user, form.draft)
+        else:
+            orders.update_draft(current_user, order.id, form.draft)
         if action == "send":
-            order = orders.submit(current_user, order.id)
+            orders.submit(current_user, order.id)
     except ValidationError as exc:
         form.errors.update(exc.fields)
-        return _render_form(form, client, status=422, message=_("Correct the marked fields."))
+        return _render_form(form, client, order, status=422, message=_("Correct the marked fields."))
     except DomainError as exc:
-        return _render_form(form, client, status=409, message=str(exc.message))
+        return _render_form(form, client, order, status=409, message=str(exc.message))
     flash(_("Order %(number)s saved.", number=order.number), "success")
     return _to_card(order.id)
 
@@ -148,27 +146,7 @@ def order_edit(order_id: int):
     client = order.client
     if request.method == "GET":
         return _render_form(form_of(order), client, order)
-    form = read_order_form(request.form, client.id)
-    action = request.form.get("action", "recalculate")
-    if action not in ("save", "send") or form.errors:
-        return _render_form(form, client, order, status=422 if action in ("save", "send") else 200,
-                            message=_("Correct the marked fields.") if action in ("save", "send") else None)
-    try:
-        if action == "send":
-            q = orders.quote(current_user, form.draft)
-            if q.problems:
-                return _render_form(form, client, order, status=422, message=_(
-                    "The order was not sent: correct the marked fields, or save it as a draft."))
-        orders.update_draft(current_user, order.id, form.draft)
-        if action == "send":
-            orders.submit(current_user, order.id)
-    except ValidationError as exc:
-        form.errors.update(exc.fields)
-        return _render_form(form, client, order, status=422, message=_("Correct the marked fields."))
-    except DomainError as exc:
-        return _render_form(form, client, order, status=409, message=str(exc.message))
-    flash(_("Order %(number)s saved.", number=order.number), "success")
-    return _to_card(order.id)
+    return _save_form(client, order)
 
 
 @bp.get("/products")
@@ -308,7 +286,4 @@ def order_invoice(order_id: int):
         invoice = order_confirmation.invoice_for(order.id)
     except NotFound:
         abort(404)
-    response = make_response(invoice.pdf)
-    response.headers["Content-Type"] = "application/pdf"
-    response.headers["Content-Disposition"] = f'attachment; filename="invoice-{invoice.number}.pdf"'
-    return response
+    return pdf_response(invoice.pdf, f"invoice-{invoice.number}.pdf", download=True)
