@@ -39,10 +39,14 @@ def create_app(config: dict | None = None) -> Flask:
     i18n.register(app)
 
     from . import models  # noqa: F401  (registers every table on the metadata)
+    from . import daily_sums
+    daily_sums.install()
     from .web import register_web
     register_web(app)
     from .api import bp as api_bp
     app.register_blueprint(api_bp)
+    from .integrations.onec.routes import bp as onec_bp
+    app.register_blueprint(onec_bp)
 
     from .cli import register_cli
     register_cli(app)

@@ -183,5 +183,12 @@ def client_link(phone):
 
 def register_cli(app: Flask) -> None:
     from .cli_catalog import catalog_cli
-    for command in (users_cli, demo_command, api_keys_cli, bonus_cli, ledger_cli, clients_cli, catalog_cli):
+    from .cli_statistics import statistics_cli
+    for command in (users_cli, demo_command, api_keys_cli, bonus_cli, ledger_cli, clients_cli, catalog_cli,
+                    statistics_cli):
         app.cli.add_command(command)
+    from .cli_outbox import outbox_cli, worker_command
+    app.cli.add_command(worker_command)
+    app.cli.add_command(outbox_cli)
+    from .cli_opencart import register as register_opencart_cli
+    register_opencart_cli(app)

@@ -87,5 +87,35 @@ def from_environment(instance_path: str) -> dict:
         "PORTAL_BASE_URL": os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:5000"),
         "CLIENT_LINK_DAYS": int(os.environ.get("CLIENT_LINK_DAYS", "30")),
         "SMS_HTTP_METHOD": os.environ.get("SMS_HTTP_METHOD", "GET"),
+        # The http SMS backend (portal/integrations/sms/http.py): placeholders {phone}, {phone_digits},
+        # {text}, {sender} in SMS_HTTP_URL and SMS_HTTP_BODY (POST; encoded as "form" or "json").
+        "SMS_HTTP_BODY": os.environ.get("SMS_HTTP_BODY", ""),
+        "SMS_HTTP_CONTENT_TYPE": os.environ.get("SMS_HTTP_CONTENT_TYPE", "form"),
+        "SMS_HTTP_HEADERS": os.environ.get("SMS_HTTP_HEADERS", ""),  # "Name: value; Other: value"
+        "SMS_HTTP_SUCCESS": os.environ.get("SMS_HTTP_SUCCESS", ""),  # text (or "re:" regex) a 2xx body must hold
+        "SMS_HTTP_MESSAGE_ID": os.environ.get("SMS_HTTP_MESSAGE_ID", ""),  # regex of the gateway's message id
+        "SMS_HTTP_TIMEOUT": float(os.environ.get("SMS_HTTP_TIMEOUT", "10")),
+        "SMS_SENDER": os.environ.get("SMS_SENDER", ""),
+        # Outbox delivery (portal/services/outbox_delivery.py, `flask worker`): an event is tried at
+        # most OUTBOX_MAX_ATTEMPTS times, waiting base × 2^(n−1) s (at most cap, less up to jitter of
+        # it) after the n-th failure; a worker's claim on an event lasts OUTBOX_CLAIM_SECONDS.
+        # OUTBOX_DELIVER_INLINE: the request that queued an SMS also tries it at once after its commit.
+        "OUTBOX_MAX_ATTEMPTS": int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "8")),
+        "OUTBOX_BACKOFF_BASE": float(os.environ.get("OUTBOX_BACKOFF_BASE", "10")),
+        "OUTBOX_BACKOFF_CAP": float(os.environ.get("OUTBOX_BACKOFF_CAP", "3600")),
+        "OUTBOX_BACKOFF_JITTER": float(os.environ.get("OUTBOX_BACKOFF_JITTER", "0.1")),
+        "OUTBOX_CLAIM_SECONDS": float(os.environ.get("OUTBOX_CLAIM_SECONDS", "120")),
+        "OUTBOX_IDLE_SECONDS": float(os.environ.get("OUTBOX_IDLE_SECONDS", "2")),
+        "OUTBOX_DELIVER_INLINE": _bool(os.environ.get("OUTBOX_DELIVER_INLINE"), default=True),
         "PORTAL_RETURN_DAYS": int(os.environ.get("PORTAL_RETURN_DAYS", "14")),
+        # The 1C exchange at /exchange (portal/integrations/onec); no login set: the exchange is off.
+        "ONEC_LOGIN": os.environ.get("ONEC_LOGIN", ""),
+        "ONEC_PASSWORD": os.environ.get("ONEC_PASSWORD", ""),
+        "ONEC_PRICE_TYPE": os.environ.get("ONEC_PRICE_TYPE", ""),
+        "ONEC_ENCODING": os.environ.get("ONEC_ENCODING", "utf-8"),
+        "ONEC_FILE_LIMIT": int(os.environ.get("ONEC_FILE_LIMIT", str(8 * 1024 * 1024))),
+        "ONEC_ZIP": _bool(os.environ.get("ONEC_ZIP"), True),
+        "ONEC_WAREHOUSE": os.environ.get("ONEC_WAREHOUSE", ""),
+        "ONEC_STEP_SECONDS": float(os.environ.get("ONEC_STEP_SECONDS", "20")),
+        "ONEC_STEP_ITEMS": int(os.environ.get("ONEC_STEP_ITEMS", "2000")),
     }

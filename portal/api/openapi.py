@@ -3,6 +3,23 @@ from __future__ import annotations
 
 MONEY = {"type": "string", "pattern": r"^[0-9]+\.[0-9]{2}$", "example": "1234.50"}
 SIGNED_MONEY = {"type": "string", "pattern": r"^-?[0-9]+\.[0-9]{2}$", "example": "-12.50"}
+# What a request may send as money (parsing.money_field): a non-negative decimal, at most two decimals.
+MONEY_IN = {"type": "string", "pattern": r"^[0-9]{1,13}(\.[0-9]{1,2})?$", "example": "1234.50"}
+# No text may hold a NUL character (parsing.string_field, the check of query parameters).
+NO_NUL = r"^[^\x00]*$"
+# Required text must have something besides white space (parsing.string_field): white space as
+# Python's str.strip() takes it, written out, since `\s` differs between regex engines.
+WHITE_SPACE = r"\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+FILLED = rf"^[^\x00]*[^\x00{WHITE_SPACE}][^\x00]*$"
+
+
+def _text(max_length: int | None = None, *, filled: bool = False, **extra) -> dict:
+    schema = {"type": "string", "pattern": FILLED if filled else NO_NUL, **extra}
+    if filled:
+        schema["minLength"] = 1
+    if max_length is not None:
+        schema["maxLength"] = max_length
+    return schema
 
 
 def _ref(name: str) -> dict:
@@ -27,10 +44,14 @@ def _errors(*codes: int) -> dict:
 
 LIST_PARAMS = [
     {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 200, "default": 50}},
-    {"name": "cursor", "in": "query", "schema": {"type": "string"}},
+    {"name": "cursor", "in": "query", "description": "next_cursor of the page before; any other text is a 422",
+     "schema": {"type": "string", "pattern": r"^[A-Za-z0-9_=-]*$"}},
 ]
 IDEMPOTENCY = {"name": "Idempotency-Key", "in": "header", "required": True,
-               "schema": {"type": "string", "minLength": 1, "maxLength": 200}}
+               "description": "1–200 printable characters, unique per request",
+               # printable as Python's str.isprintable() takes it, of what a header can carry (Latin-1)
+               "schema": {"type": "string", "minLength": 1, "maxLength": 200,
+                          "pattern": r"^[\x20-\x7e\xa1-\xac\xae-\xff]+$"}}
 
 
 def _id(name: str) -> dict:
@@ -48,8 +69,8 @@ def document() -> dict:
         "paths": {
             "/products": {"get": {
                 "summary": "List products", "operationId": "listProducts",
-                "parameters": [{"name": "sku", "in": "query", "schema": {"type": "string"}},
-                               {"name": "q", "in": "query", "schema": {"type": "string"}}] + LIST_PARAMS,
+                "parameters": [{"name": "sku", "in": "query", "schema": _text()},
+                               {"name": "q", "in": "query", "schema": _text()}] + LIST_PARAMS,
                 "responses": {"200": _json(_list_of("Product"), "Products"), **_errors(401, 422)}}},
             "/clients": {
                 "post": {"summary": "Create a client", "operationId": "createClient", "parameters": [IDEMPOTENCY],
@@ -57,7 +78,8 @@ def document() -> dict:
                          "responses": {"201": _json(_ref("Client"), "The new client"), **_errors(401, 409, 422)}},
                 "get": {"summary": "Find clients by phone", "operationId": "findClients",
                         "parameters": [{"name": "phone", "in": "query", "required": True,
-                                        "schema": {"type": "string"}}] + LIST_PARAMS,
+                                        "description": "any common notation; an invalid number finds nobody",
+                                        "schema": _text(minLength=1)}] + LIST_PARAMS,
                         "responses": {"200": _json(_list_of("Client"), "Clients with this phone"),
                                       **_errors(401, 422)}}},
             "/clients/{id}": {"get": {
@@ -98,8 +120,11 @@ def document() -> dict:
                     "section": {"type": "string", "nullable": True}, "returnable": {"type": "boolean"},
                     "discountable": {"type": "boolean"}, "stock": {"type": "integer"}}},
                 "NewClient": {"type": "object", "required": ["name", "phone"], "properties": {
-                    "name": {"type": "string", "maxLength": 300}, "phone": {"type": "string"},
-                    "email": {"type": "string", "nullable": True}}},
+                    "name": _text(300, filled=True),
+                    "phone": _text(40, filled=True, description="any common notation of a valid number; "
+                                                                "an invalid number is a 422 on phone"),
+                    "email": _text(254, nullable=True, description="an e-mail address; \"\" or null for none, "
+                                                                   "an invalid address is a 422 on email")}},
                 "Client": {"type": "object", "required": ["id", "name", "phone", "email", "discount_percent", "bonus"],
                            "properties": {"id": {"type": "integer"}, "name": {"type": "string"},
                                           "phone": {"type": "string", "description": "E.164"},
@@ -118,14 +143,16 @@ def document() -> dict:
                     "amount": SIGNED_MONEY, "order_id": {"type": "integer", "nullable": True},
                     "return_id": {"type": "integer", "nullable": True}}},
                 "OrderRequest": {"type": "object", "required": ["external_id", "lines"], "properties": {
-                    "external_id": {"type": "string", "maxLength": 100},
-                    "client_id": {"type": "integer", "nullable": True},
-                    "lines": {"type": "array", "minItems": 1, "items": _ref("LineRequest")},
-                    "bonus_to_redeem": MONEY,
+                    "external_id": _text(100, filled=True),
+                    "client_id": {"type": "integer", "nullable": True, "minimum": 1, "maximum": 2 ** 63 - 1,
+                                  "description": "an unknown client is a 404"},
+                    "lines": {"type": "array", "minItems": 1, "maxItems": 500, "items": _ref("LineRequest")},
+                    "bonus_to_redeem": {**MONEY_IN, "default": "0.00"},
                     "payment_method": {"type": "string", "enum": ["online", "card", "cash", "bank_transfer"],
                                        "default": "online"}}},
                 "LineRequest": {"type": "object", "required": ["sku", "qty"], "properties": {
-                    "sku": {"type": "string"}, "qty": {"type": "integer", "minimum": 1}}},
+                    "sku": _text(64, filled=True, description="an unknown SKU is a 422"),
+                    "qty": {"type": "integer", "minimum": 1, "maximum": 100_000}}},
                 "Order": {"type": "object", "required": ["id", "external_id", "client_id", "status", "created_at",
                                                          "subtotal", "discount", "bonus_redeemed", "paid", "accrual",
                                                          "lines"], "properties": {
@@ -141,8 +168,8 @@ def document() -> dict:
                         "sku": {"type": "string"}, "qty": {"type": "integer"}, "price": MONEY, "discount": MONEY,
                         "bonus": MONEY, "paid": MONEY, "accrual": MONEY, "returned_qty": {"type": "integer"}}}}}},
                 "ReturnRequest": {"type": "object", "required": ["lines"], "properties": {
-                    "lines": {"type": "array", "minItems": 1, "items": _ref("LineRequest")},
-                    "reason": {"type": "string", "maxLength": 500}}},
+                    "lines": {"type": "array", "minItems": 1, "maxItems": 500, "items": _ref("LineRequest")},
+                    "reason": _text(500, nullable=True)}},
                 "Return": {"type": "object", "required": ["id", "order_id", "lines", "refund", "bonus_restored",
                                                           "accrual_reversed", "withheld"], "properties": {
                     "id": {"type": "integer"}, "order_id": {"type": "integer"},

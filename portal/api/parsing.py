@@ -16,12 +16,9 @@ def json_body() -> dict:
     raw = request.get_data(cache=True)
     try:
         body = json.loads(raw or b"null")
-        text = json.dumps(body, ensure_ascii=False)
-        text.encode("utf-8")  # refuses lone surrogates like "\ud800"
+        json.dumps(body, ensure_ascii=False).encode("utf-8")  # refuses lone surrogates like "\ud800"
     except (ValueError, UnicodeError, RecursionError):
         raise ApiError("validation_error", "The body is not valid JSON.", {"body": "not valid UTF-8 JSON"}) from None
-    if "\\u0000" in text:  # (as json.dumps writes it) no text column anywhere can hold a NUL character
-        raise ApiError("validation_error", "Text must not contain NUL characters.", {"body": "contains \\u0000"})
     if not isinstance(body, dict):
         raise ApiError("validation_error", "The body must be a JSON object.", {"body": "must be a JSON object"})
     return body
@@ -58,6 +55,9 @@ def string_field(body: dict, name: str, errors: dict, *, required: bool = True, 
     if not isinstance(value, str) or (required and not value.strip()) or len(value) > max_length:
         errors[label or name] = f"must be a non-empty string of at most {max_length} characters" if required \
             else f"must be a string of at most {max_length} characters"
+        return None
+    if "\x00" in value:  # no text column on any engine can hold a NUL character
+        errors[label or name] = "must not contain NUL characters"
         return None
     return value
 

@@ -4,6 +4,7 @@ This package is the only writer of ledger entries, balances and lots. Its operat
 inside the caller's transaction; the services commit.
 """
 from . import settings
+from .bulk import ImportItem, ImportResult, import_bonus_many
 from .core import client_account, find_client_account
 from .errors import InsufficientBonus
 from .operations import accrue, adjust, import_bonus, redeem, restore_redemption, reverse_accrual, settle, sweep
@@ -12,6 +13,6 @@ from .verify import Verification, verify
 
 __all__ = [
     "Bonus", "InsufficientBonus", "Leg", "Verification", "accrual_release_at", "accrue", "adjust", "bonus_of", "client_account",
-    "find_client_account", "import_bonus", "legs_of", "redeem", "restore_redemption", "reverse_accrual", "settings",
+    "find_client_account", "import_bonus", "import_bonus_many", "ImportItem", "ImportResult", "legs_of", "redeem", "restore_redemption", "reverse_accrual", "settings",
     "settle", "sweep", "verify",
 ]

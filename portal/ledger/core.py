@@ -10,6 +10,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from .. import daily_sums
 from ..extensions import db
 from ..models import (BonusLot, Bucket, LedgerAccount, LedgerEntry, LedgerOperation, LotMove, LotStatus,
                       OperationKind, SystemAccount)
@@ -95,6 +96,7 @@ def transfer(operation: LedgerOperation, source: LedgerAccount, source_bucket: B
                         created_at=operation.created_at)
     db.session.add(entry)
     db.session.flush()
+    daily_sums.record_entry(entry.id, target.client_id if target.client_id is not None else source.client_id)
     db.session.expire(source)
     db.session.expire(target)
     return entry

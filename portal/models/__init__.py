@@ -10,12 +10,16 @@ from .locations import Location, LocationKind
 from .orders import (OPEN_STATES, Channel, DeliveryMethod, Invoice, Order, OrderConfirmationCode, OrderLine,
                      OrderStatus, Payment, PaymentMethod, PaymentTerms, Refund, Return, ReturnLine)
 from .outbox import OutboxEvent
+from .onec import OnecImport, OnecOrderQuery, OnecSession
+from .opencart import OpencartCustomer, OpencartImport
 from .staff import Role, User
+from .statistics import BonusDay, GoodsDay, GoodsMonth, SalesDay
 from .till import Shift, TillCart
 from .types import utcnow
 
 __all__ = [
     "Shift", "TillCart",
+    "BonusDay", "GoodsDay", "GoodsMonth", "SalesDay",
     "ApiKey", "ClientLoginCode", "IdempotentResponse",
     "AddressKind", "AuditEvent", "Barcode", "Client", "ClientAddress", "ClientEmail", "ClientKind",
     "ClientPhone", "Location", "LocationKind", "Notification", "Product", "Role", "Section", "Stock",
@@ -24,5 +28,7 @@ __all__ = [
     "OperationKind", "SystemAccount",
     "ChangeKind", "ChangeRequest", "ChangeStatus", "ClientStatus", "OPEN_STATES", "DeliveryMethod", "Invoice",
     "OrderConfirmationCode", "PaymentTerms", "OutboxEvent",
+    "OpencartCustomer", "OpencartImport",
+    "OnecImport", "OnecOrderQuery", "OnecSession",
     "Channel", "Order", "OrderLine", "OrderStatus", "Payment", "PaymentMethod", "Refund", "Return", "ReturnLine",
 ]

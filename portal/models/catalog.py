@@ -1,11 +1,14 @@
 """The catalogue: sections, products, barcodes, analogues, and stock per location."""
 from __future__ import annotations
 
+from datetime import datetime
+
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from .locations import Location
+from .types import UTCDateTime
 
 product_analogues = sa.Table(
     "product_analogues",
@@ -21,6 +24,8 @@ class Section(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     parent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("sections.id"), index=True)
     name: Mapped[str] = mapped_column(sa.String(200))
+    # 1C's Ид of the group (Классификатор/Группы), when the section came from the 1C exchange.
+    onec_id: Mapped[str | None] = mapped_column(sa.String(80), unique=True)
 
     parent: Mapped[Section | None] = relationship(remote_side=[id], back_populates="children")
     children: Mapped[list[Section]] = relationship(back_populates="parent", order_by="Section.name")
@@ -51,6 +56,9 @@ class Product(db.Model):
     discountable: Mapped[bool] = mapped_column(default=True)
     warranty_months: Mapped[int] = mapped_column(default=0)
     active: Mapped[bool] = mapped_column(default=True)
+    # 1C's Ид of the product (its SKU is 1C's Артикул) and when a 1C catalogue last carried it.
+    onec_id: Mapped[str | None] = mapped_column(sa.String(80), unique=True)
+    onec_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     section: Mapped[Section | None] = relationship()
     barcodes: Mapped[list[Barcode]] = relationship(

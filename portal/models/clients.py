@@ -46,7 +46,8 @@ class Client(db.Model):
     # Credit limit in minor units of the portal currency.
     credit_limit: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     deferral_days: Mapped[int] = mapped_column(default=0)
-    manager_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    # active_history: a change of manager moves the client's statistics sums (portal/daily_sums.py)
+    manager_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True, active_history=True)
     status: Mapped[ClientStatus] = mapped_column(enum_column(ClientStatus, "client_status", 20),
                                                  default=ClientStatus.ACTIVE)
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))

@@ -15,7 +15,8 @@ class OutboxEvent(db.Model):
     the writer) tell a repeat from a new fact."""
 
     __tablename__ = "outbox_events"
-    __table_args__ = (sa.Index("ix_outbox_events_due", "topic", "delivered_at", "available_at"),)
+    __table_args__ = (sa.Index("ix_outbox_events_due", "topic", "delivered_at", "available_at"),
+                      sa.Index("ix_outbox_events_failed", "failed_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     topic: Mapped[str] = mapped_column(sa.String(50))  # e.g. "1c.order", "sms"
@@ -26,3 +27,19 @@ class OutboxEvent(db.Model):
     attempts: Mapped[int] = mapped_column(default=0)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str] = mapped_column(sa.String(1000), default="")
+    # Delivery bookkeeping of the push worker (portal/services/outbox_delivery.py). A worker claims
+    # an event for a lease; a crashed worker's claim simply runs out and another takes it.
+    claimed_by: Mapped[str | None] = mapped_column(sa.String(100))
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # gave up after OUTBOX_MAX_ATTEMPTS
+    delivery_ref: Mapped[str] = mapped_column(sa.String(200), default="")  # e.g. the SMS gateway's message id
+
+    @property
+    def state(self) -> str:
+        """"delivered", "failed" or "pending" (waiting for its next try or for the receiver to collect it)."""
+        if self.delivered_at is not None:
+            return "delivered"
+        if self.failed_at is not None:
+            return "failed"
+        return "pending"

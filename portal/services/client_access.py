@@ -8,10 +8,9 @@ from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from ..extensions import db
-from ..integrations.sms import send_sms
 from ..models import ClientLoginCode, utcnow
 from . import clients as client_service
-from . import codes
+from . import codes, sms
 from .codes import CodeRefused, Throttled  # noqa: F401 (the doors catch them from here)
 
 LINK_SALT = "client-bonus-link"
@@ -26,10 +25,13 @@ def request_code(phone: str, now: datetime | None = None) -> None:
     if not found:
         return
     client = found[0]
-    _row, code = codes.issue(ClientLoginCode, PURPOSE, client.id, now, ClientLoginCode.client_id == client.id,
-                             client_id=client.id)
+    row, code = codes.issue(ClientLoginCode, PURPOSE, client.id, now, ClientLoginCode.client_id == client.id,
+                            client_id=client.id)
+    db.session.flush()
+    message = sms.queue(client.primary_phone, _sms_text(code), f"sms:client-code:{row.id}", hide=[code],
+                        valid_for=row.expires_at - row.created_at)
     db.session.commit()
-    send_sms(client.primary_phone, _sms_text(code))
+    sms.send_queued(message)
 
 
 def _sms_text(code: str) -> str:

@@ -57,10 +57,11 @@ def get_client(client_id: int) -> Client:
 
 
 def register_client(name: str, phone: str, email: str | None, country: str, *, created_by_id: int | None = None,
-                    manager_id: int | None = None) -> Client:
+                    manager_id: int | None = None, on_created=None) -> Client:
     """A private person who registers on the web shop or at a till: name and phone, e-mail optional.
 
-    A phone already used by another client is a conflict (one phone, one client).
+    A phone already used by another client is a conflict (one phone, one client). `on_created(client)`
+    adds what goes with the new client (e.g. the welcome SMS) to the same transaction.
     """
     from email_validator import EmailNotValidError, validate_email
     from flask_babel import lazy_gettext as _l
@@ -96,6 +97,9 @@ def register_client(name: str, phone: str, email: str | None, country: str, *, c
         client.emails.append(ClientEmail(address=address))
     db.session.add(client)
     try:
+        if on_created is not None:
+            db.session.flush()
+            on_created(client)
         db.session.commit()
     except Exception:
         db.session.rollback()

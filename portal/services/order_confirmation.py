@@ -15,9 +15,8 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from .. import ledger
 from ..clock import local_date
 from ..extensions import db
-from ..integrations.sms import send_sms
 from ..models import Order, OrderConfirmationCode, OrderStatus, PaymentTerms, User, utcnow
-from . import audit, codes, invoices, orders, stock
+from . import audit, codes, invoices, orders, sms, stock
 from .codes import MAX_ATTEMPTS, CodeRefused
 from .errors import DomainError, NotFound, ValidationError
 from .outbox import enqueue
@@ -38,6 +37,7 @@ class CodeState:
     tries_left: int
     usable: bool
     phone: str
+    sms: sms.SmsStatus | None = None  # queued, sent or failed, from the outbox
 
 
 def code_state(order_id: int, now: datetime | None = None) -> CodeState:
@@ -47,7 +47,7 @@ def code_state(order_id: int, now: datetime | None = None) -> CodeState:
     if row is None:
         return CodeState(None, None, 0, False, "")
     return CodeState(row.created_at, row.expires_at, max(MAX_ATTEMPTS - row.attempts, 0),
-                     codes.usable(row, now), row.phone)
+                     codes.usable(row, now), row.phone, sms.status(sms_key(row.id)))
 
 
 def send_code(actor: User, order_id: int, now: datetime | None = None) -> CodeState:
@@ -65,11 +65,16 @@ def send_code(actor: User, order_id: int, now: datetime | None = None) -> CodeSt
                                 OrderConfirmationCode.order_id == order.id, order_id=order.id, phone=phone)
         db.session.flush()
         audit.record(actor, "order_code_sent", order, None, {"phone": phone})
-        text = _sms_text(order, code, confirmation_link(order.id, row.id))
-        return phone, text
-    phone, text = one_transaction(run)
-    send_sms(phone, text)
+        link = confirmation_link(order.id, row.id)
+        return sms.queue(phone, _sms_text(order, code, link), sms_key(row.id), hide=[code, link],
+                         valid_for=row.expires_at - row.created_at)
+    sms.send_queued(one_transaction(run))
     return code_state(order_id, now)
+
+
+def sms_key(code_id: int) -> str:
+    """The outbox key of the SMS that carried this confirmation code."""
+    return f"sms:order-code:{code_id}"
 
 
 def _sms_text(order: Order, code: str, link: str) -> str:

@@ -82,12 +82,14 @@ def can_open(user: User, order: Order) -> bool:
     return order.created_by_id in ids or (order.client is not None and order.client.manager_id in ids)
 
 
-def order_for(user: User, order_id: int, *, lock: bool = False) -> Order:
+def order_for(user: User | None, order_id: int, *, lock: bool = False) -> Order:
+    """The order, if `user` may open it. `None` is the portal itself acting on a report from an
+    external system (1C's status updates, services/onec_order_status.py): it sees every order."""
     stmt = db.select(Order).where(Order.id == order_id)
     order = db.session.scalar(stmt.with_for_update() if lock else stmt)
     if order is None:
         raise NotFound(_l("No such order."))
-    if not can_open(user, order):
+    if user is not None and not can_open(user, order):
         raise Forbidden(_l("This order belongs to another team."))
     return order
 

@@ -10,7 +10,7 @@ from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
-from .. import ledger
+from .. import daily_sums, ledger
 from ..clock import local_date
 from ..extensions import db
 from ..models import Order, OrderLine, OrderStatus, Payment, Refund, Return, ReturnLine, utcnow
@@ -166,6 +166,11 @@ def _take_back(order_id, requests, key, reason, actor_id, location_id, shift_id,
     order.status = (OrderStatus.RETURNED if all(line.returned_qty == line.qty for line in order.lines)
                     else OrderStatus.PARTIALLY_RETURNED)
     db.session.flush()
+    daily_sums.record_return(ret.id, order.client_id)
+    # 1C pulls returns through the exchange (portal/integrations/onec), in the return's transaction.
+    from .outbox import enqueue
+    enqueue("1c.return", f"1c:return:{ret.id}", {"return": ret.id, "order": order.number,
+                                                 "refund": ret.refund_total, "withheld": ret.withheld})
     return ret
 
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
-from .. import ledger
+from .. import daily_sums, ledger
 from ..extensions import db
 from ..models import Channel, Client, Location, Order, OrderLine, OrderStatus, Payment, PaymentMethod, Product, utcnow
 from . import stock
@@ -156,6 +156,7 @@ def _place(sale: Sale, now: datetime) -> Order:
     order.number = order_number(order)
     for line in order.lines:
         stock.take(line.product_id, line.sku, location.id, line.qty)
+    daily_sums.record_order(order.id, order.client_id)
     if client is not None:
         ledger.settle(client.id, now)  # the account is touched: release and expire what is due
         if pricing.bonus:
@@ -184,6 +185,8 @@ def mark_paid(order: Order, now: datetime) -> None:
     order.accrual = sum(accruals)
     order.status = OrderStatus.PAID
     order.paid_at = now
+    db.session.flush()
+    daily_sums.record_order(order.id, order.client_id)
     if order.client_id is not None:
         ledger.settle(order.client_id, now)
         accrue_for(order, now)

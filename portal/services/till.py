@@ -9,9 +9,8 @@ from flask_babel import lazy_gettext as _l
 
 from .. import ledger
 from ..extensions import db
-from ..integrations.sms import send_sms
 from ..models import Barcode, Channel, Client, Order, PaymentMethod, Product, Stock, TillCart, User, utcnow
-from . import client_access, sales, shifts
+from . import client_access, sales, shifts, sms
 from . import clients as client_service
 from .errors import DomainError, NotFound, ValidationError
 from .pricing import Pricing, price_lines
@@ -192,10 +191,15 @@ def detach_client(cashier: User) -> None:
 
 def register_client(cashier: User, name: str, phone: str) -> Client:
     """A client without a cabinet gets one on the spot and an SMS with the link to the bonus page."""
+    welcome = []
+
+    def queue_welcome(client: Client) -> None:
+        link = client_access.signed_link(client.id)
+        welcome.append(sms.queue(client.primary_phone, gettext("Welcome! Your bonus page: %(link)s", link=link),
+                                 f"sms:welcome:client:{client.id}", hide=[link]))
     client = client_service.register_client(name, phone, None, current_app.config["PORTAL_COUNTRY"],
-                                            created_by_id=cashier.id)
-    link = client_access.signed_link(client.id)
-    send_sms(client.primary_phone, gettext("Welcome! Your bonus page: %(link)s", link=link))
+                                            created_by_id=cashier.id, on_created=queue_welcome)
+    sms.send_queued(*welcome)
     cart = cart_of(cashier)
     cart.client_id = client.id
     cart.bonus = 0

@@ -62,8 +62,10 @@ def register_web(app: Flask) -> None:
         return error_page(404, _l("Page not found"), _l("There is no such page, or it has been removed."))
 
     @app.errorhandler(405)
-    def method_not_allowed(_e):
-        return error_page(405, _l("Action not supported"), _l("This page does not support that action."))
+    def method_not_allowed(e):
+        body, status = error_page(405, _l("Action not supported"), _l("This page does not support that action."))
+        # RFC 9110: a 405 lists the methods the resource does support.
+        return body, status, {"Allow": ", ".join(sorted(e.valid_methods or ()))}
 
     @app.errorhandler(CSRFError)
     def csrf_error(_e):

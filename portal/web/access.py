@@ -45,7 +45,8 @@ def nav_items() -> list[tuple[str, str, object]]:
         return []
     items = {
         Role.ADMIN: [("admin.home", _l("Overview")), ("admin.staff", _l("Staff")),
-                     ("admin.locations", _l("Shops and warehouses")), ("admin.audit", _l("Audit log"))],
+                     ("admin.locations", _l("Shops and warehouses")), ("admin.audit", _l("Audit log")),
+                     ("admin.outbox", _l("Outbox")), ("admin.onec", _l("1C exchange"))],
         Role.SUPERVISOR: [("supervisor.home", _l("Team")), ("supervisor.approvals", _l("Approvals")),
                           ("manager.home", _l("Overview")), ("manager.clients", _l("Clients")),
                           ("manager.orders", _l("Orders")), ("supervisor.statistics", _l("Statistics")),

@@ -51,6 +51,7 @@ AUDIT_ACTIONS = {
     "order_paid": _l("Paid in full"),
     "order_completed": _l("Completed"),
     "order_cancelled": _l("Cancelled"),
+    "outbox_retried": _l("Outbox event sent for another try"),
 }
 
 

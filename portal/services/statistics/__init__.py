@@ -10,11 +10,13 @@ each report module's docstring says what its figures mean exactly.
 """
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 
+from ...extensions import db
 from .bonus import bonus_programme
 from .clients import client_debt, new_clients
 from .conversion import conversion
@@ -24,7 +26,21 @@ from .sales import sales_by_client, sales_by_manager, sales_by_period
 
 ReportFunction = Callable[..., Report]
 
-REPORTS: dict[str, ReportFunction] = {
+
+def _tuned(report: ReportFunction) -> ReportFunction:
+    """Run a report with settings for a few big aggregations (PostgreSQL, this transaction only):
+    sorts and hashes in memory rather than on disk, and no JIT compilation, which costs more than
+    it saves on statements of a few hundred milliseconds."""
+    @functools.wraps(report)
+    def run(*args, **kwargs) -> Report:
+        if db.session.get_bind().dialect.name == "postgresql":
+            db.session.execute(db.text("SET LOCAL work_mem = '64MB'"))
+            db.session.execute(db.text("SET LOCAL jit = off"))
+        return report(*args, **kwargs)
+    return run
+
+
+REPORTS: dict[str, ReportFunction] = {key: _tuned(function) for key, function in {
     "sales_by_manager": sales_by_manager,
     "new_clients": new_clients,
     "sales_by_period": sales_by_period,
@@ -33,7 +49,7 @@ REPORTS: dict[str, ReportFunction] = {
     "goods_sold": goods_sold,
     "client_debt": client_debt,
     "bonus_programme": bonus_programme,
-}
+}.items()}
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,13 @@ For the team's clients (responsible manager in the team), per day/week/month of 
 - *adjusted*: supervisors' manual adjustments and imported history, net (either may be negative);
 - *outstanding*: the programme's liability at the end of the row's days — what the clients hold,
   pending and available — computed as today's materialised balances less every movement after
-  that moment (the same as summing every entry before it, but reading only recent entries).
+  that day (the same as summing every entry before it, but reading only later days' sums).
+
+The movements are read from the bonus sums the ledger keeps by local day and responsible manager
+as it writes each entry (`portal/daily_sums.py`); a movement is told by the system account on the
+other side of its entry: issued (accruals and their reversals), redeemed (redemptions and
+restorations), expired, adjustments and imported; an entry between a client's own buckets is a
+release.
 
 Each movement counts at its entry's moment. A release or an expiry is dated when it fell due,
 even if the ledger wrote it later (when the account was next touched or the sweep ran), so a
@@ -19,12 +25,13 @@ and do not change it.
 """
 from __future__ import annotations
 
+from datetime import date
+
 from flask_babel import gettext as _
-from sqlalchemy.orm import aliased
 
 from ...extensions import db
-from ...models import Client, LedgerAccount, LedgerEntry, LedgerOperation, OperationKind
-from .common import bucket_of, in_span, period_label, team_clients_condition
+from ...models import BonusDay, Client, LedgerAccount
+from .common import day_bucket_of, in_days, period_label, staff_ids, team_clients_condition
 from .periods import Span, grouping_for, previous, span_of
 from .report import Chart, ChartKind, Column, Period, Report, Series, ValueKind
 from .sales import bucket_dates, date_columns
@@ -32,69 +39,41 @@ from .sales import bucket_dates, date_columns
 MOVEMENTS = ("accrued", "released", "redeemed", "expired", "adjusted")
 
 
-def _entries(viewer):
-    """SELECT parts shared by the queries: entries touching a team client's account, with how much
-    each moved into and out of client accounts."""
-    source, target = aliased(LedgerAccount), aliased(LedgerAccount)
-    into = db.case((target.client_id.is_not(None), LedgerEntry.amount), else_=0)
-    out = db.case((source.client_id.is_not(None), LedgerEntry.amount), else_=0)
-
-    def select(*columns):
-        return (db.select(*columns).select_from(LedgerEntry)
-                .join(LedgerOperation, LedgerOperation.id == LedgerEntry.operation_id)
-                .join(source, source.id == LedgerEntry.from_account_id)
-                .join(target, target.id == LedgerEntry.to_account_id)
-                .join(Client, Client.id == db.func.coalesce(target.client_id, source.client_id))
-                .where(team_clients_condition(viewer)))
-    return select, into, out
-
-
-def _movements(by_kind: dict) -> dict:
-    def net(kind):
-        into, out = by_kind.get(kind, (0, 0))
-        return into - out
-    return {
-        "accrued": net(OperationKind.ACCRUAL) + net(OperationKind.ACCRUAL_REVERSAL),
-        "released": by_kind.get(OperationKind.RELEASE, (0, 0))[0],
-        "redeemed": -(net(OperationKind.REDEMPTION) + net(OperationKind.REDEMPTION_RESTORE)),
-        "expired": -net(OperationKind.EXPIRY),
-        "adjusted": net(OperationKind.ADJUSTMENT) + net(OperationKind.IMPORT),
-    }
-
-
 def _change(m: dict) -> int:
     return m["accrued"] - m["redeemed"] - m["expired"] + m["adjusted"]
 
 
-def _per_bucket(viewer, span: Span) -> list[dict]:
-    select, into, out = _entries(viewer)
-    inner = select(bucket_of(LedgerEntry.created_at, span).label("bucket"), LedgerOperation.kind.label("kind"),
-                   into.label("into"), out.label("out")).where(*in_span(LedgerEntry.created_at, span)).subquery()
-    found: dict[int, dict] = {}
-    for bucket, kind, i, o in db.session.execute(
-            db.select(inner.c.bucket, inner.c.kind, db.func.sum(inner.c.into), db.func.sum(inner.c.out))
-            .group_by(inner.c.bucket, inner.c.kind)).all():
-        found.setdefault(int(bucket), {})[OperationKind(getattr(kind, "value", kind))] = (int(i or 0), int(o or 0))
-    return [_movements(found.get(i, {})) for i in range(len(span.buckets))]
+def _team(viewer):
+    ids = staff_ids(viewer)
+    return BonusDay.manager_id.in_(ids) if ids else db.false()
 
 
-def outstanding_at(viewer, moment) -> int:
-    """What the team's clients held (pending + available) at `moment`: today's balances less the
-    net of every movement since."""
+def _per_bucket(viewer, period: Period, span: Span) -> list[dict]:
+    inner = (db.select(day_bucket_of(BonusDay.day, span).label("bucket"),
+                       *(getattr(BonusDay, k).label(k) for k in MOVEMENTS))
+             .where(_team(viewer), *in_days(BonusDay.day, period))).subquery()
+    found = {int(row[0]): {k: int(v or 0) for k, v in zip(MOVEMENTS, row[1:])} for row in db.session.execute(
+        db.select(inner.c.bucket, *(db.func.sum(inner.c[k]) for k in MOVEMENTS)).group_by(inner.c.bucket)).all()}
+    return [found.get(i, dict.fromkeys(MOVEMENTS, 0)) for i in range(len(span.buckets))]
+
+
+def outstanding_after(viewer, last_day: date) -> int:
+    """What the team's clients held (pending + available) at the end of `last_day`: today's
+    balances less the net change of every day after it."""
     now = db.session.scalar(
         db.select(db.func.coalesce(db.func.sum(LedgerAccount.pending + LedgerAccount.available), 0))
         .select_from(LedgerAccount).join(Client, Client.id == LedgerAccount.client_id)
         .where(team_clients_condition(viewer)))
-    select, into, out = _entries(viewer)
-    since = db.session.scalar(select(db.func.coalesce(db.func.sum(into - out), 0))
-                              .where(LedgerEntry.created_at >= moment))
+    since = db.session.scalar(db.select(db.func.coalesce(db.func.sum(
+        BonusDay.accrued - BonusDay.redeemed - BonusDay.expired + BonusDay.adjusted), 0))
+        .where(_team(viewer), BonusDay.day > last_day))
     return int(now or 0) - int(since or 0)
 
 
-def _figures(viewer, span: Span) -> tuple[list[dict], dict]:
+def _figures(viewer, period: Period, span: Span) -> tuple[list[dict], dict]:
     """Per bucket: the movements and the outstanding amount at its end; and the period's totals."""
-    per_bucket = _per_bucket(viewer, span)
-    outstanding = outstanding_at(viewer, span.end)
+    per_bucket = _per_bucket(viewer, period, span)
+    outstanding = outstanding_after(viewer, period.end)
     later = 0
     for row in reversed(per_bucket):
         row["outstanding"] = outstanding - later
@@ -110,14 +89,14 @@ def bonus_programme(viewer, period: Period, compare: bool) -> Report:
     the period's movements against the previous period's."""
     grouping = grouping_for(period)
     span = span_of(period, grouping)
-    per_bucket, totals = _figures(viewer, span)
+    per_bucket, totals = _figures(viewer, period, span)
     rows = tuple({**bucket_dates(b, grouping), **figures} for b, figures in zip(span.buckets, per_bucket))
     labels = (_("Accrued"), _("Released"), _("Redeemed"), _("Expired"), _("Adjusted and imported"))
     series = [Series(period_label(period.start, period.end), tuple(totals[k] for k in MOVEMENTS))]
     before = previous_totals = None
     if compare:
         before = previous(period)
-        _rows, previous_totals = _figures(viewer, span_of(before, grouping))
+        _rows, previous_totals = _figures(viewer, before, span_of(before, grouping))
         series.append(Series(period_label(before.start, before.end), tuple(previous_totals[k] for k in MOVEMENTS)))
     columns = (*date_columns(grouping),
                Column("accrued", _("Accrued"), ValueKind.MONEY), Column("released", _("Released"), ValueKind.MONEY),

@@ -19,31 +19,30 @@ Sales (SPEC §7 1, 3, 4, 6):
   value of the goods taken back — the money refunded before any amount withheld for spent bonus,
   plus the bonus given back (`refund_total + withheld + bonus_restored`, the sum of the return's
   lines) — so an order returned in full nets to exactly zero.
+
+Where the figures come from: the sales, goods and bonus reports read the daily sums the writers
+keep beside the data (`portal/daily_sums.py`, tables `stat_*`), by local day and by whose figure
+each sum is, so a year's report reads a few hundred thousand small rows instead of millions of
+lines and ledger entries. They hold exactly what the orders, returns and ledger say (`flask
+statistics verify`); the tests check every report against hand-written SQL over the raw rows.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import date
 
 from ...extensions import db
-from ...models import Client, Order, Return, Role, User
-from .. import team
-from ..order_list import ORDER_TOTAL, visible_orders_condition
+from ...models import Client, Order, Return, SalesDay, User
+from ..order_list import visible_staff_ids
 from .periods import Grouping, Span
 
-RETURN_VALUE = Return.refund_total + Return.withheld + Return.bonus_restored
+RETURN_VALUE = Return.refund_total + Return.withheld + Return.bonus_restored  # = the sum of its lines'
 
 
 def staff_ids(viewer: User) -> list[int]:
     """The staff whose clients' figures `viewer` sees: a supervisor and the team (former members
     too), a manager themself; nobody for anyone else. The same people as the order list's."""
-    if viewer is None or not getattr(viewer, "active", False):
-        return []
-    if viewer.role is Role.SUPERVISOR:
-        return [viewer.id] + [m.id for m in team.team_members(viewer, include_inactive=True)]
-    if viewer.role is Role.MANAGER:
-        return [viewer.id]
-    return []
+    return visible_staff_ids(viewer)
 
 
 def team_clients_condition(viewer: User):
@@ -73,32 +72,42 @@ def in_span(column, span: Span) -> tuple:
     return column >= span.start, column < span.end
 
 
-def sales_facts(viewer: User, span: Span, keys: Callable[[object], list]):
-    """A subquery of the team's sales and returns in `span`, one row per paid order or return,
-    with the columns `keys(moment_column)` (labelled SQL expressions on Order, Client and the
-    moment) and `orders` (1 for a sale), `sales` (its amount), `returned` (a return's value).
-
-    Aggregate it with GROUP BY on the key columns of the subquery: grouping on the outer query's
-    plain columns keeps PostgreSQL from comparing two renderings of an expression with parameters.
-    """
-    seen = visible_orders_condition(viewer)
-    zero, one = db.literal_column("0"), db.literal_column("1")
-    sold = (db.select(*keys(Order.paid_at), one.label("orders"), ORDER_TOTAL.label("sales"),
-                      zero.label("returned"))
-            .select_from(Order).outerjoin(Client, Client.id == Order.client_id)
-            .where(seen, Order.paid_at.is_not(None), *in_span(Order.paid_at, span)))
-    back = (db.select(*keys(Return.created_at), zero.label("orders"), zero.label("sales"),
-                      RETURN_VALUE.label("returned"))
-            .select_from(Return).join(Order, Order.id == Return.order_id)
-            .outerjoin(Client, Client.id == Order.client_id)
-            .where(seen, *in_span(Return.created_at, span)))
-    return db.union_all(sold, back).subquery("facts")
+def day_bucket_of(column, span: Span):
+    """The index of the bucket of `span` a local day (a Date column of the daily sums) falls in;
+    rows are already limited to the span."""
+    later = span.buckets[1:]
+    if not later:
+        return db.literal_column("0")
+    return db.case(*[(column < bucket.first, index) for index, bucket in enumerate(later)], else_=len(later))
 
 
-def sums(facts) -> list:
-    """count of sales, their amount, returns' value, as aggregate columns of a facts subquery."""
-    return [db.func.coalesce(db.func.sum(facts.c.orders), 0), db.func.coalesce(db.func.sum(facts.c.sales), 0),
-            db.func.coalesce(db.func.sum(facts.c.returned), 0)]
+def team_sums_condition(viewer: User, sums_table):
+    """A SQL condition on a daily-sums table (SalesDay, GoodsDay, GoodsMonth): the rows of orders
+    the viewer sees (`visible_orders_condition`: placed by the team, or for a client of the team)."""
+    ids = staff_ids(viewer)
+    if not ids:
+        return db.false()
+    return db.or_(sums_table.created_by_id.in_(ids), sums_table.manager_id.in_(ids))
+
+
+def person_of(viewer: User, sums_table):
+    """`responsible_person` on a daily-sums table."""
+    ids = staff_ids(viewer)
+    return db.case((sums_table.created_by_id.in_(ids), sums_table.created_by_id), else_=sums_table.manager_id)
+
+
+def in_days(column, period) -> tuple:
+    return column >= period.start, column <= period.end
+
+
+def sales_sums(viewer: User, period, key) -> list[tuple]:
+    """(key, sales count, their amount, returns' value) per value of `key` (a SQL expression on
+    SalesDay) over the team's daily sales sums of `period`'s days."""
+    inner = (db.select(key.label("key"), SalesDay.orders, SalesDay.sales, SalesDay.returned)
+             .where(team_sums_condition(viewer, SalesDay), *in_days(SalesDay.day, period))).subquery()
+    return [(k, int(n or 0), int(s or 0), int(r or 0)) for k, n, s, r in db.session.execute(
+        db.select(inner.c.key, db.func.sum(inner.c.orders), db.func.sum(inner.c.sales), db.func.sum(inner.c.returned))
+        .group_by(inner.c.key)).all()]
 
 
 # --- arithmetic on figures already aggregated ----------------------------------------------------

@@ -8,51 +8,83 @@ to the team's net sales of the same period, to the minor unit.
 
 The section of a product is the one it is in now, shown with its path ("Tools / Drills"); the
 chart sums net sales per such section (products outside the catalogue tree under "No section").
+
+The figures are read from the goods sums kept by the sales and returns services
+(`portal/daily_sums.py`): by month for the period's whole calendar months, by day for the rest.
 """
 from __future__ import annotations
 
 from flask_babel import gettext as _
 
+from datetime import date, timedelta
+
 from ...extensions import db
-from ...models import Client, Order, OrderLine, Product, Return, ReturnLine, Section
-from ..order_list import visible_orders_condition
-from .common import in_span, period_label
-from .periods import Span, previous, span_of
+from ...models import GoodsDay, GoodsMonth, Product, Section
+from .common import in_days, period_label, team_sums_condition
+from .periods import month_end, month_start, previous
 from .report import Chart, ChartKind, Column, Period, Report, Series, ValueKind
 
 MAX_ROWS = 1000
 CHART_SECTIONS = 12
 
 
-def _facts(viewer, span: Span):
-    """One row per line sold or returned in `span`: product, quantities, amounts."""
-    seen = visible_orders_condition(viewer)
-    zero = db.literal_column("0")
-    sold = (db.select(OrderLine.product_id.label("product_id"), OrderLine.qty.label("sold"),
-                      zero.label("returned"), (OrderLine.price * OrderLine.qty - OrderLine.discount).label("sales"),
-                      zero.label("returns"))
-            .select_from(OrderLine).join(Order, Order.id == OrderLine.order_id)
-            .outerjoin(Client, Client.id == Order.client_id)
-            .where(seen, Order.paid_at.is_not(None), *in_span(Order.paid_at, span)))
-    back = (db.select(OrderLine.product_id.label("product_id"), zero.label("sold"), ReturnLine.qty.label("returned"),
-                      zero.label("sales"), (ReturnLine.refund + ReturnLine.bonus_restored).label("returns"))
-            .select_from(ReturnLine).join(Return, Return.id == ReturnLine.return_id)
-            .join(OrderLine, OrderLine.id == ReturnLine.order_line_id).join(Order, Order.id == OrderLine.order_id)
-            .outerjoin(Client, Client.id == Order.client_id)
-            .where(seen, *in_span(Return.created_at, span)))
-    return db.union_all(sold, back).subquery("lines")
+def _covering(period: Period) -> tuple[tuple[date, date] | None, list[tuple[date, date]]]:
+    """The period as whole calendar months (first and last month's first day, or None) and the days
+    left over at either end (ranges of days, both ends included)."""
+    first = period.start if period.start.day == 1 else month_end(period.start) + timedelta(days=1)
+    last = period.end if period.end == month_end(period.end) else month_start(period.end) - timedelta(days=1)
+    if first > last:
+        return None, [(period.start, period.end)]
+    days = [(a, b) for a, b in ((period.start, first - timedelta(days=1)), (last + timedelta(days=1), period.end))
+            if a <= b]
+    return (first, month_start(last)), days
+
+
+def _facts(viewer, period: Period):
+    """The team's goods sums covering the period: monthly rows for its whole months, daily rows
+    for the days at either end."""
+    months, days = _covering(period)
+    columns = lambda t: (t.product_id.label("product_id"), t.sold.label("sold"), t.returned.label("returned"),  # noqa: E731
+                         t.sales.label("sales"), t.returns.label("returns"))
+    parts = []
+    if months is not None:
+        parts.append(db.select(*columns(GoodsMonth)).where(team_sums_condition(viewer, GoodsMonth),
+                                                           GoodsMonth.month >= months[0], GoodsMonth.month <= months[1]))
+    if days:
+        parts.append(db.select(*columns(GoodsDay)).where(team_sums_condition(viewer, GoodsDay), db.or_(
+            *[db.and_(*in_days(GoodsDay.day, Period(a, b))) for a, b in days])))
+    return (db.union_all(*parts) if len(parts) > 1 else parts[0]).subquery("lines")
 
 
 def _sum(column):
     return db.func.coalesce(db.func.sum(column), 0)
 
 
-def _per_section(viewer, span: Span) -> dict[int | None, int]:
-    facts = _facts(viewer, span)
-    rows = db.session.execute(
-        db.select(Product.section_id, _sum(facts.c.sales) - _sum(facts.c.returns))
-        .select_from(facts).join(Product, Product.id == facts.c.product_id).group_by(Product.section_id)).all()
-    return {section: int(net) for section, net in rows}
+def _figures(viewer, period: Period, with_rows: bool) -> tuple[list, tuple, dict]:
+    """In one statement (the per-SKU sums are made once): the top SKUs (if `with_rows`), the
+    totals (SKUs, sold, returned, net) and the net sales per section."""
+    facts = _facts(viewer, period)
+    per = (db.select(Product.sku.label("sku"), Product.name.label("name"), Product.section_id.label("section_id"),
+                     _sum(facts.c.sold).label("sold"), _sum(facts.c.returned).label("returned"),
+                     (_sum(facts.c.sales) - _sum(facts.c.returns)).label("net"))
+           .select_from(facts).join(Product, Product.id == facts.c.product_id)
+           .group_by(Product.id, Product.sku, Product.name, Product.section_id)).cte("per")
+    text, number = db.cast(db.null(), db.String), db.cast(db.null(), db.BigInteger)
+    parts = []
+    if with_rows:
+        top = (db.select(per).order_by(per.c.net.desc(), per.c.sku).limit(MAX_ROWS)).subquery("top")
+        parts.append(db.select(db.literal(0).label("level"), top.c.sku, top.c.name, top.c.section_id, top.c.sold,
+                               top.c.returned, top.c.net, number.label("n")))
+    parts.append(db.select(db.literal(1), text, text, db.cast(db.null(), db.Integer), _sum(per.c.sold),
+                           _sum(per.c.returned), _sum(per.c.net), db.func.count()))
+    parts.append(db.select(db.literal(2), text, text, per.c.section_id, db.literal(0), db.literal(0),
+                           _sum(per.c.net), number).group_by(per.c.section_id))
+    found = db.session.execute(db.union_all(*parts)).all()
+    rows = [r[1:7] for r in found if r[0] == 0]
+    rows.sort(key=lambda r: (-int(r[5]), r[0]))
+    _l, _sku, _name, _section, sold, returned, net, count = next(r for r in found if r[0] == 1)
+    sections = {r[3]: int(r[6]) for r in found if r[0] == 2}
+    return rows, (int(count or 0), int(sold), int(returned), int(net)), sections
 
 
 def section_paths() -> dict[int, str]:
@@ -74,19 +106,7 @@ def section_paths() -> dict[int, str]:
 def goods_sold(viewer, period: Period, compare: bool) -> Report:
     """Per SKU sold or returned in the period: its section, units sold, units returned, net units
     and net sales; sorted by net sales. Chart: net sales per catalogue section."""
-    span = span_of(period)
-    facts = _facts(viewer, span)
-    sold, returned = _sum(facts.c.sold), _sum(facts.c.returned)
-    net = _sum(facts.c.sales) - _sum(facts.c.returns)
-    per_sku = (db.select(Product.id, Product.sku, Product.name, Product.section_id, sold.label("sold"),
-                         returned.label("returned"), net.label("net"))
-               .select_from(facts).join(Product, Product.id == facts.c.product_id)
-               .group_by(Product.id, Product.sku, Product.name, Product.section_id)).subquery()
-    found = db.session.execute(
-        db.select(per_sku.c.sku, per_sku.c.name, per_sku.c.section_id, per_sku.c.sold, per_sku.c.returned,
-                  per_sku.c.net).order_by(per_sku.c.net.desc(), per_sku.c.sku).limit(MAX_ROWS)).all()
-    count, all_sold, all_returned, all_net = db.session.execute(db.select(
-        db.func.count(), _sum(per_sku.c.sold), _sum(per_sku.c.returned), _sum(per_sku.c.net))).one()
+    found, (count, all_sold, all_returned, all_net), sections = _figures(viewer, period, with_rows=True)
     paths = section_paths()
     no_section = _("No section")
     rows = tuple({"sku": sku, "product": name, "section": paths.get(section_id, no_section),
@@ -97,17 +117,13 @@ def goods_sold(viewer, period: Period, compare: bool) -> Report:
         return {"sold": int(s), "returned": int(r), "net_qty": int(s) - int(r), "net": int(n)}
 
     totals = totals_of(all_sold, all_returned, all_net)
-    sections = _per_section(viewer, span)
     ordered = sorted(sections, key=lambda s: (-sections[s], paths.get(s, no_section)))[:CHART_SECTIONS]
     series = [Series(period_label(period.start, period.end), tuple(sections[s] for s in ordered))]
     before = previous_totals = None
     if compare:
         before = previous(period)
-        before_span = span_of(before)
-        earlier = _facts(viewer, before_span)
-        previous_totals = totals_of(*db.session.execute(db.select(
-            _sum(earlier.c.sold), _sum(earlier.c.returned), _sum(earlier.c.sales) - _sum(earlier.c.returns))).one())
-        sections_before = _per_section(viewer, before_span)
+        _rows, (_count, *earlier), sections_before = _figures(viewer, before, with_rows=False)
+        previous_totals = totals_of(*earlier)
         series.append(Series(period_label(before.start, before.end),
                              tuple(sections_before.get(s, 0) for s in ordered)))
     note = _("Lines of orders paid in the period, at their amount after discounts, less the goods returned in the "

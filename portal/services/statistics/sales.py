@@ -9,10 +9,10 @@ from __future__ import annotations
 from flask_babel import gettext as _
 
 from ...extensions import db
-from ...models import Channel, Client, Order
+from ...models import Channel, Client, Order, SalesDay
 from ..order_list import visible_orders_condition
-from .common import (bucket_label, bucket_of, divide, drill_dates, in_span, period_label, rate_bp,
-                     responsible_person, sales_facts, staff_ids, staff_names, sums)
+from .common import (bucket_label, day_bucket_of, divide, drill_dates, in_days, in_span, period_label, person_of,
+                     rate_bp, responsible_person, sales_sums, staff_ids, staff_names, team_sums_condition)
 from .periods import Grouping, Span, grouping_for, previous, span_of
 from .report import Chart, ChartKind, Column, Period, Report, Series, ValueKind
 
@@ -41,10 +41,9 @@ def _series_name(period: Period) -> str:
 
 # --- 1. sales per manager ------------------------------------------------------------------------
 
-def _per_person(viewer, span: Span) -> dict[int, tuple[int, int, int]]:
-    facts = sales_facts(viewer, span, lambda _moment: [responsible_person(viewer).label("person")])
-    rows = db.session.execute(db.select(facts.c.person, *sums(facts)).group_by(facts.c.person)).all()
-    return {person: (int(n), int(s), int(r)) for person, n, s, r in rows if person is not None}
+def _per_person(viewer, period: Period) -> dict[int, tuple[int, int, int]]:
+    return {person: (n, s, r) for person, n, s, r in sales_sums(viewer, period, person_of(viewer, SalesDay))
+            if person}
 
 
 def _confirmed_per_person(viewer, span: Span) -> dict[int, int]:
@@ -67,7 +66,7 @@ def sales_by_manager(viewer, period: Period, compare: bool) -> Report:
     opens the order list of the orders that person placed, created in the period.
     """
     span = span_of(period)
-    sold, confirmed = _per_person(viewer, span), _confirmed_per_person(viewer, span)
+    sold, confirmed = _per_person(viewer, period), _confirmed_per_person(viewer, span)
     ids = staff_ids(viewer)
     members = staff_names(ids)
     shown = [i for i in ids if i in sold or i in confirmed
@@ -97,7 +96,7 @@ def sales_by_manager(viewer, period: Period, compare: bool) -> Report:
     if compare:
         before = previous(period)
         before_span = span_of(before)
-        sold_before, confirmed_before = _per_person(viewer, before_span), _confirmed_per_person(viewer, before_span)
+        sold_before, confirmed_before = _per_person(viewer, before), _confirmed_per_person(viewer, before_span)
         previous_totals = totals_of(sold_before, confirmed_before)
         nets = {p: s - r for p, (_n, s, r) in sold_before.items()}
         series.append(Series(_series_name(before), tuple(nets.get(person, 0) for person, _row in people)))
@@ -118,10 +117,8 @@ def sales_by_manager(viewer, period: Period, compare: bool) -> Report:
 
 # --- 3. sales per day / week / month ------------------------------------------------------------
 
-def _per_bucket(viewer, span: Span) -> list[dict]:
-    facts = sales_facts(viewer, span, lambda moment: [bucket_of(moment, span).label("bucket")])
-    found = {int(b): (int(n), int(s), int(r)) for b, n, s, r in db.session.execute(
-        db.select(facts.c.bucket, *sums(facts)).group_by(facts.c.bucket)).all()}
+def _per_bucket(viewer, period: Period, span: Span) -> list[dict]:
+    found = {int(b): (n, s, r) for b, n, s, r in sales_sums(viewer, period, day_bucket_of(SalesDay.day, span))}
     return [_without_average(_figures(*found.get(i, (0, 0, 0)))) for i in range(len(span.buckets))]
 
 
@@ -149,7 +146,7 @@ def sales_by_period(viewer, period: Period, compare: bool) -> Report:
     rows have no counterpart). The chart draws net sales of both periods as two lines."""
     grouping = grouping_for(period)
     span = span_of(period, grouping)
-    current = _per_bucket(viewer, span)
+    current = _per_bucket(viewer, period, span)
     rows = [{**bucket_dates(b, grouping), **figures} for b, figures in zip(span.buckets, current)]
     columns = [*date_columns(grouping), *_money_columns()]
     labels = tuple(bucket_label(b.first, b.last, grouping) for b in span.buckets)
@@ -164,7 +161,7 @@ def sales_by_period(viewer, period: Period, compare: bool) -> Report:
     if compare:
         before = previous(period)
         before_span = span_of(before, grouping)
-        earlier = _per_bucket(viewer, before_span)
+        earlier = _per_bucket(viewer, before, before_span)
         previous_totals = _without_average(total(earlier))
         columns += [*date_columns(grouping, "previous_"),
                     Column("previous_net", _("Previous net sales"), ValueKind.MONEY),
@@ -188,36 +185,35 @@ def sales_by_period(viewer, period: Period, compare: bool) -> Report:
 
 # --- 4. sales per client ------------------------------------------------------------------------
 
-def _client_keys(_moment) -> list:
-    return [Order.client_id.label("client_id"), Client.name.label("client_name")]
+def _per_client(viewer, period: Period):
+    """The team's daily sales sums of the period per client (0: orders without a client)."""
+    return (db.select(SalesDay.client_id.label("client_id"), db.func.sum(SalesDay.orders).label("n"),
+                      db.func.sum(SalesDay.sales).label("s"), db.func.sum(SalesDay.returned).label("r"))
+            .where(team_sums_condition(viewer, SalesDay), *in_days(SalesDay.day, period))
+            .group_by(SalesDay.client_id))
 
 
-def _per_client(viewer, span: Span, only: list[int] | None = None):
-    facts = sales_facts(viewer, span, _client_keys)
-    n, s, r = sums(facts)
-    grouped = db.select(facts.c.client_id, facts.c.client_name, n.label("n"), s.label("s"), r.label("r"))
-    if only is not None:
-        grouped = grouped.where(facts.c.client_id.in_(only))
-    return grouped.group_by(facts.c.client_id, facts.c.client_name)
+def _top_clients(viewer, period: Period) -> list[tuple]:
+    """The top clients by net sales, each row with the count and sums over all of them (window
+    functions: one pass over the sums)."""
+    per = _per_client(viewer, period).subquery()
+    net = per.c.s - per.c.r
+    return db.session.execute(
+        db.select(per.c.client_id, Client.name, per.c.n, per.c.s, per.c.r, db.func.count().over(),
+                  db.func.sum(per.c.n).over(), db.func.sum(per.c.s).over(), db.func.sum(per.c.r).over())
+        .select_from(per).outerjoin(Client, Client.id == per.c.client_id)
+        .order_by(net.desc(), Client.name, per.c.client_id).limit(TOP_CLIENTS)).all()
 
 
 def sales_by_client(viewer, period: Period, compare: bool) -> Report:
     """The team's clients by net sales in the period (the top 50; the totals cover every client):
     sales, returns, net sales and the client's share of the team's net sales (basis points,
     half-up). The row's link opens the order list for that client's name in the period."""
-    span = span_of(period)
-    grouped = _per_client(viewer, span).subquery()
-    net = grouped.c.s - grouped.c.r
-    top = db.session.execute(db.select(grouped.c.client_id, grouped.c.client_name, grouped.c.n, grouped.c.s,
-                                       grouped.c.r)
-                             .order_by(net.desc(), grouped.c.client_name, grouped.c.client_id)
-                             .limit(TOP_CLIENTS)).all()
-    count, n_all, s_all, r_all = db.session.execute(db.select(
-        db.func.count(), db.func.coalesce(db.func.sum(grouped.c.n), 0), db.func.coalesce(db.func.sum(grouped.c.s), 0),
-        db.func.coalesce(db.func.sum(grouped.c.r), 0))).one()
-    total_net = int(s_all) - int(r_all)
+    top = _top_clients(viewer, period)
+    count, n_all, s_all, r_all = (int(v or 0) for v in top[0][5:]) if top else (0, 0, 0, 0)
+    total_net = s_all - r_all
     rows = []
-    for client_id, client_name, n, s, r in top:
+    for _client_id, client_name, n, s, r, *_totals in top:
         figures = _without_average(_figures(int(n), int(s), int(r)))
         row = {"client": client_name or _("No client"), **figures, "share": rate_bp(figures["net"], total_net)}
         if client_name:
@@ -229,20 +225,19 @@ def sales_by_client(viewer, period: Period, compare: bool) -> Report:
                 "share": 10_000 if int(s) - int(r) else 0}
 
     # The totals row names how many clients it covers (the previous period's is labelled by the page).
-    totals = {"client": _("All clients: %(n)d", n=int(count)), **totals_of(n_all, s_all, r_all)}
+    totals = {"client": _("All clients: %(n)d", n=count), **totals_of(n_all, s_all, r_all)}
     charted = rows[:CHART_CLIENTS]
     series = [Series(_series_name(period), tuple(r["net"] for r in charted))]
     before = previous_totals = None
     if compare:
         before = previous(period)
-        before_span = span_of(before)
-        earlier = _per_client(viewer, before_span).subquery()
+        earlier = _per_client(viewer, before).subquery()
         previous_totals = totals_of(*db.session.execute(db.select(
             db.func.coalesce(db.func.sum(earlier.c.n), 0), db.func.coalesce(db.func.sum(earlier.c.s), 0),
             db.func.coalesce(db.func.sum(earlier.c.r), 0))).one())
-        ids = [row[0] for row in top[:CHART_CLIENTS] if row[0] is not None]
-        nets = {cid: int(s) - int(r) for cid, _name, _n, s, r in db.session.execute(
-            _per_client(viewer, before_span, only=ids)).all()}
+        ids = [row[0] for row in top[:CHART_CLIENTS]]
+        nets = {cid: int(s) - int(r) for cid, _n, s, r in db.session.execute(
+            _per_client(viewer, before).where(SalesDay.client_id.in_(ids))).all()}
         series.append(Series(_series_name(before), tuple(nets.get(row[0], 0) for row in top[:CHART_CLIENTS])))
     note = _sales_note()
     if count > TOP_CLIENTS:

@@ -183,3 +183,7 @@ def audit():
     events = db.paginate(db.select(AuditEvent).order_by(AuditEvent.id.desc()), page=page, per_page=per_page,
                          error_out=False)
     return render_template("admin/audit.html", events=events)
+
+
+from . import outbox as _outbox_pages  # noqa: E402,F401  (registers the outbox pages on bp)
+from . import onec as _onec_pages  # noqa: E402,F401  (registers the 1C exchange page on bp)

@@ -136,6 +136,25 @@ def test_a_wrong_method_is_a_json_4xx(api, shop):
     assert {"error", "message"} <= set(response.get_json())
 
 
+@pytest.mark.parametrize("method,path,allow", [
+    ("DELETE", "/products", "GET, HEAD, OPTIONS"), ("PUT", "/orders", "OPTIONS, POST"),
+    ("TRACE", "/clients/1", "GET, HEAD, OPTIONS"), ("PATCH", "/clients", "GET, HEAD, OPTIONS, POST"),
+    ("GET", "/orders/1/returns", "OPTIONS, POST"),
+])
+def test_a_wrong_method_is_405_with_an_allow_header(client, api, shop, method, path, allow):
+    """Schemathesis found it: a 405 without Allow (RFC 9110 requires it), with a key or without."""
+    for headers in (api.headers(), {}):
+        response = client.open("/api/v1" + path, method=method, headers=headers)
+        check_error(response, 405, "method_not_allowed")
+        assert response.headers["Allow"] == allow
+
+
+def test_a_wrong_method_on_a_page_has_an_allow_header_too(client):
+    response = client.delete("/login")
+    assert response.status_code == 405 and response.mimetype == "text/html"
+    assert set(response.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS", "POST"}
+
+
 # ---------------------------------------------------------------------------------- validation (422)
 
 BAD_ORDERS = {
@@ -231,6 +250,38 @@ def test_every_post_needs_an_idempotency_key_of_1_to_200_printable_characters(ap
     check_error(api.post(path.format(order=order_id), bodies[path], key=key), 422, "validation_error",
                 "Idempotency-Key")
     assert row_counts(app) == before
+
+
+@pytest.mark.parametrize("path,body,field", [
+    ("/orders", {"external_id": "a\x00b"}, "external_id"),
+    ("/orders", {"lines": [{"sku": "DR\x00ILL", "qty": 1}]}, "lines[0].sku"),
+    ("/clients", {"name": "A\x00nn", "phone": "+79160000001"}, "name"),
+    ("/clients", {"name": "Ann", "phone": "+79160000001", "email": "a\x00@example.com"}, "email"),
+    ("/orders/{order}/returns", {"lines": [{"sku": "DRILL", "qty": 1}], "reason": "\x00"}, "reason"),
+], ids=["external_id", "sku", "name", "email", "reason"])
+def test_a_nul_character_in_a_text_field_is_422_naming_the_field(app, api, shop, path, body, field):
+    order_id = api.order([("DRILL", 1)]).get_json()["id"]
+    if path == "/orders":
+        body = {**_valid_order(), **body}
+    before = row_counts(app)
+    check_error(api.post(path.format(order=order_id), body), 422, "validation_error", field)
+    assert row_counts(app) == before
+
+
+def test_a_nul_character_in_a_field_the_api_does_not_read_is_ignored(api, shop):
+    """Schemathesis found it: unknown fields are ignored, as the document allows, so a NUL character in
+    one is no reason to refuse the order (it used to be a 422 on "body")."""
+    response = api.post("/orders", {**_valid_order(), "note": "a\x00b", "extra": {"\x00": ["\x00"]}})
+    assert response.status_code == 201, response.get_data(as_text=True)
+    check_order(response.get_json())
+
+
+def test_a_backslash_and_u0000_written_out_are_ordinary_text(api, shop):
+    """The six characters \\u0000 are not a NUL character (the old check of the whole body took them
+    for one)."""
+    response = api.post("/clients", {"name": "Ann \\u0000", "phone": "+79160000001"})
+    assert response.status_code == 201, response.get_data(as_text=True)
+    assert response.get_json()["name"] == "Ann \\u0000"
 
 
 def test_an_idempotency_key_of_exactly_200_characters_is_accepted(api, shop):

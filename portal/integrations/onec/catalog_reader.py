@@ -1,0 +1,212 @@
+"""A streaming reader of 1C's catalogue files (CommerceML 2: import.xml, offers.xml, and the
+prices/rests files of 2.08+), memory flat however large the file.
+
+`read_items(path)` yields, in file order:
+
+* `PackageKind(kind, changes_only)` — at the start of Каталог ("catalog") or ПакетПредложений
+  ("offers"), from its attribute СодержитТолькоИзменения;
+* `Groups([...])` — the whole Классификатор/Группы tree at once, parents before children (a
+  classifier is small): one unit;
+* `Card(...)` — each Каталог/Товары/Товар: one unit;
+* `PriceTypes([...])` — ТипыЦен of the offers package (before its offers);
+* `OfferItem(...)` — each Предложение: one unit.
+
+Only units count for resuming (`Groups`, `Card`, `OfferItem`); the others are context, given
+again on every pass. Tags are compared without their namespace (1C writes
+xmlns="urn:1C.ru:commerceml_2"). Elements are dropped as soon as they are read.
+
+`check_well_formed(path)` reads the whole file once and raises CatalogXmlError naming the line
+and column of the first fault, so that a broken file is refused before anything is written.
+"""
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+ROOT = "КоммерческаяИнформация"
+# Elements whose descendants are read when they end.
+_HOLDERS = frozenset({"Товар", "Предложение", "Группы", "ТипыЦен"})
+
+
+class CatalogXmlError(ValueError):
+    """The file is not a CommerceML document the portal can read."""
+
+
+@dataclass
+class PackageKind:
+    kind: str  # "catalog" or "offers"
+    changes_only: bool
+
+
+@dataclass
+class Group:
+    onec_id: str
+    name: str
+    parent_id: str | None
+
+
+@dataclass
+class Groups:
+    groups: list[Group]
+
+
+@dataclass
+class Card:
+    onec_id: str
+    sku: str
+    name: str
+    barcode: str
+    group_id: str | None
+    deleted: bool
+
+
+@dataclass
+class PriceType:
+    onec_id: str
+    name: str
+    currency: str
+
+
+@dataclass
+class PriceTypes:
+    types: list[PriceType]
+
+
+@dataclass
+class OfferItem:
+    onec_id: str
+    prices: dict[str, str] = field(default_factory=dict)  # price type Ид -> ЦенаЗаЕдиницу text
+    quantity: str | None = None  # Количество, or the sum of Склад/Остатки quantities
+    deleted: bool = False
+
+
+def local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _child(elem: ET.Element, name: str) -> ET.Element | None:
+    for c in elem:
+        if local(c.tag) == name:
+            return c
+    return None
+
+
+def _children(elem: ET.Element | None, name: str) -> list[ET.Element]:
+    return [c for c in elem if local(c.tag) == name] if elem is not None else []
+
+
+def text_of(elem: ET.Element, name: str) -> str:
+    c = _child(elem, name)
+    return (c.text or "").strip() if c is not None else ""
+
+
+def _true(text: str) -> bool:
+    return text.strip().lower() in ("true", "истина", "1", "да")
+
+
+def check_well_formed(path: Path) -> None:
+    try:
+        root_seen = False
+        for event, elem in ET.iterparse(str(path), events=("start", "end")):
+            if not root_seen:
+                root_seen = True
+                if local(elem.tag) != ROOT:
+                    raise CatalogXmlError(f"{path.name}: the root element is {local(elem.tag)}, not {ROOT}")
+            if event == "end":
+                elem.clear()
+    except ET.ParseError as exc:
+        line, column = exc.position
+        raise CatalogXmlError(f"{path.name} is not well-formed XML (line {line}, column {column})") from None
+
+
+def _groups(container: ET.Element, parent_id: str | None, out: list[Group]) -> None:
+    for g in _children(container, "Группа"):
+        onec_id = text_of(g, "Ид")
+        out.append(Group(onec_id, text_of(g, "Наименование"), parent_id))
+        nested = _child(g, "Группы")
+        if nested is not None:
+            _groups(nested, onec_id, out)
+
+
+def _card(elem: ET.Element) -> Card:
+    groups = _child(elem, "Группы")
+    group_ids = [(g.text or "").strip() for g in _children(groups, "Ид")]
+    status = (elem.get("Статус") or text_of(elem, "Статус")).lower()
+    barcode = text_of(elem, "Штрихкод")
+    return Card(onec_id=text_of(elem, "Ид"), sku=text_of(elem, "Артикул"), name=text_of(elem, "Наименование"),
+                barcode=barcode, group_id=next((g for g in group_ids if g), None),
+                deleted=_true(text_of(elem, "ПометкаУдаления")) or status == "удален")
+
+
+def _quantity_sum(texts: list[str]) -> str:
+    total = Decimal(0)
+    for text in texts:
+        try:
+            total += Decimal(text.replace(",", ".").replace(" ", "").replace("\u00a0", "") or "0")
+        except InvalidOperation:
+            return text  # the caller refuses it with the text in the message
+    return str(total)
+
+
+def _offer(elem: ET.Element) -> OfferItem:
+    offer = OfferItem(onec_id=text_of(elem, "Ид"), deleted=_true(text_of(elem, "ПометкаУдаления")))
+    for price in _children(_child(elem, "Цены"), "Цена"):
+        type_id = text_of(price, "ИдТипаЦены")
+        if type_id:
+            offer.prices[type_id] = text_of(price, "ЦенаЗаЕдиницу")
+    stores = [s.get("КоличествоНаСкладе", "") for s in _children(elem, "Склад") if s.get("КоличествоНаСкладе")]
+    rests = _children(_child(elem, "Остатки"), "Остаток")
+    rest_values: list[str] = []
+    for rest in rests:
+        by_store = _children(rest, "Склад")
+        if by_store:
+            rest_values += [text_of(s, "Количество") for s in by_store]
+        elif text_of(rest, "Количество"):
+            rest_values.append(text_of(rest, "Количество"))
+    if stores:
+        offer.quantity = _quantity_sum(stores)
+    elif rest_values:
+        offer.quantity = _quantity_sum(rest_values)
+    elif _child(elem, "Количество") is not None:
+        offer.quantity = text_of(elem, "Количество")
+    return offer
+
+
+def read_items(path: Path) -> Iterator[object]:
+    """The items of the file in order (see the module docstring)."""
+    stack: list[ET.Element] = []
+    names: list[str] = []
+    for event, elem in ET.iterparse(str(path), events=("start", "end")):
+        name = local(elem.tag)
+        if event == "start":
+            stack.append(elem)
+            names.append(name)
+            if name == "Каталог" and len(names) == 2:
+                yield PackageKind("catalog", _true(elem.get("СодержитТолькоИзменения", "false")))
+            elif name == "ПакетПредложений" and len(names) == 2:
+                yield PackageKind("offers", _true(elem.get("СодержитТолькоИзменения", "false")))
+            continue
+        stack.pop()
+        names.pop()
+        parent = stack[-1] if stack else None
+        handled = True
+        if name == "Группы" and names and names[-1] == "Классификатор":
+            out: list[Group] = []
+            _groups(elem, None, out)
+            yield Groups(out)
+        elif name == "Товар" and names[-2:] == ["Каталог", "Товары"]:
+            yield _card(elem)
+        elif name == "ТипыЦен" and names and names[-1] == "ПакетПредложений":
+            yield PriceTypes([PriceType(text_of(t, "Ид"), text_of(t, "Наименование"), text_of(t, "Валюта"))
+                              for t in _children(elem, "ТипЦены")])
+        elif name == "Предложение" and names and names[-1] == "Предложения":
+            yield _offer(elem)
+        else:
+            handled = False
+        if handled and parent is not None:
+            parent.remove(elem)
+        elif not handled and not _HOLDERS.intersection(names):
+            elem.clear()  # not part of an item still being read (the catalogue's own Ид, properties ...)

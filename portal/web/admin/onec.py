@@ -1,0 +1,14 @@
+"""Administrator: the 1C exchange — its settings, the last catalogue imports with their rejects
+and errors, and where the orders exchange stands."""
+from __future__ import annotations
+
+from flask import render_template
+
+from ...integrations.onec.status import exchange_status, last_activity
+from .routes import bp
+
+
+@bp.get("/onec")
+def onec():
+    status = exchange_status()
+    return render_template("admin/onec.html", status=status, last_activity=last_activity(status))
