@@ -128,17 +128,24 @@ WHERE {where}
 GROUP BY 1, 2, 3, 4""", _RETURN_BY)
 
 
+# Goods sums have no per-person figures, only whose team sees them (placed by a team member, or
+# for a client of the team): an order a manager placed for their own client is seen exactly where
+# the client's manager is seen, so it is kept as placed by nobody (0), and a month's rows are per
+# product and manager rather than per product, placer and manager.
+PLACED = "CASE WHEN o.created_by_id = {manager} THEN 0 ELSE coalesce(o.created_by_id, 0) END"
+
+
 def _goods_sources(table: str, grain: str) -> tuple[Source, Source]:
     keys = (grain, "product_id", "created_by_id", "manager_id")
     sold = Source(table, keys, _GOODS, grain, "o.paid_at", f"""
-SELECT {{moment}} AS {grain}, l.product_id AS product_id, coalesce(o.created_by_id, 0) AS created_by_id,
+SELECT {{moment}} AS {grain}, l.product_id AS product_id, {PLACED} AS created_by_id,
        {{manager}} AS manager_id, sum(l.qty) AS sold, 0 AS returned, sum(l.price * l.qty - l.discount) AS sales,
        0 AS returns
 FROM order_lines l JOIN orders o ON o.id = l.order_id LEFT JOIN clients c ON c.id = o.client_id
 WHERE o.paid_at IS NOT NULL AND {{where}}
 GROUP BY 1, 2, 3, 4""", _ORDER_BY)
     returned = Source(table, keys, _GOODS, grain, "r.created_at", f"""
-SELECT {{moment}} AS {grain}, l.product_id AS product_id, coalesce(o.created_by_id, 0) AS created_by_id,
+SELECT {{moment}} AS {grain}, l.product_id AS product_id, {PLACED} AS created_by_id,
        {{manager}} AS manager_id, 0 AS sold, sum(rl.qty) AS returned, 0 AS sales,
        sum(rl.refund + rl.bonus_restored) AS returns
 FROM return_lines rl JOIN returns r ON r.id = rl.return_id JOIN order_lines l ON l.id = rl.order_line_id
@@ -191,8 +198,10 @@ def _add(conn, source: Source, which: str, params: dict, *, sign: int = 1, manag
     updates = [f"{v} = {source.table}.{v} + excluded.{v}" for v in added]
     if "manager_id" in source.values:
         updates.append("manager_id = excluded.manager_id")
+    # A rebuild writes the rows in day order, as the writers do over time: a period's rows stay together.
+    order = " ORDER BY 1" if which == "all" else ""
     statement = (f"INSERT INTO {source.table} ({columns}) SELECT {outer} FROM ({source.sql(dialect, which, manager)}) s "
-                 f"WHERE 1 = 1 ON CONFLICT ({', '.join(source.keys)}) DO UPDATE SET {', '.join(updates)}")
+                 f"WHERE 1 = 1{order} ON CONFLICT ({', '.join(source.keys)}) DO UPDATE SET {', '.join(updates)}")
     text = sa.text(statement)
     if "operation_ids" in params:
         text = text.bindparams(sa.bindparam("operation_ids", expanding=True))

@@ -320,6 +320,9 @@ def test_demo_clients_have_a_consistent_bonus_history(ctx):
     result = demo.load_demo()
     assert re.search(r", \d{3} past orders with bonus history, \d+ managers. orders in every state$", result.summary)
     assert ledger.verify().ok
+    from portal import daily_sums  # the statistics' sums were kept by the services that made the history
+    assert daily_sums.differences(db.session.connection()) == dict.fromkeys(daily_sums.TABLES, 0)
+    assert db.session.scalar(sa.text("SELECT count(*) FROM stat_goods_days")) > 100
     assert db.session.scalar(db.select(db.func.count(Order.id))) >= 150
     assert db.session.scalar(db.select(db.func.count(Return.id))) >= 5
     assert db.session.scalar(db.select(db.func.count(Order.id)).where(

@@ -231,10 +231,9 @@ def sales_by_client(viewer, period: Period, compare: bool) -> Report:
     before = previous_totals = None
     if compare:
         before = previous(period)
-        earlier = _per_client(viewer, before).subquery()
-        previous_totals = totals_of(*db.session.execute(db.select(
-            db.func.coalesce(db.func.sum(earlier.c.n), 0), db.func.coalesce(db.func.sum(earlier.c.s), 0),
-            db.func.coalesce(db.func.sum(earlier.c.r), 0))).one())
+        previous_totals = totals_of(*db.session.execute(
+            db.select(*(db.func.coalesce(db.func.sum(c), 0) for c in (SalesDay.orders, SalesDay.sales, SalesDay.returned)))
+            .where(team_sums_condition(viewer, SalesDay), *in_days(SalesDay.day, before))).one())
         ids = [row[0] for row in top[:CHART_CLIENTS]]
         nets = {cid: int(s) - int(r) for cid, _n, s, r in db.session.execute(
             _per_client(viewer, before).where(SalesDay.client_id.in_(ids))).all()}
