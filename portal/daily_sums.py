@@ -282,10 +282,6 @@ def rebuild(conn) -> dict[str, int]:
     return {table: int(conn.scalar(sa.text(f"SELECT count(*) FROM {table}"))) for table in TABLES}
 
 
-def rebuild_in_migration(conn) -> None:
-    rebuild(conn)
-
-
 def _nonzero(values) -> str:
     return " OR ".join(f"{v} <> 0" for v in values)
 

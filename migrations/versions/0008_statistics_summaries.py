@@ -60,8 +60,8 @@ def upgrade():
         sa.Column('adjusted', sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint('day', 'manager_id', name='pk_stat_bonus_days'),
     )
-    from portal.daily_sums import rebuild_in_migration
-    rebuild_in_migration(op.get_bind())
+    from portal.daily_sums import rebuild
+    rebuild(op.get_bind())
 
 
 def downgrade():

@@ -63,16 +63,16 @@ def import_bonus_many(items: list[ImportItem], *, at: datetime) -> list[ImportRe
         return []
     ops, lots_t, entries_t = LedgerOperation.__table__, BonusLot.__table__, LedgerEntry.__table__
     used = set(db.session.scalars(sa.select(ops.c.key).where(ops.c.key.in_({i.key for i in items}))))
-    todo: list[ImportItem] = []
+    new_items: list[ImportItem] = []
     for item in items:
         if item.key not in used:
             used.add(item.key)
-            todo.append(item)
-    fresh = {id(i) for i in todo}
-    if not todo:
+            new_items.append(item)
+    fresh = {id(i) for i in new_items}
+    if not new_items:
         return [ImportResult(i.key, False, 0) for i in items]
 
-    accounts = _accounts(sorted({i.client_id for i in todo}))
+    accounts = _accounts(sorted({i.client_id for i in new_items}))
     imported = system_account(SystemAccount.IMPORTED).id
     expiry_days = settings.current().expiry_days
     expires_at = at + timedelta(days=expiry_days)
@@ -81,10 +81,10 @@ def import_bonus_many(items: list[ImportItem], *, at: datetime) -> list[ImportRe
         sa.insert(ops).returning(ops.c.id, sort_by_parameter_order=True),
         [{"key": i.key, "kind": OperationKind.IMPORT, "client_id": i.client_id, "order_id": None, "return_id": None,
           "amount": i.amount, "shortfall": 0, "actor_id": None, "reason": i.reason[:500], "created_at": at}
-         for i in todo])]
+         for i in new_items])]
     # The open lots of the accounts something is taken from, in the order they are spent: (expires_at, id),
     # read before this batch's lots are added.
-    spending = {accounts[i.client_id] for i in todo if i.amount < 0}
+    spending = {accounts[i.client_id] for i in new_items if i.amount < 0}
     open_lots: dict[int, list[list]] = {a: [] for a in spending}
     remaining: dict[int, int] = {}
     if spending:
@@ -95,16 +95,16 @@ def import_bonus_many(items: list[ImportItem], *, at: datetime) -> list[ImportRe
             open_lots[account_id].append([lot_expires, lot_id])
             remaining[lot_id] = int(left)
 
-    positive = [n for n, i in enumerate(todo) if i.amount > 0]
+    positive = [n for n, i in enumerate(new_items) if i.amount > 0]
     lot_ids = dict(zip(positive, (row[0] for row in db.session.execute(
         sa.insert(lots_t).returning(lots_t.c.id, sort_by_parameter_order=True),
-        [{"account_id": accounts[todo[n].client_id], "operation_id": op_ids[n], "status": LotStatus.AVAILABLE,
-          "amount": todo[n].amount, "remaining": todo[n].amount, "available_at": at, "expires_at": expires_at,
+        [{"account_id": accounts[new_items[n].client_id], "operation_id": op_ids[n], "status": LotStatus.AVAILABLE,
+          "amount": new_items[n].amount, "remaining": new_items[n].amount, "available_at": at, "expires_at": expires_at,
           "expiry_days": expiry_days} for n in positive])))) if positive else {}
 
     entries, moves, results = [], [], {}
     delta: dict[int, list[int]] = {}            # account id -> [available change, entries added]
-    for n, item in enumerate(todo):
+    for n, item in enumerate(new_items):
         account_id = accounts[item.client_id]
         change = delta.setdefault(account_id, [0, 0])
         moved = 0
