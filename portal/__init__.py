@@ -3,12 +3,22 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, has_request_context, request
+from flask.sessions import SecureCookieSessionInterface
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config as config_module
-from .extensions import babel, configure_sqlite, csrf, db, htmx, login_manager, migrate
+from .extensions import babel, configure_sqlite, csrf, db, htmx, init_limiter, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+class SessionInterface(SecureCookieSessionInterface):
+    """The session cookie is Secure whenever the request came over HTTPS (directly, or through a
+    trusted proxy: PORTAL_PROXY_FIX); SESSION_COOKIE_SECURE=1 makes it Secure always."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return bool(app.config["SESSION_COOKIE_SECURE"]) or (has_request_context() and request.is_secure)
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -30,7 +40,12 @@ def create_app(config: dict | None = None) -> Flask:
             configure_sqlite(db.engine)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
     csrf.init_app(app)
+    init_limiter(app)
     htmx.init_app(app)
+    app.session_interface = SessionInterface()
+    if app.config.get("PORTAL_PROXY_FIX"):
+        hops = int(app.config["PORTAL_PROXY_FIX"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
     login_manager.init_app(app)
 
     from . import i18n

@@ -36,8 +36,10 @@ def create_user(email, name, role, password, supervisor_email, shop_code, phone)
         shop_id = shop.id
     data = staff_service.StaffInput(email=email, name=name, role=role, phone=phone,
                                     supervisor_id=supervisor_id, shop_id=shop_id)
+    from .services import audit
     try:
-        user, plain = staff_service.create_staff(None, data, password=password)
+        with audit.system_source("cli"):  # audited as "cli:staff_created"
+            user, plain = staff_service.create_staff(None, data, password=password)
     except ValidationError as exc:
         for field, message in exc.fields.items():
             click.echo(f"error: {field}: {message}", err=True)
@@ -52,9 +54,10 @@ def create_user(email, name, role, password, supervisor_email, shop_code, phone)
 @with_appcontext
 def demo_command():
     """Fill an empty database with a believable demo company; print the demo logins."""
-    from .services import demo
+    from .services import audit, demo
 
-    result = demo.load_demo()
+    with audit.system_source("demo"):  # what the demo's services change is audited as "demo:…"
+        result = demo.load_demo()
     if result.created:
         click.echo(f"Demo data loaded: {result.summary}")
     else:
@@ -117,11 +120,13 @@ bonus_cli = AppGroup("bonus", help="The bonus programme.")
 def bonus_settings(accrual_rate, hold_days, max_redeem_share, expiry_days):
     """Print the programme; change what is given (new values apply to new operations only)."""
     from .ledger import settings
+    from .services import audit
     try:
-        programme = settings.change(None, accrual_rate_bp=_percent_to_bp(accrual_rate, "--accrual-rate"),
-                                    hold_days=hold_days,
-                                    max_redeem_share_bp=_percent_to_bp(max_redeem_share, "--max-redeem-share"),
-                                    expiry_days=expiry_days)
+        with audit.system_source("cli"):  # audited as "cli:bonus_settings_changed"
+            programme = settings.change(None, accrual_rate_bp=_percent_to_bp(accrual_rate, "--accrual-rate"),
+                                        hold_days=hold_days,
+                                        max_redeem_share_bp=_percent_to_bp(max_redeem_share, "--max-redeem-share"),
+                                        expiry_days=expiry_days)
     except ValidationError as exc:
         for field, message in exc.fields.items():
             click.echo(f"error: {field}: {message}", err=True)
@@ -130,6 +135,53 @@ def bonus_settings(accrual_rate, hold_days, max_redeem_share, expiry_days):
     click.echo(f"hold days:         {programme.hold_days}")
     click.echo(f"max redeem share:  {programme.max_redeem_share_bp / 100:g} %")
     click.echo(f"expiry days:       {programme.expiry_days}")
+
+
+@bonus_cli.command("adjust")
+@click.option("--phone", required=True, help="The client's phone, in any common notation.")
+@click.option("--amount", required=True, help="Signed amount, e.g. 150.50 or -20.")
+@click.option("--reason", required=True, help="Why (kept with the correction and in the audit log).")
+@click.option("--key", default=None, help="Idempotency key; repeating it changes nothing. Generated when omitted.")
+def bonus_adjust(phone, amount, reason, key):
+    """Correct a client's bonus by hand; audited as "cli:bonus_adjusted" (no person, the command line)."""
+    import uuid
+
+    from flask import current_app
+
+    from . import ledger
+    from .extensions import db
+    from .ledger.errors import InsufficientBonus
+    from .money import MoneyError, format_plain, parse_amount, to_minor
+    from .services import audit
+    from .services import clients as client_service
+    from .services.errors import DomainError
+    found = client_service.find_by_phone(phone, current_app.config["PORTAL_COUNTRY"])
+    if not found:
+        raise click.BadParameter(f"no client with phone {phone}", param_hint="--phone")
+    text = amount.strip()
+    sign = -1 if text.startswith(("-", "−")) else 1
+    try:
+        minor = sign * to_minor(parse_amount(text.lstrip("-−+")))
+    except MoneyError:
+        raise click.BadParameter("an amount with at most two decimals, e.g. 150.50 or -20", param_hint="--amount") from None
+    client = found[0]
+    try:
+        with audit.system_source("cli"):
+            operation = ledger.adjust(None, client.id, minor, reason, key or f"cli:adjust:{uuid.uuid4().hex}")
+            db.session.commit()
+    except ValidationError as exc:
+        db.session.rollback()
+        for field, message in exc.fields.items():
+            click.echo(f"error: {field}: {message}", err=True)
+        raise SystemExit(2)
+    except (InsufficientBonus, DomainError) as exc:
+        db.session.rollback()
+        click.echo(f"error: {exc.message}", err=True)
+        raise SystemExit(2)
+    bonus = ledger.bonus_of(client.id)
+    sign = "+" if operation.amount > 0 else "−"
+    click.echo(f"adjusted {client.name} by {sign}{format_plain(abs(operation.amount))}: "
+               f"available {format_plain(bonus.available)}")
 
 
 @bonus_cli.command("release")
@@ -190,5 +242,7 @@ def register_cli(app: Flask) -> None:
     from .cli_outbox import outbox_cli, worker_command
     app.cli.add_command(worker_command)
     app.cli.add_command(outbox_cli)
+    from .cli_automation import automation_cli
+    app.cli.add_command(automation_cli)
     from .cli_opencart import register as register_opencart_cli
     register_opencart_cli(app)

@@ -12,7 +12,8 @@ from flask.cli import AppGroup, with_appcontext
 @click.option("--idle", type=float, default=None, help="Seconds to sleep when nothing is due (OUTBOX_IDLE_SECONDS).")
 @with_appcontext
 def worker_command(once, idle):
-    """Deliver outbox events (SMS, and every topic with a push handler), retrying failures.
+    """Deliver outbox events (SMS, and every topic with a push handler), retrying failures; once a
+    company-local day, run the automation date rules (birthdays, contract renewals, payments due).
 
     Safe to run as several processes at once on PostgreSQL; SIGTERM/SIGINT stop it after the
     event in hand."""

@@ -77,6 +77,24 @@ def from_environment(instance_path: str) -> dict:
         "LOGIN_MAX_FAILURES": int(os.environ.get("LOGIN_MAX_FAILURES", "10")),
         "LOGIN_LOCK_MINUTES": int(os.environ.get("LOGIN_LOCK_MINUTES", "15")),
         "PASSWORD_HASH_METHOD": os.environ.get("PASSWORD_HASH_METHOD", "scrypt"),
+        # Rate limits (Flask-Limiter, "N per minute|hour|..."; several separated by ";"), counted per
+        # client address in RATELIMIT_STORAGE_URI: memory:// is per process, production sets
+        # redis://host:6379/0 so every worker and host shares the counters.
+        "RATELIMIT_ENABLED": _bool(os.environ.get("RATELIMIT_ENABLED"), default=True),
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_KEY_PREFIX": os.environ.get("RATELIMIT_KEY_PREFIX", "portal"),
+        # Redis down: count in this process's memory meanwhile rather than refuse every sign-in.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        # failed staff sign-ins per address (the account lock-out above counts per account)
+        "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per minute; 100 per hour"),
+        # asking for and typing client bonus-page codes, per address and per phone
+        "CLIENT_CODE_RATE_LIMIT": os.environ.get("CLIENT_CODE_RATE_LIMIT", "10 per 15 minutes"),
+        # a manager typing the order confirmation code the client reads out, per address and per order
+        "ORDER_CODE_RATE_LIMIT": os.environ.get("ORDER_CODE_RATE_LIMIT", "20 per 10 minutes"),
+        # API requests with a missing or wrong key, per address; valid keys do not count
+        "API_AUTH_RATE_LIMIT": os.environ.get("API_AUTH_RATE_LIMIT", "20 per minute"),
+        # number of reverse proxies in front of the portal whose X-Forwarded-For/-Proto/-Host to trust
+        "PORTAL_PROXY_FIX": int(os.environ.get("PORTAL_PROXY_FIX", "0")),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": _bool(os.environ.get("SESSION_COOKIE_SECURE")),
@@ -86,6 +104,8 @@ def from_environment(instance_path: str) -> dict:
         "PAGE_SIZE": 50,
         "PORTAL_BASE_URL": os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:5000"),
         "CLIENT_LINK_DAYS": int(os.environ.get("CLIENT_LINK_DAYS", "30")),
+        # The most extra discount (%) an automation rule may give an order (SPEC §8).
+        "AUTOMATION_MAX_DISCOUNT_PERCENT": os.environ.get("AUTOMATION_MAX_DISCOUNT_PERCENT", "5"),
         "SMS_HTTP_METHOD": os.environ.get("SMS_HTTP_METHOD", "GET"),
         # The http SMS backend (portal/integrations/sms/http.py): placeholders {phone}, {phone_digits},
         # {text}, {sender} in SMS_HTTP_URL and SMS_HTTP_BODY (POST; encoded as "form" or "json").

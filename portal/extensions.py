@@ -1,5 +1,7 @@
 """Extensions are created here without an app and bound in create_app()."""
 from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -22,6 +24,29 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
 htmx = Htmx()
+# Storage, on/off and key prefix come from the app's RATELIMIT_* settings (config.py). The key is
+# the client's address: request.remote_addr, which PORTAL_PROXY_FIX makes the forwarded one.
+limiter = Limiter(key_func=get_remote_address)
+
+
+def init_limiter(app) -> None:
+    """Bind the limiter to `app`. The limiter is one object per process and Flask-Limiter keeps
+    some state of the first app it served (the key prefix, "storage is down"); an app made later
+    (tests make many) starts from its own settings."""
+    limiter._storage_dead = False
+    limiter.init_app(app)
+    limiter._key_prefix = app.config.get("RATELIMIT_KEY_PREFIX", "")
+
+
+def retry_after() -> int:
+    """Seconds until the limit this request broke lets it through again (for Retry-After)."""
+    import math
+    import time
+
+    current = limiter.current_limit
+    if current is None:
+        return 60
+    return max(1, math.ceil(current.window[0] - time.time()))
 
 
 def configure_sqlite(engine) -> None:

@@ -26,6 +26,7 @@ TEST_CONFIG = {
     "PORTAL_COUNTRY": "RU",
     "PORTAL_CURRENCY": "RUB",
     "BABEL_DEFAULT_LOCALE": "en",
+    "RATELIMIT_ENABLED": False,  # on only in tests marked `ratelimit`
 }
 
 
@@ -96,7 +97,8 @@ def empty_all_tables() -> None:
 @pytest.fixture
 def app(request, migrated):
     config = {**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": migrated,
-              "WTF_CSRF_ENABLED": request.node.get_closest_marker("csrf") is not None}
+              "WTF_CSRF_ENABLED": request.node.get_closest_marker("csrf") is not None,
+              "RATELIMIT_ENABLED": request.node.get_closest_marker("ratelimit") is not None}
     app = create_app(config)
     yield app
     with app.app_context():
@@ -139,6 +141,7 @@ def login(app, client):
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "csrf: run this test with CSRF protection switched on")
+    config.addinivalue_line("markers", "ratelimit: run this test with rate limiting switched on")
     config.addinivalue_line("markers", "e2e: browser test (Playwright driving Chromium)")
     config.addinivalue_line("markers", "postgres: needs PostgreSQL")
 

@@ -1,16 +1,32 @@
 """The web-shop API (/api/v1): JSON in and out, bearer keys, errors as the contract fixes them."""
 from __future__ import annotations
 
-from flask import Blueprint, g, request
+from flask import Blueprint, current_app, g, request
+from flask_limiter.errors import RateLimitExceeded
 from werkzeug.exceptions import HTTPException
 
-from ..extensions import csrf, db
+from ..extensions import csrf, db, limiter, retry_after
 from ..services import api_keys
 from ..services.errors import DomainError, ValidationError
 from .errors import ApiError, error_response
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
+
+
+def _auth_limit() -> str:
+    return current_app.config["API_AUTH_RATE_LIMIT"]
+
+
+def _key_refused(response) -> bool:
+    return response.status_code == 401
+
+
+# Missing or wrong keys per address (API_AUTH_RATE_LIMIT). Requests with a valid key cost nothing,
+# so a shop's normal traffic is never throttled by it; but once an address is over the limit every
+# request from it gets 429 until the window passes, valid key or not (otherwise a guessed key would
+# still be told apart from a wrong one).
+limiter.shared_limit(_auth_limit, scope="api-auth", deduct_when=_key_refused)(bp)
 
 
 @bp.before_request
@@ -43,6 +59,14 @@ def validation_error(exc: ValidationError):
 @bp.errorhandler(DomainError)
 def domain_error(exc: DomainError):
     return error_response(exc.code, exc.message)
+
+
+@bp.errorhandler(RateLimitExceeded)
+def rate_limited(_exc: RateLimitExceeded):
+    seconds = retry_after()
+    response, status = error_response("rate_limited", f"Too many requests. Try again in {seconds} s.")
+    response.headers["Retry-After"] = str(seconds)
+    return response, status
 
 
 @bp.errorhandler(HTTPException)

@@ -39,7 +39,8 @@ def _json(schema: dict, description: str) -> dict:
 def _errors(*codes: int) -> dict:
     texts = {401: "Missing or wrong API key", 404: "Unknown id", 409: "Refused by a business rule",
              422: "Invalid input", 429: "Too many requests"}
-    return {str(code): _json(_ref("Error"), texts[code]) for code in codes}
+    # Every endpoint can answer 429 rate_limited (too many missing or wrong keys from one address).
+    return {str(code): _json(_ref("Error"), texts[code]) for code in sorted({*codes, 429})}
 
 
 LIST_PARAMS = [

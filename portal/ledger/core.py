@@ -25,10 +25,12 @@ def system_account(code: SystemAccount) -> LedgerAccount:
 
 
 def client_account(client_id: int, lock: bool = False) -> LedgerAccount:
-    """The client's bonus account, created on first use; `lock` takes the row lock (PostgreSQL)."""
+    """The client's bonus account, created on first use; `lock` takes the row lock (PostgreSQL)
+    and refreshes the object from the locked row, so balances read earlier in the transaction
+    without the lock are never used to decide."""
     stmt = db.select(LedgerAccount).where(LedgerAccount.client_id == client_id)
     if lock:
-        stmt = stmt.with_for_update()
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
     account = db.session.scalar(stmt)
     if account is None:
         _create_account(client_id=client_id)

@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 from flask_babel import lazy_gettext as _l
 
 from ..extensions import db
-from ..models import (BonusLot, Bucket, LedgerOperation, LotMove, LotStatus, OperationKind, Role, SystemAccount, User,
-                      utcnow)
+from ..models import (BonusLot, Bucket, LedgerAccount, LedgerOperation, LotMove, LotStatus, OperationKind, Role,
+                      SystemAccount, User, utcnow)
 from ..services import audit
 from ..services.errors import DomainError, ValidationError
 from . import settings
@@ -39,8 +39,15 @@ def accrue(client_id: int, amount: int, key: str, *, order_id: int | None = None
 def settle(client_id: int, now: datetime | None = None, *, release: bool = True,
            expire: bool = True) -> tuple[int, int]:
     """Release what is due and write off what has expired: done whenever an account is touched.
-    Returns how many lots were released and expired."""
+    Returns how many lots were released and expired.
+
+    Nothing due (the usual case: every page and till screen that shows a balance settles first)
+    costs one read and takes no lock, so fifty tills and the client's own page reading one account
+    do not queue behind each other; only when something is due is the account locked and the
+    due lots read again under the lock."""
     now = now or utcnow()
+    if not _anything_due(client_id, now, release=release, expire=expire):
+        return 0, 0
     account = client_account(client_id, lock=True)
     released = expired = 0
     if release:
@@ -59,6 +66,21 @@ def settle(client_id: int, now: datetime | None = None, *, release: bool = True,
             _expire_lot(account, lot)
         expired = len(lapsed)
     return released, expired
+
+
+def _anything_due(client_id: int, now: datetime, *, release: bool, expire: bool) -> bool:
+    conditions = []
+    if release:
+        conditions.append(db.and_(BonusLot.status == LotStatus.PENDING, BonusLot.remaining > 0,
+                                  BonusLot.available_at <= now))
+    if expire:
+        conditions.append(db.and_(BonusLot.status == LotStatus.AVAILABLE, BonusLot.remaining > 0,
+                                  BonusLot.expires_at <= now))
+    if not conditions:
+        return False
+    return db.session.scalar(db.select(db.exists().where(
+        BonusLot.account_id == db.select(LedgerAccount.id).where(LedgerAccount.client_id == client_id)
+        .scalar_subquery(), db.or_(*conditions)))) or False
 
 
 def _release_lot(account, lot: BonusLot) -> None:
@@ -174,9 +196,15 @@ def reverse_accrual(client_id: int, accrual_key: str, amount: int, key: str, *, 
 
 def adjust(actor: User, client_id: int, amount: int, reason: str, key: str, *,
            now: datetime | None = None) -> LedgerOperation:
-    """A supervisor's manual correction: positive adds an available lot, negative takes from lots."""
+    """A supervisor's manual correction: positive adds an available lot, negative takes from lots.
+
+    Without an actor only from the command line (`flask bonus adjust`, within `audit.system_source("cli")`);
+    the audit event is then "cli:bonus_adjusted". The event is the client's, so the card shows it."""
     now = now or utcnow()
-    if actor is None or actor.role is not Role.SUPERVISOR or not actor.active:
+    if actor is None:
+        if audit.current_source() != "cli":
+            raise DomainError(_l("Only a supervisor can adjust a client's bonus."), code="forbidden")
+    elif actor.role is not Role.SUPERVISOR or not actor.active:
         raise DomainError(_l("Only a supervisor can adjust a client's bonus."), code="forbidden")
     reason = " ".join((reason or "").split())
     errors = {}
@@ -203,9 +231,9 @@ def adjust(actor: User, client_id: int, amount: int, reason: str, key: str, *,
         transfer(operation, account, A, adjustments, A, -amount)
         take_from_lots(operation, available_lots(account), -amount)
     db.session.refresh(account)
-    audit.record(actor, "bonus_adjusted", account, before=before,
-                 after={"available": account.available, "pending": account.pending, "amount": amount,
-                        "reason": reason, "client_id": client_id})
+    audit.record_id(actor, "bonus_adjusted", "clients", client_id, before=before,
+                    after={"available": account.available, "pending": account.pending, "amount": amount,
+                           "reason": reason, "client_id": client_id, "account_id": account.id})
     return operation
 
 

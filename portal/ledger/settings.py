@@ -46,6 +46,9 @@ def change(actor: User | None, **values) -> Programme:
     row = BonusSettings(changed_by_id=actor.id if actor else None, **new.__dict__)
     db.session.add(row)
     db.session.flush()
-    audit.record(actor, "bonus_settings_changed", row, before=old.__dict__, after=new.__dict__)
+    changed = [key for key, value in new.__dict__.items() if old.__dict__[key] != value]
+    # Without an actor (`flask bonus settings`) the action names the command line: "cli:bonus_settings_changed".
+    audit.record(actor, "bonus_settings_changed", row, before={k: old.__dict__[k] for k in changed},
+                 after={k: new.__dict__[k] for k in changed}, source=None if actor else (audit.current_source() or "cli"))
     db.session.commit()
     return new

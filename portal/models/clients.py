@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -52,6 +52,9 @@ class Client(db.Model):
                                                  default=ClientStatus.ACTIVE)
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    # Dates the automation rules remind of (SPEC §8): a person's birthday, a contract's renewal.
+    birthday: Mapped[date | None] = mapped_column(sa.Date)
+    contract_renewal_on: Mapped[date | None] = mapped_column(sa.Date)
 
     manager: Mapped[User | None] = relationship(foreign_keys=[manager_id])
     created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])

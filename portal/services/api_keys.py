@@ -24,6 +24,10 @@ def create_key(name: str) -> tuple[ApiKey, str]:
     key = PREFIX + secrets.token_urlsafe(32)
     api_key = ApiKey(name=name, prefix=key[:10], key_hash=_digest(key))
     db.session.add(api_key)
+    db.session.flush()
+    from . import audit  # keys are made from the command line only: the event names it
+    audit.record(None, "api_key_created", api_key, None, {"name": name, "prefix": api_key.prefix},
+                 source=audit.current_source() or "cli")
     db.session.commit()
     return api_key, key
 
@@ -42,8 +46,11 @@ def authenticate(key: str | None) -> ApiKey | None:
 def revoke(name_or_prefix: str) -> int:
     keys = db.session.scalars(db.select(ApiKey).where(
         db.or_(ApiKey.name == name_or_prefix, ApiKey.prefix == name_or_prefix), ApiKey.revoked_at.is_(None))).all()
+    from . import audit
     for api_key in keys:
         api_key.revoked_at = utcnow()
+        audit.record(None, "api_key_revoked", api_key, {"revoked_at": None},
+                     {"revoked_at": api_key.revoked_at.isoformat()}, source=audit.current_source() or "cli")
     db.session.commit()
     return len(keys)
 

@@ -1,17 +1,52 @@
 """Audit trail and staff notifications: written inside the caller's transaction."""
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
 from ..extensions import db
 from ..models import AuditEvent, Notification, User, utcnow
 
+# The system that acts when there is no person: "cli", "1c", "api", "opencart", "demo" ...
+_source: ContextVar[str | None] = ContextVar("audit_source", default=None)
 
-def record(actor: User | None, action: str, obj, before: dict | None = None, after: dict | None = None) -> AuditEvent:
-    """Add an audit event for `obj` to the current transaction (the caller commits)."""
+
+@contextmanager
+def system_source(name: str) -> Iterator[None]:
+    """Within this block an event without an actor names `name` as its source ("cli:…")."""
+    token = _source.set(name)
+    try:
+        yield
+    finally:
+        _source.reset(token)
+
+
+def current_source() -> str | None:
+    return _source.get()
+
+
+def record(actor: User | None, action: str, obj, before: dict | None = None, after: dict | None = None, *,
+           source: str | None = None) -> AuditEvent:
+    """Add an audit event for `obj` to the current transaction (the caller commits).
+
+    Without an actor the action is prefixed with the system that acted (`source`, else the one
+    set by `system_source`): "1c:order_cancelled", "cli:bonus_settings_changed"."""
+    return record_id(actor, action, obj.__tablename__, obj.id, before, after, source=source)
+
+
+def record_id(actor: User | None, action: str, object_type: str, object_id: int | None,
+              before: dict | None = None, after: dict | None = None, *, source: str | None = None) -> AuditEvent:
+    """`record` for an object known by its table and id (rows written with SQL, not the ORM)."""
+    if actor is None:
+        source = source or _source.get()
+        if source and ":" not in action:
+            action = f"{source}:{action}"
     event = AuditEvent(
         actor_id=actor.id if actor is not None else None,
         action=action,
-        object_type=obj.__tablename__,
-        object_id=obj.id,
+        object_type=object_type,
+        object_id=object_id,
         before=before,
         after=after,
     )

@@ -1,14 +1,15 @@
 """Signing in staff: password check, lock-out after repeated failures."""
 from __future__ import annotations
 
+import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from flask import current_app
+from flask import current_app, has_request_context, request
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
-from ..models import User, utcnow
+from ..models import StaffSession, User, utcnow
 from . import audit
 
 MIN_PASSWORD_LENGTH = 8
@@ -70,13 +71,62 @@ def authenticate(email: str, password: str, now: datetime | None = None) -> User
     return user
 
 
+SESSION_TOUCH_EVERY = timedelta(minutes=5)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _request_facts() -> dict:
+    if not has_request_context():
+        return {}
+    return {"user_agent": (request.user_agent.string or "")[:200], "ip": (request.remote_addr or "")[:45]}
+
+
+def start_session(user: User, now: datetime | None = None) -> str:
+    """Record a new server-side session of the user and return the flask-login id naming it:
+    "user id:session version:random token". Only the token's SHA-256 is stored."""
+    now = now or utcnow()
+    token = secrets.token_urlsafe(32)
+    db.session.add(StaffSession(user_id=user.id, token_hash=token_hash(token), created_at=now,
+                                last_seen_at=now, **_request_facts()))
+    db.session.commit()
+    return f"{user.id}:{user.session_version}:{token}"
+
+
+def end_session(session_id: str | None, now: datetime | None = None) -> None:
+    """Sign-out: end this one session (the user's other devices stay signed in)."""
+    parts = (session_id or "").split(":")
+    if len(parts) != 3:
+        return
+    db.session.execute(db.update(StaffSession).where(
+        StaffSession.token_hash == token_hash(parts[2]), StaffSession.ended_at.is_(None)).values(
+        ended_at=now or utcnow()))
+    db.session.commit()
+
+
 def load_session_user(session_id: str) -> User | None:
-    """flask-login's loader: the id carries the session version, so resets end old sessions."""
+    """flask-login's loader: one indexed lookup of the live session by its token's hash.
+
+    The id also carries the user's session version, so a password reset or a deactivation (which
+    bump it) ends every session of that person at once; a sign-out ends its own row. The row's
+    last_seen_at is refreshed at most every SESSION_TOUCH_EVERY (web/__init__.py loads the user
+    at the start of a request, so this commit never carries a view's half-done work)."""
     try:
-        user_id, version = (int(part) for part in session_id.split(":"))
+        user_part, version_part, token = session_id.split(":")
+        user_id, version = int(user_part), int(version_part)
     except (ValueError, AttributeError):
         return None
-    user = db.session.get(User, user_id)
-    if user is None or user.session_version != version or not user.active:
+    row = db.session.execute(db.select(StaffSession, User).join(User, User.id == StaffSession.user_id).where(
+        StaffSession.token_hash == token_hash(token), StaffSession.ended_at.is_(None))).first()
+    if row is None:
         return None
+    staff_session, user = row
+    if user.id != user_id or user.session_version != version or not user.active:
+        return None
+    now = utcnow()
+    if now - staff_session.last_seen_at >= SESSION_TOUCH_EVERY:
+        staff_session.last_seen_at = now
+        db.session.commit()
     return user

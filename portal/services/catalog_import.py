@@ -85,7 +85,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import DataError, IntegrityError
 
 from ..extensions import db
-from ..models import Barcode, Location, Product, Section
+from ..models import AuditEvent, Barcode, Location, Product, Section
 from ..money import MoneyError, parse_amount, to_minor
 from . import stock
 from .errors import DomainError
@@ -401,6 +401,17 @@ _INSERT_BARCODE = sa.insert(_barcodes)
 _INSERT_PRODUCT = sa.insert(_products)
 # SET takes the keys of the parameters given, so one statement serves every combination of columns.
 _UPDATE_PRODUCT = sa.update(_products).where(_products.c.id == sa.bindparam("p_id"))
+_AUDITED = ("name", "price", "warranty_months", "section_id", "returnable", "discountable")
+_PRODUCT_STATE = (sa.select(*(_products.c[name] for name in _AUDITED))
+                  .where(_products.c.id == sa.bindparam("p_id")))
+# A created product, and every changed field (the price above all) of an updated one, is audited
+# in the row's savepoint, with no actor and the source "import".
+_INSERT_AUDIT = sa.insert(AuditEvent.__table__)
+
+
+def _audit(conn, action: str, product_id: int, before: dict | None, after: dict) -> None:
+    conn.execute(_INSERT_AUDIT, {"actor_id": None, "action": f"import:{action}", "object_type": _products.name,
+                                 "object_id": product_id, "before": before, "after": after})
 
 
 class _Catalogue:
@@ -476,10 +487,16 @@ def _apply(row: RowData, catalogue: _Catalogue, locations: dict[str, int]) -> bo
         values = {"returnable": True, "discountable": True, "active": True, "section_id": None, **values}
         product_id = conn.execute(_INSERT_PRODUCT, {"sku": row.sku, **values}).inserted_primary_key[0]
         catalogue.added_product(product_id, row.sku)
+        _audit(conn, "product_created", product_id, None, {"sku": row.sku, **values})
         if row.barcodes:
             conn.execute(_INSERT_BARCODE, [{"product_id": product_id, "code": code} for code in row.barcodes])
     else:
+        old = conn.execute(_PRODUCT_STATE, {"p_id": product_id}).one()._asdict()
         conn.execute(_UPDATE_PRODUCT, {"p_id": product_id, **values})
+        changed = [key for key, value in values.items() if old[key] != value]
+        if changed:
+            _audit(conn, "product_updated", product_id, {k: old[k] for k in changed},
+                   {k: values[k] for k in changed})
         if row.barcodes is not None:
             have = {code: barcode_id for barcode_id, code in conn.execute(_PRODUCT_BARCODES, {"p_id": product_id})}
             gone = [barcode_id for code, barcode_id in have.items() if code not in row.barcodes]

@@ -8,9 +8,10 @@ from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from ..extensions import db
-from ..models import ClientLoginCode, utcnow
+from ..models import Client, ClientLoginCode, ClientSession, utcnow
 from . import clients as client_service
 from . import codes, sms
+from .auth import SESSION_TOUCH_EVERY, _request_facts, token_hash
 from .codes import CodeRefused, Throttled  # noqa: F401 (the doors catch them from here)
 
 LINK_SALT = "client-bonus-link"
@@ -72,4 +73,44 @@ def client_from_link(token: str) -> int | None:
     except (BadSignature, SignatureExpired):
         return None
     client_id = data.get("client") if isinstance(data, dict) else None
-    return client_id if isinstance(client_id, int) else None
+    if not isinstance(client_id, int) or db.session.get(Client, client_id) is None:
+        return None  # a link for a client since removed opens nothing
+    return client_id
+
+
+def start_session(client_id: int, now: datetime | None = None) -> str:
+    """Record a bonus-page session of the client (after a code or a link) and return its random
+    token for the cookie; only the token's SHA-256 is stored."""
+    import secrets
+
+    now = now or utcnow()
+    token = secrets.token_urlsafe(32)
+    db.session.add(ClientSession(client_id=client_id, token_hash=token_hash(token), created_at=now,
+                                 last_seen_at=now, **_request_facts()))
+    db.session.commit()
+    return token
+
+
+def session_client(client_id: int | None, token: str | None) -> int | None:
+    """The client of a live session with this token (one indexed lookup), else None."""
+    if not isinstance(client_id, int) or not isinstance(token, str) or not token:
+        return None
+    row = db.session.scalar(db.select(ClientSession).where(
+        ClientSession.token_hash == token_hash(token), ClientSession.ended_at.is_(None)))
+    if row is None or row.client_id != client_id:
+        return None
+    now = utcnow()
+    if now - row.last_seen_at >= SESSION_TOUCH_EVERY:
+        row.last_seen_at = now
+        db.session.commit()
+    return row.client_id
+
+
+def end_session(token: str | None, now: datetime | None = None) -> None:
+    """The client signs out: this session's cookie opens nothing any more."""
+    if not isinstance(token, str) or not token:
+        return
+    db.session.execute(db.update(ClientSession).where(
+        ClientSession.token_hash == token_hash(token), ClientSession.ended_at.is_(None)).values(
+        ended_at=now or utcnow()))
+    db.session.commit()

@@ -338,6 +338,8 @@ def create_client(actor: User, data: NewClient) -> Client:
             db.session.flush()
             audit.record(actor, "client_change_proposed", client, before=request.before, after=request.after)
             _tell_supervisor(actor, client)
+        from .automation import engine
+        engine.fire("client_created", client, actor=actor)
         return client
 
     return _one_transaction(run)
@@ -464,12 +466,13 @@ def approve_change(supervisor: User, request_id: int, comment: str = "") -> Chan
         request = _request_to_decide(supervisor, request_id)
         client = db.session.scalar(db.select(Client).where(Client.id == request.client_id).with_for_update()
                                    .execution_options(populate_existing=True))
+        status = client.status
         _apply_values(client, request.after)
         if request.kind is ChangeKind.NEW_CLIENT:
             client.status = ClientStatus.ACTIVE
         _decide(supervisor, request, ChangeStatus.APPROVED, text)
-        approved = audit.record(supervisor, "client_change_approved", client, before=request.before,
-                                after=request.after)
+        approved = audit.record(supervisor, "client_change_approved", client,
+                                **_with_status(request.before, request.after, status, client.status))
         _send_to_1c(client, approved)
         audit.notify(request.author, "change_request_approved", link=client_link(client.id), by=supervisor.name,
                      client=client.name, comment=text)
@@ -478,17 +481,26 @@ def approve_change(supervisor: User, request_id: int, comment: str = "") -> Chan
     return _one_transaction(run)
 
 
+def _with_status(before: dict, after: dict, was: ClientStatus, now: ClientStatus) -> dict:
+    """The request's values for the audit event, with the card's status when the decision changed it."""
+    if was is now:
+        return {"before": before, "after": after}
+    return {"before": {**before, "status": was.value}, "after": {**after, "status": now.value}}
+
+
 def reject_change(supervisor: User, request_id: int, comment: str) -> ChangeRequest:
     """Keep the card as it is (a new client becomes REJECTED, its card kept), audit, tell the author why."""
 
     def run() -> ChangeRequest:
+        request = _request_to_decide(supervisor, request_id)  # someone else's is refused before the comment
         text = _clean_comment(comment, required=True)
-        request = _request_to_decide(supervisor, request_id)
         client = request.client
+        status = client.status
         if request.kind is ChangeKind.NEW_CLIENT:
             client.status = ClientStatus.REJECTED
         _decide(supervisor, request, ChangeStatus.REJECTED, text)
-        audit.record(supervisor, "client_change_rejected", client, before=request.before, after=request.after)
+        audit.record(supervisor, "client_change_rejected", client,
+                     **_with_status(request.before, request.after, status, client.status))
         audit.notify(request.author, "change_request_rejected", link=client_link(client.id), by=supervisor.name,
                      client=client.name, comment=text)
         return request
@@ -628,19 +640,26 @@ def assign_manager(supervisor: User, client_id: int, manager_id: int) -> Client:
 
     def run() -> Client:
         client = _locked_client(supervisor, client_id)
-        manager = db.session.get(User, manager_id) if manager_id is not None else None
-        if not _may_be_assigned(supervisor, manager):
-            raise ValidationError({"manager_id": _l("Choose an active manager of your team.")})
-        if client.manager_id == manager.id:
-            return client
-        previous = db.session.get(User, client.manager_id) if client.manager_id is not None else None
-        # The history reads "who reassigned whom": the names as they were, beside the ids.
-        before = {"manager_id": client.manager_id, "manager": previous.name if previous is not None else None}
-        client.manager_id = manager.id
-        audit.record(supervisor, "client_assigned", client, before=before,
-                     after={"manager_id": manager.id, "manager": manager.name})
-        audit.notify(manager, "client_assigned", link=client_link(client.id), by=supervisor.name, client=client.name)
-        return client
+        # An id no row can have (beyond the 32-bit ids) is nobody, not a database error.
+        manager = db.session.get(User, manager_id) if manager_id is not None and 0 < manager_id < 2 ** 31 else None
+        return assign_manager_in_transaction(supervisor, client, manager)
 
     return _one_transaction(run)
+
+
+def assign_manager_in_transaction(supervisor: User, client: Client, manager: User | None) -> Client:
+    """The core of `assign_manager` in the caller's transaction (no commit): also used by the
+    automation rules, which assign on behalf of the rule's supervisor."""
+    if not _may_be_assigned(supervisor, manager):
+        raise ValidationError({"manager_id": _l("Choose an active manager of your team.")})
+    if client.manager_id == manager.id:
+        return client
+    previous = db.session.get(User, client.manager_id) if client.manager_id is not None else None
+    # The history reads "who reassigned whom": the names as they were, beside the ids.
+    before = {"manager_id": client.manager_id, "manager": previous.name if previous is not None else None}
+    client.manager_id = manager.id
+    audit.record(supervisor, "client_assigned", client, before=before,
+                 after={"manager_id": manager.id, "manager": manager.name})
+    audit.notify(manager, "client_assigned", link=client_link(client.id), by=supervisor.name, client=client.name)
+    return client
 

@@ -97,9 +97,18 @@ def register_client(name: str, phone: str, email: str | None, country: str, *, c
         client.emails.append(ClientEmail(address=address))
     db.session.add(client)
     try:
+        db.session.flush()
+        from ..models import User
+        from . import audit
+        actor = db.session.get(User, created_by_id) if created_by_id else None
+        audit.record(actor, "client_registered", client, None,
+                     {"kind": client.kind.value, "name": client.name, "phones": [number],
+                      "emails": [address] if address else [], "manager_id": manager_id},
+                     source=None if actor else "api")
         if on_created is not None:
-            db.session.flush()
             on_created(client)
+        from .automation import engine  # the rules of a new client, in this transaction
+        engine.fire("client_created", client, actor=actor)
         db.session.commit()
     except Exception:
         db.session.rollback()

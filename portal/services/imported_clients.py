@@ -6,8 +6,11 @@ from collections.abc import Iterable
 
 from email_validator import EmailNotValidError, validate_email
 
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
 from ..extensions import db
-from ..models import Client, ClientEmail, ClientKind, ClientPhone, ClientStatus
+from ..models import AuditEvent, Client, ClientEmail, ClientKind, ClientPhone, ClientStatus
 from .phones import PhoneError, normalize_phone
 
 
@@ -60,7 +63,34 @@ def new_imported_client(name: str, email: str | None, phone: str | None) -> Clie
     if address:
         client.emails.append(ClientEmail(address=address))
     db.session.add(client)
+    # Audited as "opencart:client_imported" when the importer's batch is flushed (see below), so the
+    # clients of a batch are still inserted together.
+    db.session.info.setdefault(_TO_AUDIT, []).append(
+        (client, {"kind": client.kind.value, "name": name, "phones": [phone] if phone else [],
+                  "emails": [address] if address else []}))
     return client
+
+
+_TO_AUDIT = "imported_clients_to_audit"
+
+
+@sa.event.listens_for(Session, "after_flush_postexec")
+def _audit_flushed(session: Session, _context) -> None:
+    """The audit events of the imported clients this flush inserted, in one statement, in their transaction."""
+    pending = session.info.get(_TO_AUDIT)
+    if not pending:
+        return
+    done = [(client, after) for client, after in pending if client.id is not None]
+    session.info[_TO_AUDIT] = [(client, after) for client, after in pending if client.id is None]
+    if done:
+        session.connection().execute(sa.insert(AuditEvent.__table__), [
+            {"actor_id": None, "action": "opencart:client_imported", "object_type": Client.__tablename__,
+             "object_id": client.id, "before": None, "after": after} for client, after in done])
+
+
+@sa.event.listens_for(Session, "after_rollback")
+def _forget_rolled_back(session: Session) -> None:
+    session.info.pop(_TO_AUDIT, None)
 
 
 def _valid_email(text: str | None) -> str | None:

@@ -27,7 +27,7 @@ import sqlalchemy as sa
 
 from ..extensions import db
 from ..models import Barcode, Product, Section
-from . import stock
+from . import audit, stock
 from .catalog_import import (MAX_QUANTITY, MAX_SECTION_NAME, RowError, clean_name, clean_sku, parse_barcodes)
 
 MAX_ONEC_ID = 80
@@ -110,6 +110,7 @@ def upsert_product(card: ProductCard, seen_at: datetime) -> tuple[int, bool]:
         raise ItemRefused(f"product {onec_id}: {exc}") from None
     product = _find_product(onec_id, sku)
     created = product is None
+    before = None if created else _card_of(product)
     if created:
         if not sku:
             raise ItemRefused(f"product {onec_id} ({name}) has no Артикул: the portal needs it as the SKU")
@@ -132,7 +133,20 @@ def upsert_product(card: ProductCard, seen_at: datetime) -> tuple[int, bool]:
     db.session.flush()
     if barcodes:
         _replace_barcodes(product, barcodes, onec_id)
+    after = _card_of(product)
+    if created:
+        audit.record(None, "product_created", product, None, after, source="1c")
+    elif before != after:
+        changed = [k for k in after if before.get(k) != after.get(k)]
+        audit.record(None, "product_updated", product, {k: before[k] for k in changed},
+                     {k: after[k] for k in changed}, source="1c")
     return product.id, created
+
+
+def _card_of(product: Product) -> dict:
+    """What a 1C card sets on a product, as plain values for the audit trail (not the sighting time)."""
+    return {"sku": product.sku, "name": product.name, "active": product.active, "section_id": product.section_id,
+            "onec_id": product.onec_id, "price": product.price}
 
 
 def _replace_barcodes(product: Product, codes: list[str], onec_id: str) -> None:
@@ -160,7 +174,11 @@ def apply_offer(product_id: int, price: int | None, quantity: int | None, locati
     if price is not None:
         if price < 0:
             raise ItemRefused("the price is negative")
-        db.session.execute(sa.update(Product).where(Product.id == product_id).values(price=price))
+        old = db.session.scalar(sa.select(Product.price).where(Product.id == product_id))
+        if old != price:
+            db.session.execute(sa.update(Product).where(Product.id == product_id).values(price=price))
+            audit.record_id(None, "product_price_changed", Product.__tablename__, product_id,
+                            {"price": old}, {"price": price}, source="1c")
     if quantity is not None and location_id is not None:
         if not 0 <= quantity <= MAX_QUANTITY:
             raise ItemRefused(f"the quantity {quantity} is out of range")
@@ -169,7 +187,13 @@ def apply_offer(product_id: int, price: int | None, quantity: int | None, locati
 
 def deactivate_missing(started_at: datetime) -> int:
     """After a full package: products with a 1C Ид it did not carry go off sale. Returns how many."""
-    result = db.session.execute(sa.update(Product).where(
-        Product.onec_id.is_not(None), Product.active.is_(True),
-        sa.or_(Product.onec_seen_at.is_(None), Product.onec_seen_at < started_at)).values(active=False))
-    return result.rowcount
+    condition = (Product.onec_id.is_not(None), Product.active.is_(True),
+                 sa.or_(Product.onec_seen_at.is_(None), Product.onec_seen_at < started_at))
+    missing = db.session.scalars(sa.select(Product.id).where(*condition).with_for_update()).all()
+    if not missing:
+        return 0
+    db.session.execute(sa.update(Product).where(*condition).values(active=False))
+    for product_id in missing:
+        audit.record_id(None, "product_updated", Product.__tablename__, product_id, {"active": True},
+                        {"active": False}, source="1c")
+    return len(missing)

@@ -21,7 +21,7 @@ from datetime import datetime
 
 from ..extensions import db
 from ..models import Order, OrderStatus, PaymentMethod, utcnow
-from . import order_payments, orders
+from . import audit, order_payments, orders
 from .errors import DomainError
 
 
@@ -38,7 +38,13 @@ def _find(number: str) -> Order | None:
 
 
 def apply_report(report: StatusReport, now: datetime | None = None) -> str:
-    """Apply one document of 1C's orders file; return what happened, in a sentence."""
+    """Apply one document of 1C's orders file; return what happened, in a sentence. The audit
+    events of what it changes have no actor and name 1C ("1c:order_paid")."""
+    with audit.system_source("1c"):
+        return _apply_report(report, now)
+
+
+def _apply_report(report: StatusReport, now: datetime | None) -> str:
     now = now or utcnow()
     order = _find(report.number)
     if order is None:

@@ -182,6 +182,7 @@ def _confirm(order: Order, actor: User | None, now: datetime) -> None:
     invoices.issue_invoice(order, now)
     enqueue("1c.order", f"1c:order:{order.id}:confirmed", order_payload(order))
     orders.record_change(actor, "order_confirmed", order, before)
+    orders.run_rules(order, actor, status_changed=True)
     author = order.created_by
     if author is not None and (actor is None or author.id != actor.id):
         audit.notify(author, "order_confirmed", orders.order_link(order), client=client.name, number=order.number)

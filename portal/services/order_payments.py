@@ -53,6 +53,7 @@ def finish_payment(order: Order, actor: User | None, now: datetime) -> None:
     before = orders.snapshot(order)
     sales.mark_paid(order, now)
     orders.record_change(actor, "order_paid", order, before)
+    orders.run_rules(order, actor, status_changed=True)
     enqueue("1c.order", f"1c:order:{order.id}:paid", {"number": order.number, "event": "paid",
                                                       "received": order.received, "accrual": order.accrual})
     link = orders.order_link(order)

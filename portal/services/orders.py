@@ -293,6 +293,7 @@ def create_draft(actor: User, draft: OrderDraft, now: datetime | None = None) ->
         _fill(order, q, draft)
         order.number = order_number(order)
         record_change(actor, "order_created", order, {})
+        run_rules(order, actor, created=True)
         return order
     return one_transaction(run)
 
@@ -312,8 +313,30 @@ def update_draft(actor: User, order_id: int, draft: OrderDraft) -> Order:
         before = snapshot(order)
         _fill(order, q, draft)
         record_change(actor, "order_updated", order, before)
+        run_rules(order, actor)
         return order
     return one_transaction(run)
+
+
+def reprice_in_transaction(actor: User, order: Order, draft: OrderDraft, action: str = "order_updated") -> Order:
+    """Price an order still being prepared again from `draft` (e.g. other line discounts), in the
+    caller's transaction (no commit), with its history entry. The automation rules' extra discount."""
+    if order.status not in (OrderStatus.DRAFT, OrderStatus.AWAITING_APPROVAL):
+        raise DomainError(_l("This cannot be done to an order that is %(status)s.", status=_status_text(order.status)))
+    q = quote(actor, draft)
+    errors = _draft_errors(q)
+    if errors:
+        raise ValidationError(errors)
+    before = snapshot(order)
+    _fill(order, q, draft)
+    record_change(actor, action, order, before)
+    return order
+
+
+def run_rules(order: Order, actor: User | None, *, created: bool = False, status_changed: bool = False) -> None:
+    """The automation rules of this change, in its transaction (they never break it)."""
+    from .automation import engine
+    engine.order_changed(order, actor, created=created, status_changed=status_changed)
 
 
 def draft_of(order: Order) -> OrderDraft:
@@ -339,6 +362,7 @@ def _transition(actor: User, order_id: int, allowed: tuple[OrderStatus, ...], ch
         before = snapshot(order)
         action = change(order)
         record_change(actor, action, order, before)
+        run_rules(order, actor, status_changed=order.status.value != before["status"])
         return order
     return one_transaction(run)
 
@@ -384,10 +408,11 @@ def _decide(supervisor: User, order_id: int, approved: bool, comment: str) -> Or
     comment = " ".join((comment or "").split())[:1000]
     if supervisor.role is not Role.SUPERVISOR:
         raise Forbidden(_l("Only a supervisor approves discounts."))
-    if not approved and not comment:
-        raise ValidationError({"comment": _l("Say why the discounts are rejected.")})
 
     def change(order: Order) -> str:
+        # Checked once the order is known to be the supervisor's: another team's is refused first.
+        if not approved and not comment:
+            raise ValidationError({"comment": _l("Say why the discounts are rejected.")})
         order.decision_comment = comment
         order.status = OrderStatus.AWAITING_CONFIRMATION if approved else OrderStatus.DRAFT
         author = order.created_by

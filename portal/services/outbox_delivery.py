@@ -289,7 +289,8 @@ def retry_now(actor: User | None, event_id: int, now: datetime | None = None) ->
         event.attempts = 0
         event.available_at = now
         event.claimed_by = event.claimed_until = None
-        audit.record(actor, "outbox_retried", event, before, {"topic": event.topic, "key": event.key})
+        audit.record(actor, "outbox_retried", event, before, {"attempts": 0, "failed_at": None, "topic": event.topic,
+                                                              "key": event.key})
         return event
 
     return one_transaction(run)

@@ -127,6 +127,7 @@ def _take_back(order_id, requests, key, reason, actor_id, location_id, shift_id,
         raise NotReturnable(_l("This order cannot take returns in its state."))
     lines = _match_lines(order, requests)
     _check_returnable(order, lines, now)
+    status_before = order.status.value
     ret = Return(order_id=order.id, key=key, created_at=now, created_by_id=actor_id, shift_id=shift_id,
                  location_id=location_id or order.location_id, reason=" ".join((reason or "").split())[:500])
     db.session.add(ret)
@@ -163,15 +164,36 @@ def _take_back(order_id, requests, key, reason, actor_id, location_id, shift_id,
     ret.withheld = withheld
     ret.refund_total = gross - withheld
     _split_refund(order, ret, gross, withheld)
+    previous_status = order.status
     order.status = (OrderStatus.RETURNED if all(line.returned_qty == line.qty for line in order.lines)
                     else OrderStatus.PARTIALLY_RETURNED)
     db.session.flush()
+    if order.status is not previous_status:
+        from ..models import User
+        from .automation import engine
+        engine.order_changed(order, db.session.get(User, actor_id) if actor_id else None, status_changed=True,
+                             now=now)
+    _audit_return(order, ret, parts, status_before, actor_id)
     daily_sums.record_return(ret.id, order.client_id)
     # 1C pulls returns through the exchange (portal/integrations/onec), in the return's transaction.
     from .outbox import enqueue
     enqueue("1c.return", f"1c:return:{ret.id}", {"return": ret.id, "order": order.number,
                                                  "refund": ret.refund_total, "withheld": ret.withheld})
     return ret
+
+
+def _audit_return(order: Order, ret: Return, parts, status_before: str, actor_id: int | None) -> None:
+    """The return in the order's history: status, the units returned before and after, the money."""
+    from ..models import User
+    from . import audit
+    actor = db.session.get(User, actor_id) if actor_id else None
+    before = {"status": status_before,
+              "returned": [f"{line.sku} × {line.returned_qty - part.qty}" for line, part in parts]}
+    after = {"status": order.status.value,
+             "returned": [f"{line.sku} × {line.returned_qty}" for line, part in parts],
+             "refund": ret.refund_total, "withheld": ret.withheld, "reason": ret.reason, "return_id": ret.id}
+    audit.record(actor, "order_returned", order, before, after,
+                 source=None if actor else (audit.current_source() or "api"))
 
 
 def _unrecovered_before(order: Order, ret: Return) -> int:

@@ -154,7 +154,9 @@ def _place(sale: Sale, now: datetime) -> Order:
     db.session.add(order)
     db.session.flush()
     order.number = order_number(order)
-    for line in order.lines:
+    # Stock rows are locked in one order (by product) by every sale, so two tills selling the same
+    # goods scanned in a different order wait for each other instead of deadlocking.
+    for line in sorted(order.lines, key=lambda line: (line.product_id, line.line_no)):
         stock.take(line.product_id, line.sku, location.id, line.qty)
     daily_sums.record_order(order.id, order.client_id)
     if client is not None:
@@ -162,7 +164,25 @@ def _place(sale: Sale, now: datetime) -> Order:
         if pricing.bonus:
             ledger.redeem(client.id, pricing.bonus, f"redemption:order:{order.id}", order_id=order.id, now=now)
         accrue_for(order, now)
+    _audit_placed(order, sale)
+    from ..models import User
+    from .automation import engine  # the rules of a new paid order, in its transaction
+    engine.order_changed(order, db.session.get(User, sale.created_by_id) if sale.created_by_id else None,
+                         created=True, status_changed=True, now=now)
     return order
+
+
+def _audit_placed(order: Order, sale: Sale) -> None:
+    """The sale in the order's history: the cashier who made it, or the web shop (through the API)."""
+    from ..models import User
+    from . import audit
+    from .orders import snapshot
+    actor = db.session.get(User, sale.created_by_id) if sale.created_by_id else None
+    source = None
+    if actor is None:
+        source = audit.current_source() or ("api" if sale.channel is Channel.WEB else "system")
+    db.session.refresh(order, ["client", "location"])
+    audit.record(actor, "order_placed", order, None, snapshot(order), source=source)
 
 
 def accrue_for(order: Order, now: datetime) -> None:

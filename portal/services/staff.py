@@ -155,11 +155,16 @@ def reset_password(actor: User, user_id: int) -> str:
     returned once for the admin to pass on; only its hash is kept."""
     user = get_staff(user_id)
     plain = generate_password()
+
+    def state() -> dict:  # never the password or its hash: only that it changed and what went with it
+        return {"session_version": user.session_version, "failed_logins": user.failed_logins,
+                "locked_until": user.locked_until.isoformat() if user.locked_until else None}
+    before = state()
     user.password_hash = hash_password(plain)
     user.session_version += 1
     user.failed_logins = 0
     user.locked_until = None
-    audit.record(actor, "password_reset", user)
+    audit.record(actor, "password_reset", user, before=before, after={**state(), "password": "changed"})
     audit.notify(user, "password_reset", link="/", by=actor.name if actor else "")
     db.session.commit()
     return plain

@@ -241,11 +241,16 @@ def checkout(cashier: User, *, card: int, cash_tendered: int | None, version: in
     placed under the same key and shows it again instead of selling twice.
     """
     shift = shifts.require_open_shift(cashier.id)
+    planned = cart_of(cashier).bonus  # before view() fits it to what the client has now
     current = view(cashier)
     key = f"till:{current.cart.id}:v{version}"
     placed = db.session.scalar(db.select(Order).where(Order.key == key))
     if placed is not None:
         return Checkout(placed, _change(placed))
+    if current.client is not None and planned > current.available_bonus:
+        # Another till spent the client's bonus since the cashier saw the cart: say so (the cart
+        # now offers what is left) rather than "the cart changed".
+        raise ledger.InsufficientBonus(current.available_bonus, planned)
     if version != current.cart.version:
         raise DomainError(_l("The cart changed on another screen. Check it and pay again."))
     if current.is_empty:

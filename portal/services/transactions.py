@@ -1,6 +1,8 @@
-"""Running one business operation as one transaction, again when SQLite says it was busy."""
+"""Running one business operation as one transaction, again when the database says it could not:
+SQLite busy, or a PostgreSQL deadlock or serialization failure."""
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from typing import TypeVar
@@ -11,16 +13,24 @@ from ..extensions import db
 
 T = TypeVar("T")
 ATTEMPTS = 5
+log = logging.getLogger(__name__)
+# PostgreSQL rolled the whole transaction back and says running it again can succeed:
+# deadlock_detected and serialization_failure.
+RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
 
 
 def _is_busy(exc: OperationalError) -> bool:
+    if getattr(exc.orig, "sqlstate", None) in RETRYABLE_SQLSTATES:
+        return True
     # SQLite in WAL mode: a transaction that read an older snapshot cannot start writing after
     # another writer committed (SQLITE_BUSY_SNAPSHOT); the busy timeout does not help there.
     return "database is locked" in str(exc.orig) or "database is busy" in str(exc.orig)
 
 
 def retry_when_busy(operation: Callable[[], T]) -> T:
-    """Run `operation` (which commits or raises); if SQLite was busy, roll back and run it again.
+    """Run `operation` (which commits or raises); if the database was busy or chose it as a
+    deadlock victim, roll back and run it again (each retry is logged as a warning: with locks
+    taken in one order a deadlock should not happen, so one in the log is worth a look).
 
     Safe because an operation either committed whole or left nothing behind, and because every
     operation checks its idempotency key first, so a retry after an unseen commit changes nothing.
@@ -32,6 +42,8 @@ def retry_when_busy(operation: Callable[[], T]) -> T:
             db.session.rollback()
             if not _is_busy(exc) or attempt == ATTEMPTS - 1:
                 raise
+            log.warning("retrying a transaction the database refused (attempt %d): %s", attempt + 1,
+                        str(exc.orig).splitlines()[0])
             time.sleep(0.05 * (attempt + 1))
     raise AssertionError("unreachable")
 

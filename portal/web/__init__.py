@@ -1,12 +1,12 @@
 """Web doors: thin blueprints that parse input, call services and render results."""
 from __future__ import annotations
 
-from flask import Flask, render_template, request
+from flask import Flask, current_app, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
-from ..extensions import login_manager
+from ..extensions import limiter, login_manager, retry_after
 from ..models import Role
 from ..services import audit
 from ..services import auth as auth_service
@@ -33,22 +33,43 @@ def register_web(app: Flask) -> None:
     for bp in (auth_bp, common_bp, admin_bp, manager_bp, supervisor_bp, cashier_bp, client_bp):
         app.register_blueprint(bp)
 
+    # The manager types the code the client reads out: failed tries limited per address and per order.
+    from .manager import orders as manager_orders
+    app.view_functions["manager.order_confirm"] = _order_code_limited(manager_orders.order_confirm)
+
+    @app.before_request
+    def load_user_first():
+        """Resolve the signed-in staff member before any view work, so the session lookup (which
+        now and then refreshes last_seen_at and commits) never commits a view's unfinished changes."""
+        if request.blueprint not in (None, "api", "onec"):
+            current_user._get_current_object()
+
     @app.context_processor
     def cabinet_context():
         unread = 0
         pending_approvals = None  # shown beside "Approvals" in a supervisor's navigation
+        task_counts = None  # (open, overdue) beside "Tasks": one's own, or the team's for a supervisor
         if current_user.is_authenticated:
             unread = audit.unread_count(current_user.id)
             if current_user.role is Role.SUPERVISOR:
                 from ..services.approvals import pending_count
                 pending_approvals = pending_count(current_user)
+            if current_user.role in (Role.MANAGER, Role.SUPERVISOR):
+                from ..services import tasks as task_service
+                if current_user.role is Role.MANAGER:
+                    task_counts = task_service.counts_for(current_user.id)
+                else:
+                    team = task_service.team_counts(current_user).values()
+                    task_counts = (sum(c[0] for c in team), sum(c[1] for c in team))
         return {"unread_notifications": unread, "nav_items": nav_items(), "home_url": home_url,
-                "labels": labels, "display_phone": display_phone, "pending_approvals": pending_approvals}
+                "labels": labels, "display_phone": display_phone, "pending_approvals": pending_approvals,
+                "task_counts": task_counts}
 
     def error_page(status: int, title, message):
         if request.path.startswith("/api/"):
             from ..api.errors import error_response
-            code = {404: "not_found", 405: "method_not_allowed", 500: "internal_error"}.get(status, "validation_error")
+            code = {404: "not_found", 405: "method_not_allowed", 429: "rate_limited",
+                    500: "internal_error"}.get(status, "validation_error")
             body, _ = error_response(code, message)
             return body, status
         return render_template("common/error.html", status=status, title=title, message=message), status
@@ -72,6 +93,14 @@ def register_web(app: Flask) -> None:
         return error_page(400, _l("The form has expired"),
                           _l("The page was open too long or came from elsewhere. Go back, reload it and try again."))
 
+    @app.errorhandler(429)
+    def too_many_requests(_e):
+        seconds = retry_after()
+        body, status = error_page(429, _l("Too many attempts"),
+                                  _l("Too many attempts from your address. Wait %(seconds)d s and try again.",
+                                     seconds=seconds))
+        return body, status, {"Retry-After": str(seconds)}
+
     @app.errorhandler(500)
     def server_error(_e):
         from ..extensions import db
@@ -91,3 +120,28 @@ def register_web(app: Flask) -> None:
         if request.is_secure:
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         return response
+
+
+def _order_code_limit() -> str:
+    return current_app.config["ORDER_CODE_RATE_LIMIT"]
+
+
+def _order_key() -> str:
+    return f"order:{(request.view_args or {}).get('order_id', '')}"
+
+
+def _code_refused(response) -> bool:
+    return response.status_code == 422
+
+
+# Module-level, so that creating many apps (tests) registers each limit once.
+_ORDER_CODE_LIMITS = (
+    limiter.shared_limit(_order_code_limit, scope="order-code-address", deduct_when=_code_refused),
+    limiter.shared_limit(_order_code_limit, scope="order-code-order", key_func=_order_key, deduct_when=_code_refused),
+)
+
+
+def _order_code_limited(view):
+    for rule in _ORDER_CODE_LIMITS:
+        view = rule(view)
+    return view

@@ -51,7 +51,38 @@ AUDIT_ACTIONS = {
     "order_paid": _l("Paid in full"),
     "order_completed": _l("Completed"),
     "order_cancelled": _l("Cancelled"),
+    "client_registered": _l("Client registered"),
+    "client_imported": _l("Client imported"),
+    "order_placed": _l("Sale made"),
+    "order_returned": _l("Goods returned"),
+    "bonus_settings_changed": _l("Bonus programme changed"),
+    "bonus_adjusted": _l("Bonus adjusted by hand"),
+    "product_created": _l("Product created"),
+    "product_updated": _l("Product changed"),
+    "product_price_changed": _l("Price changed"),
+    "api_key_created": _l("API key created"),
+    "api_key_revoked": _l("API key revoked"),
     "outbox_retried": _l("Outbox event sent for another try"),
+    "rule_created": _l("Automation rule created"),
+    "rule_updated": _l("Automation rule changed"),
+    "rule_paused": _l("Automation rule paused"),
+    "rule_resumed": _l("Automation rule resumed"),
+    "order_discount_by_rule": _l("Extra discount by an automation rule"),
+    "task_created": _l("Task set"),
+    "task_completed": _l("Task completed"),
+    "task_rescheduled": _l("Task rescheduled"),
+    "task_cancelled": _l("Task cancelled"),
+}
+
+# The system that made a change no person made: the prefix of its action ("1c:order_paid").
+AUDIT_SOURCES = {
+    "cli": _l("command line"),
+    "1c": _l("1C"),
+    "api": _l("web shop"),
+    "opencart": _l("OpenCart import"),
+    "import": _l("catalogue import"),
+    "demo": _l("demo data"),
+    "system": _l("system"),
 }
 
 
@@ -145,7 +176,27 @@ def client_kind(value) -> str:
 
 
 def audit_action(value: str) -> str:
-    return str(AUDIT_ACTIONS.get(value, value))
+    """The action as a person reads it; a system's action says which system: "Paid in full (1C exchange)"."""
+    source, _sep, action = value.rpartition(":")
+    text = str(AUDIT_ACTIONS.get(action, action))
+    return f"{text} ({AUDIT_SOURCES.get(source, source)})" if source else text
+
+
+AUDIT_OBJECTS = {
+    "clients": _l("Client"), "orders": _l("Order"), "products": _l("Product"), "users": _l("Staff member"),
+    "locations": _l("Location"), "bonus_settings": _l("Bonus programme"), "api_keys": _l("API key"),
+    "outbox_events": _l("Outbox event"),
+}
+
+
+def audit_object(value: str) -> str:
+    return str(AUDIT_OBJECTS.get(value, value))
+
+
+def audit_source(value: str) -> str | None:
+    """The system named by an action ("1c:order_paid" -> "1C exchange"), None for a person's action."""
+    source = value.rpartition(":")[0]
+    return str(AUDIT_SOURCES.get(source, source)) if source else None
 
 
 HISTORY_FIELDS = {
@@ -155,8 +206,11 @@ HISTORY_FIELDS = {
     "delivery_method": _l("Delivery"), "delivery_address": _l("Delivery address"),
     "delivery_date": _l("Delivery date"), "comment": _l("Comment"), "phone": _l("Phone"),
     "tries_left": _l("Tries left"),
+    "returned": _l("Returned goods"), "refund": _l("Refund"), "withheld": _l("Kept back"), "reason": _l("Reason"),
+    "return_id": _l("Return"), "name": _l("Name"), "email": _l("E-mail"), "role": _l("Role"), "active": _l("Active"),
+    "price": _l("Price"), "sku": _l("SKU"), "amount": _l("Amount"),
 }
-MONEY_FIELDS = {"subtotal", "discount", "bonus", "to_pay", "received"}
+MONEY_FIELDS = {"subtotal", "discount", "bonus", "to_pay", "received", "refund", "withheld", "price", "amount"}
 
 
 def history_field(key: str) -> str:

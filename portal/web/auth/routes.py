@@ -1,8 +1,9 @@
 """Staff sign-in and sign-out."""
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user, login_user
 
+from ...extensions import limiter
 from ...services import auth
 from ..access import home_url
 from ..forms import safe_next
@@ -11,7 +12,18 @@ from .forms import LoginForm
 bp = Blueprint("auth", __name__)
 
 
+def _failed_sign_in(response) -> bool:
+    return response.status_code == 401
+
+
+def _login_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+# Failed sign-ins per address (LOGIN_RATE_LIMIT); a successful one costs nothing, so a whole office
+# behind one address can sign in at nine. The account lock-out (services/auth.py) counts per account.
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"], deduct_when=_failed_sign_in)
 def login():
     if current_user.is_authenticated:
         return redirect(home_url(current_user))
@@ -25,6 +37,9 @@ def login():
             chosen_locale = session.get("locale")
             session.clear()  # a fresh session on sign-in: nothing carried over from before
             login_user(user)
+            # flask-login stored "id:version"; the id of a server-side session row replaces it, so
+            # signing out can end this session for good (a copied cookie opens nothing after it).
+            session["_user_id"] = auth.start_session(user)
             if user.locale is None and chosen_locale:
                 session["locale"] = chosen_locale
             return redirect(safe_next(form.next.data) or home_url(user))
@@ -40,6 +55,7 @@ def login():
 @login_required
 def logout():
     locale = session.get("locale")
+    auth.end_session(session.get("_user_id"))
     logout_user()
     session.clear()
     if locale:

@@ -3,27 +3,32 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
 from ... import ledger
 from ...cursors import CursorError, decode_cursor, encode_cursor
-from ...extensions import db
+from ...extensions import db, limiter
 from ...models import Order
 from ...services import audit, client_access, client_directory, order_confirmation
 from ...services import clients as client_service
 from ...services.errors import DomainError, NotFound
+from ...services.phones import PhoneError, normalize_phone
 from ..common.notifications import notification_text
 from ..pdf import pdf_response
 
 bp = Blueprint("client", __name__, url_prefix="/my")
 SESSION_KEY = "client_id"
+SESSION_TOKEN = "client_session"  # the random token of the client_sessions row
 
 
 def client_required(view):
     @wraps(view)
     def wrapped(*args, **kwargs):
-        if session.get(SESSION_KEY) is None:
+        # Checked before the view does anything, so the lookup's occasional commit is safe.
+        if client_access.session_client(session.get(SESSION_KEY), session.get(SESSION_TOKEN)) is None:
+            session.pop(SESSION_KEY, None)
+            session.pop(SESSION_TOKEN, None)
             return redirect(url_for("client.login"))
         return view(*args, **kwargs)
     return wrapped
@@ -35,11 +40,39 @@ def _enter(client_id: int):
     if locale:
         session["locale"] = locale
     session[SESSION_KEY] = client_id
+    session[SESSION_TOKEN] = client_access.start_session(client_id)
     session.permanent = False
     return redirect(url_for("client.bonus"))
 
 
+def _code_limit() -> str:
+    return current_app.config["CLIENT_CODE_RATE_LIMIT"]
+
+
+def _phone_key() -> str:
+    """The phone a code is asked for or typed for, normalised, so "8 916…" and "+7 916…" count as one."""
+    typed = (request.form.get("phone") or "")[:40]
+    try:
+        return "phone:" + normalize_phone(typed, current_app.config["PORTAL_COUNTRY"])
+    except PhoneError:
+        digits = "".join(ch for ch in typed if ch.isdigit())
+        return "phone:" + digits if digits else ""
+
+
+# Asking for a code and typing one share one budget (CLIENT_CODE_RATE_LIMIT) per address and per
+# phone, on top of the 5 tries per code and one code a minute (services/codes.py).
+_code_limits = (limiter.shared_limit(_code_limit, scope="client-code-address", methods=["POST"]),
+                limiter.shared_limit(_code_limit, scope="client-code-phone", key_func=_phone_key, methods=["POST"]))
+
+
+def code_limited(view):
+    for rule in _code_limits:
+        view = rule(view)
+    return view
+
+
 @bp.route("/login", methods=["GET", "POST"])
+@code_limited
 def login():
     phone = request.form.get("phone", "")[:40]
     if request.method == "POST":
@@ -54,6 +87,7 @@ def login():
 
 
 @bp.route("/code", methods=["GET", "POST"])
+@code_limited
 def code():
     phone = (request.values.get("phone") or "")[:40]
     if request.method == "POST":
@@ -76,6 +110,7 @@ def link(token: str):
 
 @bp.post("/logout")
 def logout():
+    client_access.end_session(session.pop(SESSION_TOKEN, None))
     session.pop(SESSION_KEY, None)
     return redirect(url_for("client.login"))
 

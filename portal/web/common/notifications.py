@@ -32,6 +32,9 @@ def notification_text(note: Notification) -> str:
         "order_paid": lambda: _("Order %(number)s of %(client)s is paid in full: %(amount)s.",
                                 number=p.get("number", ""), client=p.get("client", ""),
                                 amount=money(p.get("amount") or 0)),
+        "task_assigned": lambda: _("%(by)s set you a task: %(title)s", by=p.get("by", ""), title=p.get("title", "")),
+        # Set by an automation rule (portal/services/automation/actions.py): the rule's own text.
+        "automation_notice": lambda: _("Rule “%(rule)s”: %(text)s", rule=p.get("rule", ""), text=p.get("text", "")),
         # Shown to a client on the bonus page.
         "client_order_paid": lambda: _("Your order %(number)s is paid: %(amount)s. Thank you!",
                                        number=p.get("number", ""), amount=money(p.get("amount") or 0)),

@@ -214,14 +214,22 @@ def order_complete(order_id: int):
     return _act(order_id, lambda o: orders.complete(current_user, o.id), _("The order is completed."))
 
 
+def _supervisor_only() -> None:
+    """Deciding on an order's discounts is a supervisor's: anyone else gets a 403, not a flash."""
+    if current_user.role is not Role.SUPERVISOR:
+        abort(403)
+
+
 @bp.post("/orders/<int:order_id>/approve")
 def order_approve(order_id: int):
+    _supervisor_only()
     return _act(order_id, lambda o: orders.approve(current_user, o.id, request.form.get("comment", "")),
                 _("The discounts were approved."))
 
 
 @bp.post("/orders/<int:order_id>/reject")
 def order_reject(order_id: int):
+    _supervisor_only()
     return _act(order_id, lambda o: orders.reject(current_user, o.id, request.form.get("comment", "")),
                 _("The discounts were rejected; the order is a draft again."))
 
@@ -262,6 +270,11 @@ def order_confirm(order_id: int):
 @bp.post("/orders/<int:order_id>/payments")
 def order_payment(order_id: int):
     order = _order_or_abort(order_id)
+    if order.status is not OrderStatus.CONFIRMED:
+        # The payment form is gone from the card (paid or cancelled meanwhile): field errors could not
+        # be shown next to it, so the service's refusal is said instead.
+        flash(_("Payments are recorded for confirmed orders only."), "error")
+        return redirect(url_for("manager.order_card", order_id=order_id), code=303)
     errors = {}
     try:
         amount = to_minor(parse_amount(request.form.get("amount", "")))

@@ -23,6 +23,8 @@ def visible_manager_ids() -> tuple[list[int], object]:
     of it. Another team's manager is a 403, not an empty page.
     """
     if current_user.role is Role.MANAGER:
+        if request.args.get("manager", current_user.id, type=int) != current_user.id:
+            abort(403)  # a manager's screens are their own: nobody else's id opens anything
         return [current_user.id], current_user
     members = team.team_members(current_user, include_inactive=True)
     chosen_id = request.args.get("manager", type=int)
@@ -47,3 +49,4 @@ def home():
 
 # The clients' and the orders' screens register their routes on `bp`.
 from . import clients as _clients, order_list as _order_list, orders as _orders  # noqa: E402,F401
+from . import tasks as _tasks  # noqa: E402,F401

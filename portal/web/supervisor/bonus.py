@@ -59,7 +59,7 @@ def settings_history(limit: int = HISTORY_ROWS) -> list[HistoryRow]:
     """The latest changes of the programme, newest first, from the audit events the ledger's
     settings write: who, when, and each value that changed, before and after."""
     events = db.session.scalars(db.select(AuditEvent).options(joinedload(AuditEvent.actor))
-                                .where(AuditEvent.action == "bonus_settings_changed")
+                                .where(AuditEvent.object_type == "bonus_settings")
                                 .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(limit))
     rows = []
     for event in events:

@@ -64,3 +64,4 @@ def set_active(user_id: int):
 
 # The approval queue, the bonus programme and the statistics register their routes on `bp`.
 from . import approvals as _approvals, bonus as _bonus, statistics as _statistics  # noqa: E402,F401
+from . import automation as _automation  # noqa: E402,F401

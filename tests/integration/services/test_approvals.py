@@ -235,8 +235,9 @@ def test_approving_many_reports_another_teams_item_and_goes_on(office, waiting):
                                                   f"change-{waiting['change'].id}"])
     assert [d.key for d in outcome.decided] == [f"change-{waiting['change'].id}"]
     failure, = outcome.failed
+    # Named by its key only: another team's client is not this supervisor's to read.
     assert (failure.label, failure.message) == (
-        "Far Away Ltd", "Only the supervisor of the change's author can decide on it.")
+        f"#{waiting['elsewhere'].id}", "Only the supervisor of the change's author can decide on it.")
     assert db.session.get(ChangeRequest, waiting["elsewhere"].id).status is ChangeStatus.PENDING
 
 
