@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 export FLASK_APP := wsgi.py
 
-.PHONY: run test install install-dev translations extract-messages migrate demo serve bench clean
+.PHONY: run test install install-dev translations extract-messages migrate demo serve bench bench-load clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -55,6 +55,10 @@ test: install-dev translations
 bench: install-dev
 	$(BIN)/python bench/ledger_balance.py
 	$(BIN)/python bench/sales_throughput.py
+
+## The till over HTTP: gunicorn (4 workers) on PostgreSQL, 16 and 64 tills, 60 s each (bench/README.md).
+bench-load: install-dev
+	$(BIN)/python bench/till_load.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

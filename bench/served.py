@@ -9,15 +9,17 @@ Used by `tests/integration/reliability/test_crash_safety_postgres.py` (which put
         server.worker_pids()            # the master's live children
         server.ready_pids()             # those that have loaded the app and serve requests
         server.kill_worker()            # SIGKILL a ready one at random; the master starts another
-    # leaving the block stops gunicorn (SIGTERM, then SIGKILL) and keeps its log in server.log
+    # leaving the block stops gunicorn (SIGTERM, then SIGKILL); server.log() / server.tracebacks() stay readable
 
-Every worker imports `wsgi:app` itself (no `--preload`), so each has its own database pool and a
-killed worker's connections die with it. `preload=True` loads the app once in the master and
-forks ready workers from it, so a killed worker is replaced in milliseconds rather than seconds
-(the crash test uses it to fit twenty kills in its time budget); `post_fork` then drops any pooled
-connection the worker inherited, so no two processes ever share one. A generated gunicorn config file adds one hook,
-`post_worker_init`, that leaves a file named after the worker's pid in a temporary folder: a
-worker with such a file has booted (a newly forked one spends a second or two importing the app).
+By default every worker imports `wsgi:app` itself (no `--preload`, as README's production
+command), so each has its own database pool and a killed worker's connections die with it.
+`preload=True` loads the app once in the master and forks ready workers from it, so a killed
+worker is replaced in milliseconds rather than seconds (the crash test uses it to fit twenty kills
+in its time budget); `post_fork` then drops any pooled connection the worker inherited, so no two
+processes ever share one. A generated gunicorn config file also has `post_worker_init` leave a
+file named after the worker's pid in a temporary folder: a worker with such a file has loaded the
+app and serves (a worker booting without preload spends a second or two importing it).
+`cleanup()` removes that folder, the config and the log after `stop()`.
 """
 from __future__ import annotations
 
@@ -201,9 +203,3 @@ def _kill(pid: int) -> bool:
         return True
     except ProcessLookupError:
         return False
-
-
-def flask(env: dict[str, str], *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
-    """Run `flask ARGS` of the portal with `env` (e.g. `flask(env, "ledger", "verify")`)."""
-    return subprocess.run([str(BIN / "flask"), *args], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=timeout)

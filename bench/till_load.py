@@ -276,6 +276,7 @@ def main() -> int:
             report(tills, time.monotonic() - started, stats)
             errors += stats.error_count
         tracebacks = server.tracebacks()
+    server.cleanup()
     if tracebacks:
         print(f"\n{len(tracebacks)} server tracebacks; the first:\n{tracebacks[0]}")
     return 1 if errors else 0

@@ -6,6 +6,7 @@ from pathlib import Path
 from flask import Flask, has_request_context, request
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from . import config as config_module
 from .extensions import babel, configure_sqlite, csrf, db, htmx, init_limiter, login_manager, migrate
@@ -21,6 +22,14 @@ class SessionInterface(SecureCookieSessionInterface):
         return bool(app.config["SESSION_COOKIE_SECURE"]) or (has_request_context() and request.is_secure)
 
 
+class IdConverter(IntegerConverter):
+    """`<int:...>` in every route: ids are 32-bit on every engine, so a larger number in a path
+    matches no route (a 404) instead of reaching the database (an error on PostgreSQL and SQLite)."""
+
+    def __init__(self, url_map, fixed_digits=0, min=None, max=2 ** 31 - 1, signed=False):
+        super().__init__(url_map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+
 def create_app(config: dict | None = None) -> Flask:
     """Application factory. `config` overrides what the environment gives (tests use it)."""
     app = Flask(
@@ -29,6 +38,7 @@ def create_app(config: dict | None = None) -> Flask:
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
     )
+    app.url_map.converters["int"] = IdConverter
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.from_mapping(config_module.from_environment(app.instance_path))
     if config:

@@ -8,7 +8,7 @@ from werkzeug.exceptions import HTTPException
 from ..extensions import csrf, db, limiter, retry_after
 from ..services import api_keys
 from ..services.errors import DomainError, ValidationError
-from .errors import ApiError, error_response
+from .errors import ApiError, error_response, refusal_response
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
@@ -46,19 +46,11 @@ def require_key():
 
 
 @bp.errorhandler(ApiError)
-def api_error(exc: ApiError):
-    db.session.rollback()
-    return error_response(exc.code, exc.message, exc.fields)
-
-
 @bp.errorhandler(ValidationError)
-def validation_error(exc: ValidationError):
-    return error_response("validation_error", exc.message, exc.fields)
-
-
 @bp.errorhandler(DomainError)
-def domain_error(exc: DomainError):
-    return error_response(exc.code, exc.message)
+def refused(exc: Exception):
+    db.session.rollback()
+    return refusal_response(exc)
 
 
 @bp.errorhandler(RateLimitExceeded)

@@ -21,3 +21,13 @@ def error_response(code: str, message, fields: dict | None = None):
     if fields:
         body["fields"] = {name: str(text) for name, text in fields.items()}
     return jsonify(body), STATUS.get(code, 422)
+
+
+def refusal_response(exc: Exception):
+    """The contract's answer to a refusal raised by a view: an ApiError or a service's DomainError."""
+    from ..services.errors import ValidationError
+    if isinstance(exc, ApiError):
+        return error_response(exc.code, exc.message, exc.fields)
+    if isinstance(exc, ValidationError):
+        return error_response("validation_error", exc.message, exc.fields)
+    return error_response(exc.code, exc.message)

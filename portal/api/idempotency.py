@@ -1,4 +1,5 @@
-"""Idempotent POSTs: the same key and body replay the first answer; another body is a conflict."""
+"""Idempotent POSTs: the same key and body replay the first answer, a refusal included; another body
+is a conflict."""
 from __future__ import annotations
 
 import hashlib
@@ -10,7 +11,8 @@ from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..models import IdempotentResponse
-from .errors import ApiError
+from ..services.errors import DomainError
+from .errors import ApiError, refusal_response
 
 
 def _key() -> str:
@@ -48,8 +50,14 @@ def idempotent(view):
                                "This Idempotency-Key was used with a different request.")
             return Response(found.body, status=found.status, mimetype="application/json")
         g.idempotency_scope = f"api:{api_key_id}:{key}"
-        response = make_response(view(*args, **kwargs))
-        if 200 <= response.status_code < 300:
+        try:
+            response = make_response(view(*args, **kwargs))
+        except (ApiError, DomainError) as refusal:
+            # A refusal is an answer too: the same request again gets it again, even when what
+            # refused it (stock, bonus) has changed since (API.md: the original status and body).
+            db.session.rollback()
+            response = make_response(refusal_response(refusal))
+        if response.status_code < 500:
             try:
                 db.session.add(IdempotentResponse(api_key_id=api_key_id, key=key, request_hash=digest,
                                                   status=response.status_code, body=response.get_data(as_text=True)))

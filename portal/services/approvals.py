@@ -133,7 +133,8 @@ def item_key(kind: str, item_id: int) -> str:
 def parse_key(key: str) -> tuple[str, int] | None:
     """`"change-12"` → `("change", 12)`; None for anything else."""
     kind, _, number = (key or "").strip().partition("-")
-    if kind not in KINDS or not number.isdigit() or len(number) > 18:
+    # ASCII digits only ("²" is a digit to isdigit, not to int), and a 32-bit id as every engine keeps it
+    if kind not in KINDS or not (number.isascii() and number.isdigit()) or len(number) > 10 or int(number) >= 2 ** 31:
         return None
     return kind, int(number)
 

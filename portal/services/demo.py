@@ -18,6 +18,7 @@ from typing import NamedTuple
 
 from flask import current_app
 
+from ..clock import local_date
 from ..extensions import db
 from ..models import (
     AddressKind, AuditEvent, Barcode, Client, ClientAddress, ClientEmail, ClientKind, ClientPhone,
@@ -702,6 +703,39 @@ def _remove_partial() -> None:
         db.session.rollback()
 
 
+# Dates that come up soon, so the card and the automation rules' date reminders show something on the first
+# day: days from today of a few birthdays and contract renewals (30: the day the renewal template reminds).
+SOON_BIRTHDAYS = (0, 1, 4)
+SOON_RENEWALS = (2, 6, 30)
+
+
+def _on_day(year: int, day: date) -> date:
+    """`day`'s month and day in `year` (29 February in a leap year near it)."""
+    try:
+        return day.replace(year=year)
+    except ValueError:
+        return day.replace(year=year - year % 4)
+
+
+def plan_client_dates(clients: list[dict], today: date) -> None:
+    """Birthdays for most persons (private persons and sole proprietors), contract renewal dates for most
+    companies and sole proprietors, a few of them in the next days. Its own seeded generator, so the rest of
+    the demo (names, phones, the catalogue) stays as it was; the days are counted from `today`."""
+    rng = random.Random(SEED + 9)
+    persons = [c for c in clients if c["kind"] is not ClientKind.LEGAL_ENTITY]
+    contracts = [c for c in clients if c["kind"] is not ClientKind.PRIVATE_PERSON]
+    for c in clients:
+        c["birthday"] = c["contract_renewal_on"] = None
+        if c["kind"] is not ClientKind.LEGAL_ENTITY and rng.random() < 0.7:
+            c["birthday"] = date(rng.randint(1955, 2004), 1, 1) + timedelta(days=rng.randrange(365))
+        if c["kind"] is not ClientKind.PRIVATE_PERSON and rng.random() < 0.6:
+            c["contract_renewal_on"] = today + timedelta(days=rng.randint(-20, 365))
+    for c, days in zip(persons, SOON_BIRTHDAYS):
+        c["birthday"] = _on_day(rng.randint(1960, 2000), today + timedelta(days=days))
+    for c, days in zip(contracts[len(SOON_BIRTHDAYS):], SOON_RENEWALS):
+        c["contract_renewal_on"] = today + timedelta(days=days)
+
+
 class _Builder:
     """Decides every demo value from one seeded generator, then writes clients and the catalogue."""
 
@@ -717,10 +751,12 @@ class _Builder:
     def plan(self) -> dict:
         today = datetime.now(timezone.utc).date()
         staff = [(p, self.mobile(), today - timedelta(days=int(p.years * 365.25))) for p in STAFF]
+        clients = self.plan_clients()
+        plan_client_dates(clients, local_date())
         return {
             "locations": LOCATIONS[self.country],
             "staff": staff,
-            "clients": self.plan_clients(),
+            "clients": clients,
             "catalogue": self.plan_catalogue(),
         }
 
@@ -1001,7 +1037,8 @@ class _Builder:
             client = Client(kind=data["kind"], name=data["name"], tax_id=data["tax_id"],
                             card_number=data["card_number"], discount_bp=data["discount_bp"],
                             credit_limit=data["credit_limit"], deferral_days=data["deferral_days"],
-                            manager_id=manager.id, created_by_id=manager.id, created_at=created_at)
+                            manager_id=manager.id, created_by_id=manager.id, created_at=created_at,
+                            birthday=data.get("birthday"), contract_renewal_on=data.get("contract_renewal_on"))
             client.phones = [ClientPhone(number=n) for n in data["phones"]]
             client.emails = [ClientEmail(address=a) for a in data["emails"]]
             client.addresses = [ClientAddress(kind=k, text=t) for k, t in data["addresses"]]

@@ -273,7 +273,7 @@ def parse_placed_by(value: str) -> str | int | None:
     value = (value or "").strip()
     if value in (PLACED_WEB, PLACED_TILL):
         return value
-    if value.isdigit() and len(value) <= 18:
+    if value.isascii() and value.isdigit() and len(value) <= 18:  # "²" is a digit to isdigit, not to int
         return int(value)
     return None
 

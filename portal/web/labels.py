@@ -33,6 +33,7 @@ AUDIT_ACTIONS = {
     "client_created": _l("Client created"),
     "client_updated": _l("Client changed"),
     "client_contacts_updated": _l("Contacts changed"),
+    "client_dates_updated": _l("Dates changed"),
     "client_assigned": _l("Responsible manager assigned"),
     "client_change_proposed": _l("Change proposed"),
     "client_change_approved": _l("Change approved"),
@@ -230,7 +231,7 @@ def history_value(key: str, value) -> str:
         return payment_terms(value)
     if key == "delivery_method":
         return delivery_method(value)
-    if key in ("due_date", "delivery_date") and isinstance(value, str):
+    if key in ("due_date", "delivery_date", "birthday", "contract_renewal_on") and isinstance(value, str):
         from datetime import date
 
         from flask_babel import format_date

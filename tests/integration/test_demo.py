@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from portal import create_app
+from portal.clock import local_date
 from portal.extensions import db
 from portal.models import (
     AddressKind, Barcode, Client, ClientKind, ClientPhone, Location, LocationKind, Product, Role, Section, Stock,
@@ -184,6 +185,18 @@ def test_demo_clients(ctx):
             assert c.deferral_days == 0
     assert any(c.discount_bp > 0 for c in clients) and any(c.credit_limit >= 100_000_000 for c in clients)
 
+    # Birthdays for persons only, none in the future; renewal dates for companies and sole proprietors;
+    # a few of each in the next days, so the card and the date reminders show something at once.
+    today = local_date()
+    assert all(c.birthday is None for c in clients if c.kind is ClientKind.LEGAL_ENTITY)
+    assert all(c.contract_renewal_on is None for c in clients if c.kind is ClientKind.PRIVATE_PERSON)
+    birthdays = [c.birthday for c in clients if c.birthday]
+    assert len(birthdays) > 50 and all(date(1900, 1, 1) <= b <= today for b in birthdays)
+    assert sum(1 for c in clients if c.contract_renewal_on) > 50
+    soon = [today + timedelta(days=n) for n in range(8)]
+    assert sum(1 for b in birthdays if any((b.month, b.day) == (d.month, d.day) for d in soon)) >= 2
+    assert sum(1 for c in clients if c.contract_renewal_on in soon) >= 2
+
 
 def test_demo_catalogue(ctx):
     demo.load_demo(with_history=False)
@@ -250,7 +263,7 @@ def test_demo_is_deterministic(ctx):
     def snapshot():
         staff = sorted((u.email, u.name, u.phone, u.hired_on) for u in all_of(User))
         clients = sorted((c.kind.value, c.name, c.tax_id, c.card_number, c.discount_bp, c.credit_limit,
-                          c.deferral_days, c.manager.email, tuple(p.number for p in c.phones),
+                          c.deferral_days, c.birthday, c.contract_renewal_on, c.manager.email, tuple(p.number for p in c.phones),
                           tuple(e.address for e in c.emails), tuple((a.kind.value, a.text) for a in c.addresses))
                          for c in all_of(Client))
         products = sorted((p.sku, p.name, p.price, p.section.path, p.returnable, p.discountable, p.warranty_months,

@@ -3,6 +3,7 @@ plain values and keep the text as typed; the services decide what is valid."""
 from __future__ import annotations
 
 import re
+from datetime import date
 from decimal import Decimal
 
 from flask_babel import get_locale
@@ -10,10 +11,11 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import FieldList, Form, FormField, SelectChoice, SelectField, StringField
 from wtforms.fields import EmailField, SearchField
+from wtforms.widgets import DateInput
 
 from ...models import AddressKind, ClientKind, ClientStatus
 from ...money import MoneyError, from_minor, parse_amount, to_minor
-from ...services import client_changes
+from ...services import client_changes, client_dates
 from ...services.client_directory import UNASSIGNED, ClientQuery, SortKey
 from ...services.errors import ValidationError
 from ...services.phones import display_phone
@@ -161,6 +163,48 @@ class NewClientForm(ClientForm):
             **vars(self.change()), phone=self.phone.data or "", email=self.email.data or "",
             legal_address=self.legal_address.data or "", delivery_address=self.delivery_address.data or "",
             manager_id=self.manager_id.data)
+
+
+_DOTTED = re.compile(r"^([0-9]{1,2})[./]([0-9]{1,2})[./]([0-9]{4})$")
+
+
+def parse_date(text: str):
+    """'1985-03-12' (what a date input sends) or '12.03.1985' -> a date; empty is None. ValueError otherwise."""
+    value = (text or "").strip()
+    if not value:
+        return None
+    try:
+        dotted = _DOTTED.match(value)
+        if dotted:
+            return date(int(dotted.group(3)), int(dotted.group(2)), int(dotted.group(1)))
+        if re.match(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", value):
+            return date.fromisoformat(value)
+    except ValueError:
+        pass
+    raise ValueError(_l("Enter a date, e.g. 1985-03-12."))
+
+
+class DateTextField(_ParsedField):
+    """A date input; what was typed is shown back as typed, a stored date as the input's ISO value."""
+
+    widget = DateInput()
+    parse = staticmethod(parse_date)
+    show = staticmethod(lambda value: value.isoformat() if value else "")
+
+
+class ClientDatesForm(FlaskForm):
+    """The dates the automation rules remind of: set directly, without approval."""
+
+    birthday = DateTextField(_l("Birthday"))
+    contract_renewal_on = DateTextField(_l("Contract renewal date"))
+
+    def fill(self, client) -> None:
+        self.birthday.data = client.birthday
+        self.contract_renewal_on.data = client.contract_renewal_on
+
+    def dates(self) -> client_dates.ClientDates:
+        return client_dates.ClientDates(birthday=self.birthday.data,
+                                        contract_renewal_on=self.contract_renewal_on.data)
 
 
 class AddressEntry(Form):

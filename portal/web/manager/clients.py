@@ -11,12 +11,12 @@ from flask_login import current_user
 
 from ...cursors import CursorError, decode_cursor, encode_cursor
 from ...models import ClientStatus, Role
-from ...services import client_changes, team
+from ...services import client_changes, client_dates, team
 from ...services import client_directory as directory
 from ...services.errors import DomainError, NotFound, ValidationError
 from ..forms import safe_next
-from .client_forms import (ClientFilterForm, ClientForm, ContactsForm, NewClientForm, choices, contacts_data,
-                           show_errors)
+from .client_forms import (ClientDatesForm, ClientFilterForm, ClientForm, ContactsForm, NewClientForm, choices,
+                           contacts_data, show_errors)
 from .routes import bp
 
 LIST_ARGS = ("q", "kind", "status", "debt", "bonus", "manager", "sort", "dir")
@@ -57,6 +57,11 @@ def clients():
 
 @bp.get("/clients/<int:client_id>")
 def client_card(client_id: int):
+    return _card_page(client_id)
+
+
+def _card_page(client_id: int, dates_form: ClientDatesForm | None = None, status: int = 200):
+    """The client's card; `dates_form` is the dates form as posted, shown back with its errors."""
     start = None
     if request.args.get("from"):
         try:
@@ -69,9 +74,38 @@ def client_card(client_id: int):
         abort(404)
     except directory.NotVisible:
         abort(403)
+    if dates_form is None:
+        dates_form = ClientDatesForm(formdata=None)
+        dates_form.fill(card.client)
     return render_template("manager/client.html", card=card, client=card.client,
                            next_legs=encode_cursor(card.next_legs),
-                           decides=_me().role is not Role.MANAGER)
+                           decides=_me().role is not Role.MANAGER,
+                           dates=client_dates.dates_of(card.client), dates_form=dates_form), status
+
+
+@bp.post("/clients/<int:client_id>/dates")
+def client_dates_update(client_id: int):
+    """The birthday and the contract renewal date, set from the card directly (no approval)."""
+    me = _me()
+    client = _visible_or_abort(client_id)
+    form = ClientDatesForm()
+    if not form.validate():
+        _check_on_error(form, form.dates(), lambda d: client_dates.check_dates(client.kind, d))
+        return _card_page(client.id, dates_form=form, status=422)
+    try:
+        client_dates.update_dates(me, client.id, form.dates())
+    except directory.NotVisible:
+        abort(403)
+    except NotFound:
+        abort(404)
+    except ValidationError as exc:
+        show_errors(form, exc)
+        return _card_page(client.id, dates_form=form, status=422)
+    except DomainError as exc:
+        flash(str(exc.message), "error")
+    else:
+        flash(_("The dates of %(name)s have been saved.", name=client.name), "success")
+    return redirect(url_for("manager.client_card", client_id=client.id) + "#client-dates", code=303)
 
 
 def _check_on_error(form, data, check) -> None:

@@ -52,7 +52,7 @@ def read_order_form(form, client_id: int) -> OrderForm:
     lines = []
     for i, row in enumerate(typed):
         qty_text = row.get("qty", "") or "1"
-        qty = int(qty_text) if qty_text.isdigit() and len(qty_text) <= 6 else None
+        qty = int(qty_text) if qty_text.isascii() and qty_text.isdigit() and len(qty_text) <= 6 else None  # not "²"
         if qty is None or qty < 1:
             errors[f"lines-{i}-qty"] = _l("Enter a whole number of units, 1 or more.")
         discount = None

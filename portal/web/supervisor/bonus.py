@@ -83,7 +83,8 @@ def _settings_form() -> BonusSettingsForm:
 
 def _client_id(value) -> int | None:
     value = (value or "").strip() if isinstance(value, str) else value
-    if isinstance(value, str) and value.isdigit() and len(value) <= 18:
+    # ids are 32-bit on every engine: a longer number is no client (PostgreSQL would refuse it with an error)
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 18 and int(value) < 2 ** 31:
         return int(value)
     return None
 

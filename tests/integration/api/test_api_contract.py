@@ -8,6 +8,7 @@ import os
 from datetime import datetime, timedelta, timezone
 
 import pytest
+import sqlalchemy as sa
 
 from portal.extensions import db
 from portal.models import Stock
@@ -546,6 +547,26 @@ def test_the_same_key_with_another_body_is_409_idempotency_conflict(app, api, sh
     check_error(api.post("/clients", {"name": "Ann", "phone": "+79160000001"}, key="k1"), 409,
                 "idempotency_conflict")
     assert row_counts(app) == counts
+
+
+def test_a_refusal_is_an_answer_too_the_same_key_replays_it_after_things_changed(app, api, shop):
+    """API.md: the same key with the same body returns the original status and body. A refused
+    order (not enough stock) stays refused under its key once stock has come; a new key sells."""
+    body = _valid_order(lines=[{"sku": "DRILL", "qty": 150}])
+    first = api.post("/orders", body, key="too-many")
+    check_error(first, 409, "insufficient_stock")
+    counts = row_counts(app)
+    with app.app_context():
+        from portal.models import Product
+        from portal.services import stock
+        drill = db.session.scalar(sa.select(Product).where(Product.sku == "DRILL"))
+        stock.set_level(drill.id, shop["warehouse_id"], 500)
+        db.session.commit()
+    again = api.post("/orders", body, key="too-many")
+    assert (again.status_code, again.data) == (409, first.data)
+    assert row_counts(app) == counts
+    check_error(api.post("/orders", _valid_order(lines=[{"sku": "DRILL", "qty": 2}]), key="too-many"), 409,
+                "idempotency_conflict")
 
 
 def test_a_replayed_client_and_return(app, api, shop):

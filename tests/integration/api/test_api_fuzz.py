@@ -229,3 +229,31 @@ def test_unicode_digit_signs_in_limit_are_422(app, api, world, path):
     url = path.format(client=world["client_id"])
     response = api.http.get("/api/v1" + url + ("&" if "?" in url else "?") + "limit=%C2%B2", headers=api.headers())
     assert response.status_code == 422, response.get_data(as_text=True)
+
+
+# ------------------------------------------------------------- deep nesting and huge bodies (issue 8)
+
+DEEP = 100_000
+HUGE_BODIES = {
+    "deep array": "[" * DEEP + "]" * DEEP,
+    "deep object": '{"a":' * DEEP + "1" + "}" * DEEP,
+    "deep lines": '{"external_id": "deep", "lines": [' + "[" * DEEP + "]" * DEEP + "]}",
+    # every endpoint's own text field, 5 MB long (an unknown field is ignored by the contract)
+    "5 MB string": json.dumps({"external_id": "x" * 5_000_000, "name": "x" * 5_000_000, "phone": "+79035550000",
+                               "reason": "x" * 5_000_000, "lines": [{"sku": "DRILL", "qty": 1}]}),
+    "100 000 lines": json.dumps({"external_id": "many", "lines": [{"sku": "FUZZ", "qty": 1}] * 100_000}),
+    "huge number": '{"external_id": "n", "lines": [{"sku": "FUZZ", "qty": 1' + "0" * 100_000 + '}]}',
+    "huge exponent": '{"external_id": "e", "bonus_to_redeem": 1e999999, "lines": [{"sku": "FUZZ", "qty": 1}]}',
+}
+
+
+@pytest.mark.parametrize("case", list(HUGE_BODIES))
+@pytest.mark.parametrize("path", ["/orders", "/clients", "/orders/{id}/returns"])
+def test_deep_and_huge_bodies_are_a_4xx_and_write_nothing(app, api, world, case, path):
+    before = row_counts(app)
+    response = api.post(path.format(id=world["order_id"]), raw=HUGE_BODIES[case])
+    assert 400 <= response.status_code < 500, (case, path, response.status_code, response.get_data(as_text=True)[:300])
+    assert response.is_json
+    body = response.get_json()
+    assert isinstance(body.get("error"), str) and isinstance(body.get("message"), str), body
+    assert row_counts(app) == before

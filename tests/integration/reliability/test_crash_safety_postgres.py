@@ -3,13 +3,15 @@
 gunicorn (3 sync workers) serves the portal on PostgreSQL. It runs with --preload, so a killed
 worker is replaced by a fork of the loaded app within milliseconds (twenty kills fit the time
 budget); bench/served.py drops every inherited pooled connection in `post_fork`, so each worker has
-its own connections and they die with it. Eight
-web-shop threads send orders over HTTP (anonymous, clients without bonus, two clients whose small
-bonus is contended by every thread, clients with plenty of bonus) and returns of their earlier
-orders, each POST under its own Idempotency-Key. Meanwhile a killer sends SIGKILL to a random
-worker twenty times; the master starts new ones. A request whose connection dies is sent again,
+its own connections and they die with it. Eight web-shop threads send orders over HTTP
+(anonymous, clients without bonus, two clients whose small bonus is contended by every thread,
+clients with plenty of bonus) and returns of their earlier orders, each POST under its own
+Idempotency-Key. Meanwhile a killer sends SIGKILL to a random serving worker twenty times, at
+random moments paced by the traffic (one to three answers, then a random pause), so a slow machine
+still has requests in flight at every kill; the master starts new workers. A request whose connection dies is sent again,
 with the same key and body, until it gets an answer, as a real shop does. Afterwards:
 
+- no 5xx was ever answered, and at least five requests were cut by a kill (the kills hit traffic);
 - `flask ledger verify` and `flask statistics verify` pass;
 - no order or return is half-written (lines, totals, payments, refunds, ledger operations, stock);
 - every acknowledged order and return is in the database with the acknowledged amounts, and
@@ -384,8 +386,9 @@ def replay(shop: Shop, sent: list[Sent]) -> list[str]:
 
 def test_sigkilled_workers_lose_nothing_and_replays_create_nothing(world):
     env = served.server_env(world["url"], PASSWORD_HASH_METHOD="pbkdf2:sha256:1000")
-    rng = random.Random(int(os.environ.get("CRASH_TEST_SEED", "0")) or random.randrange(1, 10 ** 6))
-    seed = rng.randrange(10 ** 6)
+    # The printed seed replays the same choices of requests and victims (CRASH_TEST_SEED=N); the
+    # moments of the kills still depend on the machine's timing.
+    seed = int(os.environ.get("CRASH_TEST_SEED", "0")) or random.randrange(1, 10 ** 6)
     server = served.Gunicorn(env, workers=WORKERS, preload=True)
     server.start()
     try:

@@ -20,15 +20,15 @@ import pathlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 
 from portal import ledger
 from portal.extensions import db
 from portal.models import AuditEvent, BonusSettings, Channel, LedgerAccount, PaymentMethod, Product, User, utcnow
-from portal.services import (api_keys, auth, catalog_import, client_changes, clients, imported_clients, locations,
-                             onec_catalog, onec_order_status, order_confirmation, order_payments, orders,
+from portal.services import (api_keys, auth, catalog_import, client_changes, client_dates, clients, imported_clients,
+                             locations, onec_catalog, onec_order_status, order_confirmation, order_payments, orders,
                              outbox, outbox_delivery, returns, sales, shifts, staff, team, till)
 from portal.services.codes import CodeRefused
 from portal.web import labels
@@ -240,6 +240,12 @@ def build_cases(w, app) -> list[Case]:  # noqa: C901 - one table, read top to bo
         return Expect("clients", romashka.id, manager, [Ev(
             "client_contacts_updated", {"phones": [phone], "emails": [], "addresses": address},
             {"phones": [phone, "+79165554433"], "emails": ["office@romashka.ru"], "addresses": address})])
+
+    @case("client_dates.update_dates")
+    def _(_s):
+        client_dates.update_dates(manager, romashka.id, client_dates.ClientDates(contract_renewal_on=date(2027, 3, 1)))
+        return Expect("clients", romashka.id, manager, [Ev(
+            "client_dates_updated", {"contract_renewal_on": None}, {"contract_renewal_on": "2027-03-01"})])
 
     @case("client_changes.assign_manager")
     def _(_s):
@@ -593,7 +599,8 @@ TABLE_NAMES = [
     "locations.create_location", "locations.update_location",
     "client_changes.create_client", "client_changes.approve_change", "client_changes.propose_change",
     "client_changes.reject_change", "client_changes.apply_change", "client_changes.change_client",
-    "client_changes.update_contacts", "client_changes.assign_manager", "clients.register_client",
+    "client_changes.update_contacts", "client_changes.assign_manager", "client_dates.update_dates",
+    "clients.register_client",
     "till.register_client", "imported_clients.new_imported_client",
     "orders.create_draft", "orders.update_draft", "orders.submit", "orders.reopen", "orders.approve",
     "orders.reject", "orders.cancel", "order_confirmation.send_code", "order_confirmation.confirm_with_code",

@@ -107,6 +107,7 @@ ARGUMENTS: dict[str, dict[str, str]] = {
     "manager.client_assign": {"client_id": "client"},
     "manager.client_card": {"client_id": "client"},
     "manager.client_contacts": {"client_id": "client"},
+    "manager.client_dates_update": {"client_id": "client"},
     "manager.client_edit": {"client_id": "client"},
     "manager.order_approve": {"order_id": "approval_order"},
     "manager.order_reject": {"order_id": "approval_order"},
