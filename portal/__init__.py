@@ -9,6 +9,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from . import config as config_module
+from .ids import MAX_ID
 from .extensions import babel, configure_sqlite, csrf, db, htmx, init_limiter, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,7 +27,7 @@ class IdConverter(IntegerConverter):
     """`<int:...>` in every route: ids are 32-bit on every engine, so a larger number in a path
     matches no route (a 404) instead of reaching the database (an error on PostgreSQL and SQLite)."""
 
-    def __init__(self, url_map, fixed_digits=0, min=None, max=2 ** 31 - 1, signed=False):
+    def __init__(self, url_map, fixed_digits=0, min=None, max=MAX_ID, signed=False):
         super().__init__(url_map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 

@@ -1,6 +1,8 @@
 """flask commands: users, demo data. (`flask db ...` comes from Flask-Migrate.)"""
 from __future__ import annotations
 
+from decimal import Decimal
+
 import click
 from flask import Flask
 from flask.cli import AppGroup, with_appcontext
@@ -131,10 +133,16 @@ def bonus_settings(accrual_rate, hold_days, max_redeem_share, expiry_days):
         for field, message in exc.fields.items():
             click.echo(f"error: {field}: {message}", err=True)
         raise SystemExit(2)
-    click.echo(f"accrual rate:      {programme.accrual_rate_bp / 100:g} %")
+    click.echo(f"accrual rate:      {_bp_text(programme.accrual_rate_bp)} %")
     click.echo(f"hold days:         {programme.hold_days}")
-    click.echo(f"max redeem share:  {programme.max_redeem_share_bp / 100:g} %")
+    click.echo(f"max redeem share:  {_bp_text(programme.max_redeem_share_bp)} %")
     click.echo(f"expiry days:       {programme.expiry_days}")
+
+
+def _bp_text(basis_points: int) -> str:
+    """Basis points as a percentage without float: 250 -> '2.5', 1000 -> '10'."""
+    text = f"{Decimal(basis_points) / 100:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 @bonus_cli.command("adjust")

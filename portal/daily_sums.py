@@ -198,8 +198,10 @@ def _add(conn, source: Source, which: str, params: dict, *, sign: int = 1, manag
     updates = [f"{v} = {source.table}.{v} + excluded.{v}" for v in added]
     if "manager_id" in source.values:
         updates.append("manager_id = excluded.manager_id")
-    # A rebuild writes the rows in day order, as the writers do over time: a period's rows stay together.
-    order = " ORDER BY 1" if which == "all" else ""
+    # Rows go in key order (the day first): two writers summing into the same rows lock them in
+    # one order, so they wait for each other instead of deadlocking; and a rebuild writes the rows
+    # in day order, as the writers do over time, so a period's rows stay together.
+    order = " ORDER BY " + ", ".join(str(n) for n in range(1, len(source.keys) + 1))
     statement = (f"INSERT INTO {source.table} ({columns}) SELECT {outer} FROM ({source.sql(dialect, which, manager)}) s "
                  f"WHERE 1 = 1{order} ON CONFLICT ({', '.join(source.keys)}) DO UPDATE SET {', '.join(updates)}")
     text = sa.text(statement)

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import current_app, g, jsonify
 
 from .. import ledger
+from ..ids import MAX_ID
 from ..extensions import db
 from ..models import Channel, Location, Order, PaymentMethod, Product
 from ..services import clients as client_service
@@ -17,7 +18,6 @@ from .openapi import document
 from ..cursors import encode_cursor
 from .parsing import int_field, json_body, list_params, money_field, sku_lines, string_field
 
-MAX_ID = 2 ** 31 - 1  # ids are 32-bit integers on every engine
 
 
 def _page(items: list, next_position: int | None):

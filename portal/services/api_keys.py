@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
 
@@ -11,6 +12,7 @@ from ..models import ApiKey, utcnow
 from .errors import ValidationError
 
 PREFIX = "pk_"
+LAST_USED_EVERY = timedelta(minutes=1)
 
 
 def _digest(key: str) -> str:
@@ -38,8 +40,11 @@ def authenticate(key: str | None) -> ApiKey | None:
         return None
     api_key = db.session.scalar(db.select(ApiKey).where(ApiKey.key_hash == _digest(key), ApiKey.revoked_at.is_(None)))
     if api_key is not None:
-        api_key.last_used_at = utcnow()
-        db.session.commit()
+        # At most once a minute: every request writing this one row would queue them all behind it.
+        now = utcnow()
+        if api_key.last_used_at is None or now - api_key.last_used_at >= LAST_USED_EVERY:
+            api_key.last_used_at = now
+            db.session.commit()
     return api_key
 
 

@@ -25,6 +25,7 @@ from sqlalchemy.orm import joinedload
 from ..extensions import db
 from ..models import (AuditEvent, ChangeKind, ChangeRequest, ChangeStatus, Client, Order, OrderLine, OrderStatus,
                       Role, User)
+from ..ids import parse_id
 from . import client_changes, debt as debt_service, orders
 from .errors import DomainError, NotFound
 
@@ -133,10 +134,10 @@ def item_key(kind: str, item_id: int) -> str:
 def parse_key(key: str) -> tuple[str, int] | None:
     """`"change-12"` → `("change", 12)`; None for anything else."""
     kind, _, number = (key or "").strip().partition("-")
-    # ASCII digits only ("²" is a digit to isdigit, not to int), and a 32-bit id as every engine keeps it
-    if kind not in KINDS or not (number.isascii() and number.isdigit()) or len(number) > 10 or int(number) >= 2 ** 31:
+    item_id = parse_id(number)
+    if kind not in KINDS or item_id is None:
         return None
-    return kind, int(number)
+    return kind, item_id
 
 
 # --- who is whose ------------------------------------------------------------------------------------

@@ -29,6 +29,7 @@ from sqlalchemy.exc import IntegrityError
 from ..extensions import db
 from ..models import (AddressKind, ChangeKind, ChangeRequest, ChangeStatus, Client, ClientAddress, ClientEmail,
                       ClientKind, ClientPhone, ClientStatus, Role, User, utcnow)
+from ..ids import parse_id
 from . import audit, outbox, team
 from .client_directory import pending_request_of, visible_client
 from .errors import DomainError, NotFound, ValidationError
@@ -641,7 +642,7 @@ def assign_manager(supervisor: User, client_id: int, manager_id: int) -> Client:
     def run() -> Client:
         client = _locked_client(supervisor, client_id)
         # An id no row can have (beyond the 32-bit ids) is nobody, not a database error.
-        manager = db.session.get(User, manager_id) if manager_id is not None and 0 < manager_id < 2 ** 31 else None
+        manager = db.session.get(User, manager_id) if parse_id(manager_id) is not None else None
         return assign_manager_in_transaction(supervisor, client, manager)
 
     return _one_transaction(run)

@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from .. import daily_sums, ledger
 from ..extensions import db
+from ..money import format_plain
 from ..models import Channel, Client, Location, Order, OrderLine, OrderStatus, Payment, PaymentMethod, Product, utcnow
 from . import stock
 from .errors import DomainError, NotFound, ValidationError
@@ -124,7 +125,7 @@ def _place(sale: Sale, now: datetime) -> Order:
         raise ValidationError({"bonus_to_redeem": _l("Bonus can be spent only by a known client.")})
     if bonus > pricing.redeem_cap:
         raise ValidationError({"bonus_to_redeem": _l(
-            "At most %(cap)s of this order can be paid with bonus.", cap=f"{pricing.redeem_cap / 100:.2f}")})
+            "At most %(cap)s of this order can be paid with bonus.", cap=format_plain(pricing.redeem_cap))})
     if bonus:
         pricing = price_lines([(p.price, line.qty, p.discountable) for p, line in zip(products, sale.lines)],
                               discount_bp=client.discount_bp, bonus=bonus,
@@ -134,7 +135,7 @@ def _place(sale: Sale, now: datetime) -> Order:
         {sale.default_method: pricing.paid} if pricing.paid else {})
     if any(amount < 0 for amount in payments.values()) or sum(payments.values()) != pricing.paid:
         raise ValidationError({"payments": _l("The payments must add up to %(total)s.",
-                                              total=f"{pricing.paid / 100:.2f}")})
+                                              total=format_plain(pricing.paid))})
     order = Order(channel=sale.channel, external_id=sale.external_id, key=sale.key, client_id=sale.client_id,
                   location_id=location.id, created_by_id=sale.created_by_id, shift_id=sale.shift_id,
                   created_at=now, paid_at=now,

@@ -175,11 +175,15 @@ def create_task(actor: User, title: str, due_at: datetime, *, assignee_id: int |
     return one_transaction(operation)
 
 
-def _open_task(actor: User, task_id: int) -> Task:
-    task = task_for(actor, task_id, lock=True)
+def ensure_open(task: Task) -> Task:
+    """The task, when something can still be done with it; DomainError when it is closed."""
     if task.status is not TaskStatus.OPEN:
         raise DomainError(_l("This task is already closed."))
     return task
+
+
+def _open_task(actor: User, task_id: int) -> Task:
+    return ensure_open(task_for(actor, task_id, lock=True))
 
 
 def complete(actor: User, task_id: int, outcome: TaskOutcome = TaskOutcome.DONE, note: str = "") -> Task:

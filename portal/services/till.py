@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 
 from .. import ledger
 from ..extensions import db
+from ..money import format_plain
 from ..models import Barcode, Channel, Client, Order, PaymentMethod, Product, Stock, TillCart, User, utcnow
 from . import client_access, sales, shifts, sms
 from . import clients as client_service
@@ -215,7 +216,7 @@ def set_bonus(cashier: User, amount: int | None) -> int:
     wanted = current.max_bonus if amount is None else amount
     if wanted < 0 or wanted > current.max_bonus:
         raise ValidationError({"bonus": _l("At most %(cap)s of bonus can be spent on this cart.",
-                                           cap=f"{current.max_bonus / 100:.2f}")})
+                                           cap=format_plain(current.max_bonus))})
     current.cart.bonus = wanted
     _save(current.cart)
     return wanted
@@ -234,14 +235,17 @@ class Checkout:
     change: int
 
 
-def checkout(cashier: User, *, card: int, cash_tendered: int | None, version: int) -> Checkout:
+def checkout(cashier: User, *, card: int, cash_tendered: int | None, version: int,
+             planned_bonus: int | None = None) -> Checkout:
     """Pay: `card` goes on the card, the rest in cash (`cash_tendered` handed over, change given).
 
     `version` is the cart version the cashier saw; a second tap on "Pay" finds the sale already
-    placed under the same key and shows it again instead of selling twice.
+    placed under the same key and shows it again instead of selling twice. `planned_bonus` is the
+    bonus the cart held when the caller started (a caller that showed `view()` first passes it).
     """
     shift = shifts.require_open_shift(cashier.id)
-    planned = cart_of(cashier).bonus  # before view() fits it to what the client has now
+    # Before view() fits the bonus to what the client has now.
+    planned = cart_of(cashier).bonus if planned_bonus is None else planned_bonus
     current = view(cashier)
     key = f"till:{current.cart.id}:v{version}"
     placed = db.session.scalar(db.select(Order).where(Order.key == key))
@@ -258,11 +262,11 @@ def checkout(cashier: User, *, card: int, cash_tendered: int | None, version: in
     total = current.to_pay
     if card < 0 or card > total:
         raise ValidationError({"card": _l("The card amount must be between 0 and %(total)s.",
-                                          total=f"{total / 100:.2f}")})
+                                          total=format_plain(total))})
     cash = total - card
     if cash and (cash_tendered is None or cash_tendered < cash):
         raise ValidationError({"cash_tendered": _l("The cash handed over must be at least %(cash)s.",
-                                                   cash=f"{cash / 100:.2f}")})
+                                                   cash=format_plain(cash))})
     payments = {}
     if cash:
         payments[PaymentMethod.CASH] = cash

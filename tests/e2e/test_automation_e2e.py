@@ -103,6 +103,8 @@ def test_a_rule_from_the_form_keeps_what_was_typed_on_an_error_and_can_be_paused
 
     amount = page.locator(".field", has=page.locator("input[name=event_amount]"))
     expect(amount.locator(".errors")).to_contain_text("Enter an amount")
+    # Every wrong field at once: the unknown placeholder is named on the same answer.
+    expect(page.locator(".field", has=page.locator("textarea[name=sms_text]")).locator(".errors")).to_be_visible()
     expect(page.get_by_label("Name")).to_have_value("Big orders get a follow-up")
     expect(page.get_by_label("Amount above")).to_have_value("lots")
     expect(page.get_by_label("Task", exact=True)).to_have_value("Call {client_name} about {order_number}")

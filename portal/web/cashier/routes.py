@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ... import ledger
+from ...ids import parse_id
 from ...extensions import db
 from ...models import Location, Order, Return, Role, User
 from ...money import MoneyError, parse_amount, to_minor
@@ -193,6 +194,7 @@ def clear():
 def checkout():
     mode = request.form.get("mode", "cash")
     try:
+        planned_bonus = till.cart_of(current_user).bonus  # view() lowers it when another till spent it
         cart = till.view(current_user)
         total = cart.to_pay
         if mode == "card":
@@ -206,7 +208,7 @@ def checkout():
             if tendered is None:
                 tendered = total  # exact cash
         done = till.checkout(current_user, card=card, cash_tendered=tendered,
-                             version=request.form.get("version", type=int) or 0)
+                             version=request.form.get("version", type=int) or 0, planned_bonus=planned_bonus)
     except ValidationError as exc:
         return _till(" ".join(str(m) for m in exc.fields.values()))
     except DomainError as exc:
@@ -267,7 +269,7 @@ def _date_arg(name: str) -> date | None:
 def orders():
     f = order_search.OrderFilter(number=request.args.get("number", "")[:40], phone=request.args.get("phone", "")[:40],
                                  date_from=_date_arg("from"), date_to=_date_arg("to"),
-                                 location_id=request.args.get("location", type=int))
+                                 location_id=request.args.get("location", type=parse_id))
     page = order_search.search_orders(f, page=max(request.args.get("page", 1, type=int) or 1, 1))
     shops = db.session.scalars(db.select(Location).order_by(Location.kind, Location.code)).all()
     return render_template("cashier/orders.html", page=page, f=f, shops=shops)

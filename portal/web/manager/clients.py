@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ...cursors import CursorError, decode_cursor, encode_cursor
+from ...ids import parse_id
 from ...models import ClientStatus, Role
 from ...services import client_changes, client_dates, team
 from ...services import client_directory as directory
@@ -228,7 +229,7 @@ def client_assign(client_id: int):
     client = _visible_or_abort(client_id)
     error = None
     try:
-        client = client_changes.assign_manager(me, client.id, request.form.get("manager_id", type=int))
+        client = client_changes.assign_manager(me, client.id, request.form.get("manager_id", type=parse_id))
     except directory.NotVisible:
         abort(403)
     except NotFound:

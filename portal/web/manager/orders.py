@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ...clock import local_date
+from ...ids import parse_id
 from ...models import OrderStatus, PaymentMethod, Role
 from ...money import MoneyError, parse_amount, to_minor
 from ...services import audit, catalog, client_directory, debt, locations, order_confirmation, order_payments, orders
@@ -73,7 +74,7 @@ def _render_form(form: OrderForm, client, order=None, status: int = 200, message
 
 @bp.get("/orders/new")
 def order_new():
-    client_id = request.args.get("client", type=int)
+    client_id = request.args.get("client", type=parse_id)
     if client_id is None:
         return render_template("manager/order_pick_client.html", query=request.args.get("q", ""),
                                found=_find_clients(request.args.get("q", "")))
@@ -96,7 +97,7 @@ def _find_clients(query: str):
 
 @bp.post("/orders/new")
 def order_create():
-    client = _client_or_abort(request.form.get("client_id", type=int))
+    client = _client_or_abort(request.form.get("client_id", type=parse_id))
     return _save_form(client)
 
 
@@ -152,7 +153,7 @@ def order_edit(order_id: int):
 @bp.get("/products")
 def product_search():
     """Products for the order form's search box: price, stock here and elsewhere, analogues."""
-    location_id = request.args.get("location_id", type=int)
+    location_id = request.args.get("location_id", type=parse_id)
     found = catalog.find_products(request.args.get("q", ""))
     stock = catalog.stock_by_location([p.id for p in found])
     here = {p.id: next((q for loc, q in stock[p.id] if loc.id == location_id), 0) for p in found}

@@ -2,6 +2,7 @@
 from flask import Blueprint, abort, render_template, request
 from flask_login import current_user
 
+from ...ids import parse_id
 from ...models import Role
 from ...services import clients as client_service
 from ...services import team
@@ -27,7 +28,7 @@ def visible_manager_ids() -> tuple[list[int], object]:
             abort(403)  # a manager's screens are their own: nobody else's id opens anything
         return [current_user.id], current_user
     members = team.team_members(current_user, include_inactive=True)
-    chosen_id = request.args.get("manager", type=int)
+    chosen_id = request.args.get("manager", type=parse_id)
     if chosen_id is not None:
         chosen = next((m for m in members if m.id == chosen_id), None)
         if chosen is None:

@@ -12,6 +12,7 @@ from wtforms import SelectChoice
 
 from ...models import Client, Order, Role, TaskStatus, utcnow
 from ...extensions import db
+from ...ids import parse_id
 from ...services import client_directory, orders as order_service, tasks as task_service
 from ...services.errors import DomainError, NotFound, ValidationError
 from ..forms import apply_errors, safe_next
@@ -67,8 +68,8 @@ def tasks():
 def _link_target(form: TaskForm):
     """The client and order the new task is prefilled with (from ?client_id= / ?order_id=), if visible."""
     client = order = None
-    client_id = request.values.get("client_id", type=int)
-    order_id = request.values.get("order_id", type=int)
+    client_id = parse_id(request.values.get("client_id"))
+    order_id = parse_id(request.values.get("order_id"))
     if order_id:
         order = db.session.get(Order, order_id)
         if order is None or not order_service.can_open(_me(), order):
@@ -145,6 +146,11 @@ def _after(task_id: int):
 @bp.post("/tasks/<int:task_id>/complete")
 def task_complete(task_id: int):
     task = _task_or_404(task_id)
+    try:  # a closed task has no form to show errors on: say why at once
+        task_service.ensure_open(task)
+    except DomainError as exc:
+        flash(str(exc.message), "error")
+        return redirect(url_for("manager.task_card", task_id=task_id), code=303)
     form = CompleteForm()
     if not form.validate_on_submit():
         return _render_task(task, complete_form=form, status=422)
@@ -163,6 +169,11 @@ def task_complete(task_id: int):
 @bp.post("/tasks/<int:task_id>/reschedule")
 def task_reschedule(task_id: int):
     task = _task_or_404(task_id)
+    try:  # a closed task has no form to show errors on: say why at once
+        task_service.ensure_open(task)
+    except DomainError as exc:
+        flash(str(exc.message), "error")
+        return redirect(url_for("manager.task_card", task_id=task_id), code=303)
     form = RescheduleForm()
     if not form.validate_on_submit():
         return _render_task(task, reschedule_form=form, status=422)

@@ -10,6 +10,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from ...ids import parse_id
 from ...extensions import db
 from ...i18n import money
 from ...money import MoneyError, to_minor
@@ -103,7 +104,9 @@ def _save(form: RuleForm, rule=None):
     if not form.validate_on_submit():  # only the CSRF token can fail here
         abort(400)
     spec, errors = rules.spec_from_form(request.form)
-    if not errors:
+    if errors:  # every wrong field at once: what could be read is checked too
+        errors = {**rules.validate(_me(), spec), **errors}
+    else:
         try:
             saved = rules.update_rule(_me(), rule.id, spec) if rule else rules.create_rule(_me(), spec)
         except ValidationError as exc:
@@ -175,7 +178,7 @@ def _object_links(page_items) -> dict:
 @bp.get("/automation/runs")
 def rule_runs():
     me = _me()
-    rule_id = request.args.get("rule", type=int)
+    rule_id = request.args.get("rule", type=parse_id)
     chosen = _rule_or_404(rule_id) if rule_id is not None else None
     page = rules.runs(me, rule_id=chosen.id if chosen else None, page=request.args.get("page", 1, type=int) or 1)
     return render_template("supervisor/rule_runs.html", page=page, chosen=chosen, rules=rules.rules_of(me),

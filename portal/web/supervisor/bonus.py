@@ -13,6 +13,7 @@ from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
 from ... import ledger
+from ...ids import parse_id
 from ...extensions import db
 from ...i18n import money, percent_bp
 from ...models import AuditEvent
@@ -82,11 +83,7 @@ def _settings_form() -> BonusSettingsForm:
 
 
 def _client_id(value) -> int | None:
-    value = (value or "").strip() if isinstance(value, str) else value
-    # ids are 32-bit on every engine: a longer number is no client (PostgreSQL would refuse it with an error)
-    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 18 and int(value) < 2 ** 31:
-        return int(value)
-    return None
+    return parse_id(value) if isinstance(value, str) else None
 
 
 def _chosen_client(client_id: int | None):
