@@ -1,12 +1,12 @@
 """Web doors: thin blueprints that parse input, call services and render results."""
 from __future__ import annotations
 
-from flask import Flask, current_app, render_template, request
+from flask import Flask, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
-from ..extensions import limiter, login_manager, retry_after
+from ..extensions import login_manager, retry_after
 from ..models import Role
 from ..services import audit
 from ..services import auth as auth_service
@@ -32,10 +32,6 @@ def register_web(app: Flask) -> None:
 
     for bp in (auth_bp, common_bp, admin_bp, manager_bp, supervisor_bp, cashier_bp, client_bp):
         app.register_blueprint(bp)
-
-    # The manager types the code the client reads out: failed tries limited per address and per order.
-    from .manager import orders as manager_orders
-    app.view_functions["manager.order_confirm"] = _order_code_limited(manager_orders.order_confirm)
 
     @app.before_request
     def load_user_first():
@@ -120,28 +116,3 @@ def register_web(app: Flask) -> None:
         if request.is_secure:
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         return response
-
-
-def _order_code_limit() -> str:
-    return current_app.config["ORDER_CODE_RATE_LIMIT"]
-
-
-def _order_key() -> str:
-    return f"order:{(request.view_args or {}).get('order_id', '')}"
-
-
-def _code_refused(response) -> bool:
-    return response.status_code == 422
-
-
-# Module-level, so that creating many apps (tests) registers each limit once.
-_ORDER_CODE_LIMITS = (
-    limiter.shared_limit(_order_code_limit, scope="order-code-address", deduct_when=_code_refused),
-    limiter.shared_limit(_order_code_limit, scope="order-code-order", key_func=_order_key, deduct_when=_code_refused),
-)
-
-
-def _order_code_limited(view):
-    for rule in _ORDER_CODE_LIMITS:
-        view = rule(view)
-    return view

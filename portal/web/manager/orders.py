@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from ...clock import local_date
+from ...extensions import limiter
 from ...ids import parse_id
 from ...models import OrderStatus, PaymentMethod, Role
 from ...money import MoneyError, parse_amount, to_minor
@@ -252,7 +253,22 @@ def order_send_code(order_id: int):
     return redirect(url_for("manager.order_card", order_id=order_id), code=303)
 
 
+def _order_code_limit() -> str:
+    return current_app.config["ORDER_CODE_RATE_LIMIT"]
+
+
+def _order_key() -> str:
+    return f"order:{(request.view_args or {}).get('order_id', '')}"
+
+
+def _code_refused(response) -> bool:
+    return response.status_code == 422
+
+
 @bp.post("/orders/<int:order_id>/confirm")
+# The manager types the code the client reads out: wrong codes limited per address and per order.
+@limiter.shared_limit(_order_code_limit, scope="order-code-address", deduct_when=_code_refused)
+@limiter.shared_limit(_order_code_limit, scope="order-code-order", key_func=_order_key, deduct_when=_code_refused)
 def order_confirm(order_id: int):
     order = _order_or_abort(order_id)
     try:
