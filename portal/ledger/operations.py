@@ -68,7 +68,8 @@ def settle(client_id: int, now: datetime | None = None, *, release: bool = True,
     return released, expired
 
 
-def _anything_due(client_id: int, now: datetime, *, release: bool, expire: bool) -> bool:
+def _due_conditions(now: datetime, *, release: bool, expire: bool) -> list:
+    """The lots with something due at `now`: pending ones to release, available ones to expire."""
     conditions = []
     if release:
         conditions.append(db.and_(BonusLot.status == LotStatus.PENDING, BonusLot.remaining > 0,
@@ -76,6 +77,11 @@ def _anything_due(client_id: int, now: datetime, *, release: bool, expire: bool)
     if expire:
         conditions.append(db.and_(BonusLot.status == LotStatus.AVAILABLE, BonusLot.remaining > 0,
                                   BonusLot.expires_at <= now))
+    return conditions
+
+
+def _anything_due(client_id: int, now: datetime, *, release: bool, expire: bool) -> bool:
+    conditions = _due_conditions(now, release=release, expire=expire)
     if not conditions:
         return False
     return db.session.scalar(db.select(db.exists().where(
@@ -266,13 +272,7 @@ def sweep(now: datetime | None = None, *, release: bool = True, expire: bool = T
     """The periodic sweep (`flask bonus release` / `flask bonus expire`): every account with
     something due, one short transaction per account so tills are never held up."""
     now = now or utcnow()
-    conditions = []
-    if release:
-        conditions.append(db.and_(BonusLot.status == LotStatus.PENDING, BonusLot.remaining > 0,
-                                  BonusLot.available_at <= now))
-    if expire:
-        conditions.append(db.and_(BonusLot.status == LotStatus.AVAILABLE, BonusLot.remaining > 0,
-                                  BonusLot.expires_at <= now))
+    conditions = _due_conditions(now, release=release, expire=expire)
     from ..models import LedgerAccount
     client_ids = db.session.scalars(
         db.select(LedgerAccount.client_id).join(BonusLot, BonusLot.account_id == LedgerAccount.id)

@@ -17,7 +17,6 @@ Every function here is one transaction: it commits at the end, and rolls back on
 """
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 

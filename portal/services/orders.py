@@ -306,23 +306,13 @@ def update_draft(actor: User, order_id: int, draft: OrderDraft) -> Order:
             raise DomainError(_l("Only a draft can be edited. Return the order to draft first."))
         if draft.client_id != order.client_id:
             raise ValidationError({"client_id": _l("The client of an order cannot be changed.")})
-        q = quote(actor, draft)
-        errors = _draft_errors(q)
-        if errors:
-            raise ValidationError(errors)
-        before = snapshot(order)
-        _fill(order, q, draft)
-        record_change(actor, "order_updated", order, before)
+        _reprice(actor, order, draft, "order_updated")
         run_rules(order, actor)
         return order
     return one_transaction(run)
 
 
-def reprice_in_transaction(actor: User, order: Order, draft: OrderDraft, action: str = "order_updated") -> Order:
-    """Price an order still being prepared again from `draft` (e.g. other line discounts), in the
-    caller's transaction (no commit), with its history entry. The automation rules' extra discount."""
-    if order.status not in (OrderStatus.DRAFT, OrderStatus.AWAITING_APPROVAL):
-        raise DomainError(_l("This cannot be done to an order that is %(status)s.", status=_status_text(order.status)))
+def _reprice(actor: User, order: Order, draft: OrderDraft, action: str) -> Order:
     q = quote(actor, draft)
     errors = _draft_errors(q)
     if errors:
@@ -331,6 +321,14 @@ def reprice_in_transaction(actor: User, order: Order, draft: OrderDraft, action:
     _fill(order, q, draft)
     record_change(actor, action, order, before)
     return order
+
+
+def reprice_in_transaction(actor: User, order: Order, draft: OrderDraft, action: str = "order_updated") -> Order:
+    """Price an order still being prepared again from `draft` (e.g. other line discounts), in the
+    caller's transaction (no commit), with its history entry. The automation rules' extra discount."""
+    if order.status not in (OrderStatus.DRAFT, OrderStatus.AWAITING_APPROVAL):
+        raise DomainError(_l("This cannot be done to an order that is %(status)s.", status=_status_text(order.status)))
+    return _reprice(actor, order, draft, action)
 
 
 def run_rules(order: Order, actor: User | None, *, created: bool = False, status_changed: bool = False) -> None:

@@ -143,14 +143,25 @@ def _after(task_id: int):
     return redirect(target or url_for("manager.task_card", task_id=task_id), code=303)
 
 
+def _refused(task_id: int, exc: DomainError):
+    flash(str(exc.message), "error")
+    return redirect(url_for("manager.task_card", task_id=task_id), code=303)
+
+
+def _closed(task):
+    """The refusal of a closed task (flash and back to its page), or None while it is open."""
+    try:
+        task_service.ensure_open(task)
+    except DomainError as exc:
+        return _refused(task.id, exc)
+    return None
+
+
 @bp.post("/tasks/<int:task_id>/complete")
 def task_complete(task_id: int):
     task = _task_or_404(task_id)
-    try:  # a closed task has no form to show errors on: say why at once
-        task_service.ensure_open(task)
-    except DomainError as exc:
-        flash(str(exc.message), "error")
-        return redirect(url_for("manager.task_card", task_id=task_id), code=303)
+    if (closed := _closed(task)) is not None:  # no form to show errors on: say why at once
+        return closed
     form = CompleteForm()
     if not form.validate_on_submit():
         return _render_task(task, complete_form=form, status=422)
@@ -160,8 +171,7 @@ def task_complete(task_id: int):
         apply_errors(form, exc)
         return _render_task(task, complete_form=form, status=422)
     except DomainError as exc:
-        flash(str(exc.message), "error")
-        return redirect(url_for("manager.task_card", task_id=task_id), code=303)
+        return _refused(task_id, exc)
     flash(_("Task completed."), "success")
     return _after(task_id)
 
@@ -169,11 +179,8 @@ def task_complete(task_id: int):
 @bp.post("/tasks/<int:task_id>/reschedule")
 def task_reschedule(task_id: int):
     task = _task_or_404(task_id)
-    try:  # a closed task has no form to show errors on: say why at once
-        task_service.ensure_open(task)
-    except DomainError as exc:
-        flash(str(exc.message), "error")
-        return redirect(url_for("manager.task_card", task_id=task_id), code=303)
+    if (closed := _closed(task)) is not None:  # no form to show errors on: say why at once
+        return closed
     form = RescheduleForm()
     if not form.validate_on_submit():
         return _render_task(task, reschedule_form=form, status=422)
@@ -183,8 +190,7 @@ def task_reschedule(task_id: int):
         apply_errors(form, exc)
         return _render_task(task, reschedule_form=form, status=422)
     except DomainError as exc:
-        flash(str(exc.message), "error")
-        return redirect(url_for("manager.task_card", task_id=task_id), code=303)
+        return _refused(task_id, exc)
     flash(_("Task rescheduled."), "success")
     return _after(task_id)
 
@@ -197,7 +203,6 @@ def task_cancel(task_id: int):
     try:
         task_service.cancel(_me(), task.id)
     except DomainError as exc:
-        flash(str(exc.message), "error")
-        return redirect(url_for("manager.task_card", task_id=task_id), code=303)
+        return _refused(task_id, exc)
     flash(_("Task cancelled."), "success")
     return _after(task_id)

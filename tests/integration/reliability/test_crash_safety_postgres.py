@@ -47,6 +47,7 @@ from portal import create_app, ledger
 from portal.extensions import db
 from portal.services import api_keys
 
+from ...postgres import postgres_database
 from ...conftest import TEST_CONFIG, empty_all_tables
 from ...factories import make_client, make_location, make_product, make_staff
 
@@ -55,7 +56,6 @@ import served  # noqa: E402  (bench/served.py: the gunicorn harness shared with 
 
 pytestmark = pytest.mark.postgres
 
-POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 WORKERS = 3
 THREADS = 8
 KILLS = 20
@@ -69,47 +69,10 @@ COUNTED = ("orders", "order_lines", "payments", "returns", "return_lines", "refu
            "ledger_entries", "bonus_lots", "bonus_lot_moves", "api_idempotent_responses", "outbox_events")
 
 
-def _reachable(url) -> str | None:
-    try:
-        engine = sa.create_engine(url)
-        with engine.connect():
-            pass
-        engine.dispose()
-        return None
-    except Exception as exc:  # noqa: BLE001 - any failure to connect means: not reachable
-        return f"{type(exc).__name__}: {exc}".splitlines()[0]
-
-
 @pytest.fixture(scope="module")
 def pg_url(migrated):
     """The suite's database when it is PostgreSQL (emptied before and after); else a fresh one."""
-    backend = sa.make_url(migrated).get_backend_name()
-    if backend == "postgresql":
-        yield migrated
-        return
-    problem = _reachable(POSTGRES_URL)
-    if problem:
-        pytest.skip(f"the suite runs on {backend} and no PostgreSQL server is reachable at {POSTGRES_URL} "
-                    f"(set TEST_POSTGRES_URL): {problem}")
-    from flask_migrate import upgrade
-    name = f"portal_crash_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(sa.make_url(POSTGRES_URL).set(drivername="postgresql+psycopg"),
-                             isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        # As the suite's own database: no wait for the WAL flush (this is about workers dying, not the server).
-        url = sa.make_url(POSTGRES_URL).set(drivername="postgresql+psycopg", database=name).update_query_dict(
-            {"options": "-c synchronous_commit=off"}).render_as_string(hide_password=False)
-        builder = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": url})
-        with builder.app_context():
-            upgrade()
-            db.engine.dispose()
-        yield url
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    yield from postgres_database(migrated, "portal_crash")
 
 
 @pytest.fixture
