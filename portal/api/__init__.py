@@ -40,7 +40,9 @@ def require_key():
     scheme, _, token = header.partition(" ")
     api_key = api_keys.authenticate(token.strip()) if scheme.lower() == "bearer" else None
     if api_key is None:
-        return error_response("unauthorized", "A valid API key is required: Authorization: Bearer <key>.")
+        body, status = error_response("unauthorized", "A valid API key is required: Authorization: Bearer <key>.")
+        # RFC 6750: a 401 names the scheme the client must use.
+        return body, status, {"WWW-Authenticate": 'Bearer realm="api"'}
     g.api_key = api_key
     return None
 

@@ -54,6 +54,19 @@ def test_the_login_page_fits_a_tablet(live_server, tablet_page):
     assert box["height"] >= 44
 
 
+@pytest.mark.parametrize("size", ["desktop", "tablet"])
+def test_the_sign_in_request_stands_above_the_login_card(live_server, page, tablet_page, size):
+    """Sent to the login from a cabinet page, the message is over the card, as wide as it."""
+    screen = page if size == "desktop" else tablet_page
+    screen.goto(live_server + "/supervisor/")
+    message = screen.locator(".flash", has_text="Please sign in to open this page.")
+    expect(message).to_be_visible()
+    note, card = message.bounding_box(), screen.locator(".login-card").bounding_box()
+    assert note["y"] + note["height"] <= card["y"]
+    assert abs(note["x"] - card["x"]) <= 1 and abs(note["width"] - card["width"]) <= 1
+    assert_no_horizontal_overflow(screen)
+
+
 def test_a_wrong_password_shows_the_generic_error_and_keeps_the_email(app, live_server, tablet_page):
     with app.app_context():
         email = make_staff("manager").email

@@ -2,7 +2,7 @@
 is reported at once."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, EmailField, PasswordField, SelectField, StringField
+from wtforms import BooleanField, DateField, EmailField, PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import Length, Optional
 
 from ...config import SUPPORTED_LOCALES
@@ -24,12 +24,12 @@ class StaffForm(FlaskForm):
     name = StringField(_l("Full name"), validators=[Length(max=200)])
     email = EmailField(_l("E-mail (login)"), validators=[Length(max=254)])
     phone = StringField(_l("Phone"), validators=[Optional(), Length(max=40)])
-    role = SelectField(_l("Role"), choices=[(r.value, ROLES[r]) for r in Role], validate_choice=False)
+    role = SelectField(_l("Role"), choices=[SelectChoice(r.value, ROLES[r]) for r in Role], validate_choice=False)
     supervisor_id = SelectField(_l("Supervisor (for managers)"), coerce=_optional_int, validate_choice=False)
     shop_id = SelectField(_l("Shop (for cashiers)"), coerce=_optional_int, validate_choice=False)
     hired_on = DateField(_l("Hired on"), validators=[Optional()])
-    locale = SelectField(_l("Language"), choices=[("", _l("From the browser"))]
-                         + [(code, LANGUAGE_NAMES[code]) for code in SUPPORTED_LOCALES], validate_choice=False)
+    locale = SelectField(_l("Language"), choices=[SelectChoice("", _l("From the browser"))]
+                         + [SelectChoice(code, LANGUAGE_NAMES[code]) for code in SUPPORTED_LOCALES], validate_choice=False)
 
 
 class NewStaffForm(StaffForm):
@@ -39,7 +39,7 @@ class NewStaffForm(StaffForm):
 class LocationForm(FlaskForm):
     code = StringField(_l("Code"), validators=[Length(max=20)])
     name = StringField(_l("Name"), validators=[Length(max=200)])
-    kind = SelectField(_l("Type"), choices=[(k.value, LOCATION_KINDS[k]) for k in LocationKind], validate_choice=False)
+    kind = SelectField(_l("Type"), choices=[SelectChoice(k.value, LOCATION_KINDS[k]) for k in LocationKind], validate_choice=False)
     address = StringField(_l("Address"), validators=[Optional(), Length(max=500)])
     phone = StringField(_l("Phone"), validators=[Optional(), Length(max=40)])
     is_main = BooleanField(_l("Main warehouse (web-shop orders take goods from it)"))

@@ -2,6 +2,7 @@
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from wtforms import SelectChoice
 
 from ...extensions import db
 from ...models import AuditEvent, Client, LocationKind, Product, Role, User
@@ -36,9 +37,9 @@ def home():
 
 
 def _fill_choices(form: StaffForm) -> None:
-    form.supervisor_id.choices = [("", "—")] + [(u.id, u.name) for u in staff_service.supervisors()]
-    form.shop_id.choices = [("", "—")] + [
-        (loc.id, f"{loc.code} · {loc.name}")
+    form.supervisor_id.choices = [SelectChoice("", "—")] + [SelectChoice(u.id, u.name) for u in staff_service.supervisors()]
+    form.shop_id.choices = [SelectChoice("", "—")] + [
+        SelectChoice(loc.id, f"{loc.code} · {loc.name}")
         for loc in location_service.list_locations(LocationKind.SHOP, active_only=True)]
 
 

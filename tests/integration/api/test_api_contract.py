@@ -66,6 +66,7 @@ def test_missing_or_wrong_key_is_401_on_every_endpoint(client, api, shop, author
     before = row_counts(client.application)
     for url, response in _call_every_endpoint(client, shop, order_id, headers):
         check_error(response, 401, "unauthorized")
+        assert response.headers["WWW-Authenticate"] == 'Bearer realm="api"', url
     assert row_counts(client.application) == before
 
 
