@@ -159,17 +159,15 @@ def bonus_adjust(phone, amount, reason, key):
     from . import ledger
     from .extensions import db
     from .ledger.errors import InsufficientBonus
-    from .money import MoneyError, format_plain, parse_amount, to_minor
+    from .money import MoneyError, format_plain, parse_signed_minor
     from .services import audit
     from .services import clients as client_service
     from .services.errors import DomainError
     found = client_service.find_by_phone(phone, current_app.config["PORTAL_COUNTRY"])
     if not found:
         raise click.BadParameter(f"no client with phone {phone}", param_hint="--phone")
-    text = amount.strip()
-    sign = -1 if text.startswith(("-", "−")) else 1
     try:
-        minor = sign * to_minor(parse_amount(text.lstrip("-−+")))
+        minor = parse_signed_minor(amount)
     except MoneyError:
         raise click.BadParameter("an amount with at most two decimals, e.g. 150.50 or -20", param_hint="--amount") from None
     client = found[0]

@@ -55,6 +55,21 @@ def to_minor(amount: Decimal) -> int:
     return int((Decimal(amount) * MINOR_PER_MAJOR).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
+_MINUS = ("-", "\u2212", "\u2013")  # hyphen-minus, the minus sign, an en dash typed for one
+
+
+def parse_signed_minor(text: str) -> int:
+    """"150,50" -> 15050, "-150,50" / "−150.50" -> -15050, "+20" -> 2000: a signed amount in minor
+    units (a correction that adds or takes away). MoneyError as parse_amount."""
+    value = (text or "").strip().replace("\u00a0", "").replace(" ", "")
+    sign = 1
+    if value[:1] in _MINUS:
+        sign, value = -1, value[1:]
+    elif value[:1] == "+":
+        value = value[1:]
+    return sign * to_minor(parse_amount(value))
+
+
 def from_minor(minor: int) -> Decimal:
     """Integer minor units -> Decimal major units with two places."""
     return (Decimal(int(minor)) / MINOR_PER_MAJOR).quantize(_QUANTUM)

@@ -20,6 +20,7 @@ from ..clock import day_start, local_date
 from ..extensions import db
 from ..models import Client, Order, Role, Task, TaskOutcome, TaskStatus, User, utcnow
 from . import audit, team
+from .order_list import visible_staff_ids
 from .errors import DomainError, Forbidden, NotFound, ValidationError
 from .transactions import one_transaction
 
@@ -43,22 +44,11 @@ def _snapshot(task: Task) -> dict:
 
 # --- who sees which task ---------------------------------------------------------------------------
 
-def visible_assignee_ids(user: User | None) -> list[int]:
-    """Whose tasks `user` sees: their own (a manager), the team's and their own (a supervisor)."""
-    if user is None or not getattr(user, "active", False):
-        return []
-    if user.role is Role.MANAGER:
-        return [user.id]
-    if user.role is Role.SUPERVISOR:
-        return [user.id] + [m.id for m in team.team_members(user, include_inactive=True)]
-    return []
-
-
 def task_for(user: User, task_id: int, *, lock: bool = False) -> Task:
     """The task, if `user` may see it; NotFound otherwise (another team's task looks absent)."""
     stmt = db.select(Task).where(Task.id == task_id)
     task = db.session.scalar(stmt.with_for_update() if lock else stmt) if isinstance(task_id, int) else None
-    if task is None or task.assignee_id not in visible_assignee_ids(user):
+    if task is None or task.assignee_id not in visible_staff_ids(user):
         raise NotFound(_l("No such task."))
     return task
 
@@ -262,7 +252,7 @@ def tasks_for(user: User, *, status: str = "open", page: int = 1, client_id: int
     one member; a page past the last gives the last."""
     now = now or utcnow()
     status = status if status in STATUS_FILTERS else "open"
-    ids = visible_assignee_ids(user)
+    ids = visible_staff_ids(user)
     if assignee_id is not None:
         ids = [i for i in ids if i == assignee_id]
     stmt = (db.select(Task).where(Task.assignee_id.in_(ids) if ids else db.false(),
@@ -314,3 +304,11 @@ def team_counts(supervisor: User, now: datetime | None = None) -> dict[int, tupl
                   db.func.coalesce(db.func.sum(db.case((Task.due_at < now, 1), else_=0)), 0))
         .where(Task.assignee_id.in_(ids), Task.status == TaskStatus.OPEN).group_by(Task.assignee_id))
     return {int(a): (int(o), int(d)) for a, o, d in rows}
+
+
+def badge_counts(user: User, now: datetime | None = None) -> tuple[int, int]:
+    """(open, overdue) beside "Tasks" in the navigation: a manager's own, a supervisor's team's."""
+    if user.role is Role.SUPERVISOR:
+        team_rows = team_counts(user, now).values()
+        return sum(c[0] for c in team_rows), sum(c[1] for c in team_rows)
+    return counts_for(user.id, now)

@@ -52,11 +52,7 @@ def register_web(app: Flask) -> None:
                 pending_approvals = pending_count(current_user)
             if current_user.role in (Role.MANAGER, Role.SUPERVISOR):
                 from ..services import tasks as task_service
-                if current_user.role is Role.MANAGER:
-                    task_counts = task_service.counts_for(current_user.id)
-                else:
-                    team = task_service.team_counts(current_user).values()
-                    task_counts = (sum(c[0] for c in team), sum(c[1] for c in team))
+                task_counts = task_service.badge_counts(current_user)
         return {"unread_notifications": unread, "nav_items": nav_items(), "home_url": home_url,
                 "labels": labels, "display_phone": display_phone, "pending_approvals": pending_approvals,
                 "task_counts": task_counts}

@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from portal.money import MoneyError, allocate, format_plain, from_minor, parse_amount, percent_of, to_minor
+from portal.money import (MoneyError, allocate, format_plain, from_minor, parse_amount, parse_signed_minor, percent_of,
+                          to_minor)
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -141,3 +142,17 @@ def test_allocate_properties(total, weights):
 def test_round_trip_property(minor):
     assert to_minor(from_minor(minor)) == minor
     assert to_minor(parse_amount(format_plain(minor))) == minor
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("150,50", 15050), ("+150.50", 15050), ("-150,50", -15050), ("\u2212150.50", -15050), ("\u201320", -2000),
+    (" - 1 234,5 ", -123450), ("0.01", 1), ("-0,01", -1),
+])
+def test_a_signed_amount_is_exact_minor_units(text, expected):
+    assert parse_signed_minor(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", "-", "+-1", "--1", "1.234", "1e3", "abc", "-NaN"])
+def test_a_signed_amount_refuses_what_is_not_one(text):
+    with pytest.raises(MoneyError):
+        parse_signed_minor(text)

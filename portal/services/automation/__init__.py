@@ -1,7 +1,7 @@
 """Automation rules (SPEC §8): events, conditions and actions a supervisor sets up for the team.
 
     from portal.services import automation
-    automation.rules.spec_from_form(request.form)   # the rule form -> (RuleSpec, errors)
+    automation.rules.read_form(supervisor, request.form)  # the rule form -> (RuleSpec, every error)
     automation.rules.create_rule(supervisor, spec)   # audited; ValidationError(fields)
     automation.templates.enable_template(supervisor, "new_client_call")
     automation.engine.fire("client_created", client, actor=user)   # inside the business transaction

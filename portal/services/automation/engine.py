@@ -84,11 +84,11 @@ def _section_ids(order: Order) -> set[int]:
     from ...models import Product, Section
     ids = set(db.session.scalars(db.select(Product.section_id).where(
         Product.id.in_([line.product_id for line in order.lines]), Product.section_id.is_not(None))))
-    seen, todo = set(), set(ids)
-    while todo:
-        seen |= todo
-        todo = set(db.session.scalars(db.select(Section.parent_id).where(
-            Section.id.in_(todo), Section.parent_id.is_not(None)))) - seen
+    seen, level = set(), set(ids)
+    while level:  # one query per level of the section tree, up to the roots
+        seen |= level
+        level = set(db.session.scalars(db.select(Section.parent_id).where(
+            Section.id.in_(level), Section.parent_id.is_not(None)))) - seen
     return seen
 
 

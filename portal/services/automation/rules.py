@@ -220,6 +220,15 @@ def _amount_ok(value) -> bool:
         return False
 
 
+def read_form(supervisor: User, mapping) -> tuple[RuleSpec, dict]:
+    """The rule form as a spec with every wrong field at once: what could not be read, and what
+    `validate` finds in the rest (create_rule/update_rule validate again when it is saved)."""
+    spec, errors = spec_from_form(mapping)
+    if errors:
+        errors = {**validate(supervisor, spec), **errors}
+    return spec, errors
+
+
 def validate(supervisor: User, spec: RuleSpec) -> dict:
     """What is wrong with the spec, by form field; empty when the rule may be saved."""
     errors: dict = {}

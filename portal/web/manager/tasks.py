@@ -58,8 +58,7 @@ def tasks():
         from ...services import team
         members = team.team_members(me, include_inactive=True)
         team_counts = task_service.team_counts(me)
-    open_count, overdue_count = task_service.counts_for(me.id) if me.role is Role.MANAGER else (
-        sum(c[0] for c in team_counts.values()), sum(c[1] for c in team_counts.values()))
+    open_count, overdue_count = task_service.badge_counts(me)
     return render_template("manager/tasks.html", page=page, status=status, filters=_filter_labels(),
                            chosen=chosen, members=members, team_counts=team_counts, now=utcnow(),
                            open_count=open_count, overdue_count=overdue_count)
@@ -104,13 +103,13 @@ def task_new():
         try:
             task = task_service.create_task(
                 me, form.title.data, aware(form.due_at.data),
-                assignee_id=int(form.assignee_id.data) if (form.assignee_id.data or "").isdigit() else None,
+                assignee_id=parse_id(form.assignee_id.data),
                 client_id=client.id if client else None, order_id=order.id if order else None,
                 note=form.note.data or "")
         except ValidationError as exc:
             apply_errors(form, exc)
-            if "links" in exc.fields or "client_id" in exc.fields or "order_id" in exc.fields:
-                form.form_errors.extend(str(exc.fields[k]) for k in ("client_id", "order_id") if k in exc.fields)
+            # The links are hidden fields: their errors are shown above the form.
+            form.form_errors.extend(str(exc.fields[k]) for k in ("client_id", "order_id") if k in exc.fields)
         except DomainError as exc:
             form.form_errors.append(str(exc.message))
         else:

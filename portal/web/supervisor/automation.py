@@ -103,10 +103,8 @@ def _save(form: RuleForm, rule=None):
     """Read the posted form through the rules service; on errors show the form again as typed."""
     if not form.validate_on_submit():  # only the CSRF token can fail here
         abort(400)
-    spec, errors = rules.spec_from_form(request.form)
-    if errors:  # every wrong field at once: what could be read is checked too
-        errors = {**rules.validate(_me(), spec), **errors}
-    else:
+    spec, errors = rules.read_form(_me(), request.form)
+    if not errors:
         try:
             saved = rules.update_rule(_me(), rule.id, spec) if rule else rules.create_rule(_me(), spec)
         except ValidationError as exc:

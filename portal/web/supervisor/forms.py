@@ -12,11 +12,10 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField
 from wtforms.validators import Length
 
-from ...money import MoneyError, parse_amount, parse_percent, to_minor
+from ...money import MoneyError, parse_percent, parse_signed_minor
 
 _WHOLE = re.compile(r"^[+-]?[0-9]{1,9}$")
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
-_MINUS = ("-", "\u2212", "\u2013")  # hyphen-minus, the minus sign, an en dash typed for one
 
 
 class Unparsable(ValueError):
@@ -47,14 +46,8 @@ def parse_percent_bp(text: str | None) -> int:
 
 def parse_signed_money(text: str | None) -> int:
     """"150,50" -> 15050, "-150,50" -> -15050 (minor units, exact: Decimal, never float)."""
-    value = (text or "").strip().replace("\u00a0", "").replace(" ", "")
-    sign = 1
-    if value[:1] in _MINUS:
-        sign, value = -1, value[1:]
-    elif value[:1] == "+":
-        value = value[1:]
     try:
-        return sign * to_minor(parse_amount(value))
+        return parse_signed_minor(text or "")
     except MoneyError:
         raise Unparsable(_("Enter an amount like %(plus)s to add or %(minus)s to take away.",
                            plus=f"150{decimal_mark()}50", minus=f"-150{decimal_mark()}50")) from None
