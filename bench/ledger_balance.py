@@ -69,7 +69,7 @@ def build_app(url: str):
 def make_people(tag: str):
     from portal.extensions import db
     from portal.models import Client, ClientKind
-    from portal.services import staff as staff_service
+    from portal.services.staff import staff as staff_service
 
     boss, _ = staff_service.create_staff(None, staff_service.StaffInput(
         email=f"bench-boss-{tag}@example.com", name="Bench Supervisor", role="supervisor"), password="bench-password-1")

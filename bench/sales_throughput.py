@@ -6,7 +6,7 @@ PostgreSQL database created on the given server and dropped afterwards), makes a
 five products and a client (5 % discount) with bonus, then
 
 1. places N sales of 5 lines with the client spending bonus through
-   `portal.services.sales.place_paid_order` (one transaction and a fresh session per sale, as a
+   `portal.services.sales.sales.place_paid_order` (one transaction and a fresh session per sale, as a
    till request does), and prints sales per second;
 2. does the same row writes with plain SQL on the driver's own connection (per sale, in one
    transaction: the order and its number, 5 lines, the payment, 5 stock updates, the redemption
@@ -96,7 +96,7 @@ def build_world(n: int) -> dict:
     from portal import ledger
     from portal.extensions import db
     from portal.models import Client, ClientKind, ClientPhone, Product, Stock
-    from portal.services import locations, staff
+    from portal.services.staff import locations, staff
 
     shop = locations.create_location(None, locations.LocationInput(code="BENCH", name="Bench shop", kind="shop"))
     products = []
@@ -156,7 +156,7 @@ def run_service(world: dict, n: int) -> float:
     """N sales through place_paid_order; returns the elapsed seconds."""
     from portal.extensions import db
     from portal.models import Channel, PaymentMethod
-    from portal.services import sales
+    from portal.services.sales import sales
 
     lines = [sales.SaleLine(qty=1, product_id=pid) for pid in world["product_ids"]]
     started = time.perf_counter()
@@ -171,7 +171,7 @@ def run_service(world: dict, n: int) -> float:
 def plain_figures():
     """The money of one sale, from the same pricing rules the service uses (computed once)."""
     from portal.ledger.settings import Programme
-    from portal.services.pricing import price_lines
+    from portal.services.sales.pricing import price_lines
     rules = Programme()
     return price_lines([(price, 1, discountable) for _sku, price, discountable in LINES], discount_bp=DISCOUNT_BP,
                        bonus=BONUS_PER_SALE, max_redeem_share_bp=rules.max_redeem_share_bp,
@@ -321,7 +321,7 @@ def main(argv=None) -> int:
             from portal import ledger
             from portal.extensions import db
             from portal.models import Channel, PaymentMethod
-            from portal.services import sales
+            from portal.services.sales import sales
 
             upgrade()
             world = build_world(n)

@@ -67,9 +67,9 @@ def build(url: str, tills: int, keep: bool) -> dict:
     from portal import create_app
     from portal.extensions import db
     from portal.models import Barcode, Client, ClientKind, ClientPhone, Location, Product, Role, User
-    from portal.services import locations as location_service
-    from portal.services import staff as staff_service
-    from portal.services import stock
+    from portal.services.staff import locations as location_service
+    from portal.services.staff import staff as staff_service
+    from portal.services.sales import stock
 
     sa_url = sa.make_url(served.server_env(url)["DATABASE_URL"].replace("postgresql://", "postgresql+psycopg://", 1))
     admin = sa.create_engine(sa_url.set(database="postgres"), isolation_level="AUTOCOMMIT")

@@ -8,9 +8,9 @@ from flask.sessions import SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-from . import config as config_module
-from .ids import MAX_ID
-from .extensions import babel, configure_sqlite, csrf, db, htmx, init_limiter, login_manager, migrate
+from portal import config as config_module
+from portal.ids import MAX_ID
+from portal.extensions import babel, configure_sqlite, csrf, db, htmx, init_limiter, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -59,21 +59,21 @@ def create_app(config: dict | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
     login_manager.init_app(app)
 
-    from . import i18n
+    from portal import i18n
     babel.init_app(app, locale_selector=i18n.select_locale,
                    default_translation_directories=str(Path(__file__).parent / "translations"))
     i18n.register(app)
 
-    from . import models  # noqa: F401  (registers every table on the metadata)
-    from . import daily_sums
+    from portal import models  # noqa: F401  (registers every table on the metadata)
+    from portal import daily_sums
     daily_sums.install()
-    from .web import register_web
+    from portal.web import register_web
     register_web(app)
-    from .api import bp as api_bp
+    from portal.api import bp as api_bp
     app.register_blueprint(api_bp)
-    from .integrations.onec.routes import bp as onec_bp
+    from portal.integrations.onec.routes import bp as onec_bp
     app.register_blueprint(onec_bp)
 
-    from .cli import register_cli
+    from portal.cli import register_cli
     register_cli(app)
     return app

@@ -14,7 +14,7 @@ def local_zone() -> ZoneInfo:
 def local_date(moment: datetime | None = None) -> date:
     """The calendar day a moment (by default now) falls on where the company is: a sale at
     01:30 Moscow time is that day's."""
-    from .models.types import utcnow
+    from portal.models.types import utcnow
     return (moment or utcnow()).astimezone(local_zone()).date()
 
 

@@ -216,7 +216,7 @@ def _hold_client(conn, client_id: int | None) -> None:
 
 
 def _session_connection():
-    from .extensions import db
+    from portal.extensions import db
     return db.session.connection()
 
 
@@ -312,7 +312,7 @@ def differences(conn) -> dict[str, int]:
 # --- the reassignment hook -----------------------------------------------------------------------
 
 def _after_flush(session, _flush_context) -> None:
-    from .models import Client
+    from portal.models import Client
     for obj in session.dirty:
         if not isinstance(obj, Client):
             continue

@@ -6,8 +6,8 @@ from flask import current_app, has_request_context, request, session
 from flask_babel import format_date, format_datetime, get_locale
 from flask_login import current_user
 
-from .config import SUPPORTED_LOCALES
-from .money import format_plain, from_minor
+from portal.config import SUPPORTED_LOCALES
+from portal.money import format_plain, from_minor
 
 LANGUAGE_NAMES = {"ru": "Русский", "uk": "Українська", "en": "English"}
 

@@ -5,8 +5,8 @@ import itertools
 
 from portal.extensions import db
 from portal.models import Client, ClientKind, ClientPhone, Location, LocationKind, Role, User
-from portal.services import locations as location_service
-from portal.services import staff as staff_service
+from portal.services.staff import locations as location_service
+from portal.services.staff import staff as staff_service
 
 DEFAULT_PASSWORD = "correct-horse-9"
 _seq = itertools.count(1)

@@ -5,10 +5,10 @@ from flask import Blueprint, current_app, g, request
 from flask_limiter.errors import RateLimitExceeded
 from werkzeug.exceptions import HTTPException
 
-from ..extensions import csrf, db, limiter, retry_after
-from ..services import api_keys
-from ..services.errors import DomainError, ValidationError
-from .errors import ApiError, error_response, refusal_response
+from portal.extensions import csrf, db, limiter, retry_after
+from portal.services.staff import api_keys
+from portal.errors import DomainError, ValidationError
+from portal.api.errors import ApiError, error_response, refusal_response
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
@@ -71,4 +71,4 @@ def http_error(exc: HTTPException):
     return response, exc.code if 400 <= (exc.code or 0) < 500 else status
 
 
-from . import routes  # noqa: E402,F401  (registers the endpoints)
+from portal.api import routes  # noqa: E402,F401  (registers the endpoints)

@@ -25,7 +25,7 @@ def error_response(code: str, message, fields: dict | None = None):
 
 def refusal_response(exc: Exception):
     """The contract's answer to a refusal raised by a view: an ApiError or a service's DomainError."""
-    from ..services.errors import ValidationError
+    from portal.errors import ValidationError
     if isinstance(exc, ApiError):
         return error_response(exc.code, exc.message, exc.fields)
     if isinstance(exc, ValidationError):

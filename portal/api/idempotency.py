@@ -9,10 +9,10 @@ from functools import wraps
 from flask import Response, g, make_response, request
 from sqlalchemy.exc import IntegrityError
 
-from ..extensions import db
-from ..models import IdempotentResponse
-from ..services.errors import DomainError
-from .errors import ApiError, refusal_response
+from portal.extensions import db
+from portal.models import IdempotentResponse
+from portal.errors import DomainError
+from portal.api.errors import ApiError, refusal_response
 
 
 def _key() -> str:

@@ -6,10 +6,10 @@ import re
 
 from flask import request
 
-from ..cursors import CursorError, decode_cursor
+from portal.cursors import CursorError, decode_cursor
 
-from ..money import MoneyError, parse_amount, to_minor
-from .errors import ApiError
+from portal.money import MoneyError, parse_amount, to_minor
+from portal.api.errors import ApiError
 
 
 def json_body() -> dict:

@@ -3,20 +3,20 @@ from __future__ import annotations
 
 from flask import current_app, g, jsonify
 
-from .. import ledger
-from ..ids import MAX_ID
-from ..extensions import db
-from ..models import Channel, Location, Order, PaymentMethod, Product
-from ..services import clients as client_service
-from ..services import returns as return_service
-from ..services import sales, stock
-from ..services.errors import DomainError
-from . import bp, serializers
-from .errors import ApiError
-from .idempotency import idempotent
-from .openapi import document
-from ..cursors import encode_cursor
-from .parsing import int_field, json_body, list_params, money_field, sku_lines, string_field
+from portal import ledger
+from portal.ids import MAX_ID
+from portal.extensions import db
+from portal.models import Channel, Location, Order, PaymentMethod, Product
+from portal.services.clients import clients as client_service
+from portal.services.sales import returns as return_service
+from portal.services.sales import sales, stock
+from portal.errors import DomainError
+from portal.api import bp, serializers
+from portal.api.errors import ApiError
+from portal.api.idempotency import idempotent
+from portal.api.openapi import document
+from portal.cursors import encode_cursor
+from portal.api.parsing import int_field, json_body, list_params, money_field, sku_lines, string_field
 
 
 

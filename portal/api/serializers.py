@@ -5,9 +5,9 @@ from datetime import datetime, timezone
 
 from flask import current_app
 
-from ..ledger import Bonus, Leg
-from ..models import Client, Order, Product, Return
-from ..money import format_plain
+from portal.ledger import Bonus, Leg
+from portal.models import Client, Order, Product, Return
+from portal.money import format_plain
 
 
 def when(moment: datetime | None) -> str | None:

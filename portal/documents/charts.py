@@ -25,9 +25,9 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
-from ..i18n import currency_sign, money, percent_bp
-from ..services.statistics.report import Chart, ChartKind, ValueKind
-from . import BOLD, REGULAR, register_fonts
+from portal.i18n import currency_sign, money, percent_bp
+from portal.services.statistics.report import Chart, ChartKind, ValueKind
+from portal.documents import BOLD, REGULAR, register_fonts
 
 # A fixed palette, each colour at least 3:1 against white (WCAG 1.4.11): the current period
 # first, the previous period grey, then four more for charts with more series.

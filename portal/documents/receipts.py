@@ -10,8 +10,8 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen import canvas
 
-from ..i18n import money
-from . import BOLD, REGULAR, register_fonts
+from portal.i18n import money
+from portal.documents import BOLD, REGULAR, register_fonts
 
 WIDTH = 80 * mm
 MARGIN = 4 * mm
@@ -159,5 +159,5 @@ def return_receipt_pdf(ret) -> bytes:
 
 
 def _method(value: str) -> str:
-    from ..web.labels import payment_method
+    from portal.labels import payment_method
     return payment_method(value)

@@ -25,11 +25,11 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from ..i18n import money, percent_bp
-from ..money import format_plain
-from ..services.statistics.report import Period, Report, ValueKind
-from . import BOLD, REGULAR, numbered_canvas, register_fonts
-from .charts import render_drawing
+from portal.i18n import money, percent_bp
+from portal.money import format_plain
+from portal.services.statistics.report import Period, Report, ValueKind
+from portal.documents import BOLD, REGULAR, numbered_canvas, register_fonts
+from portal.documents.charts import render_drawing
 
 # A cell starting with one of these is taken for a formula by spreadsheets (CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")

@@ -3,13 +3,13 @@
 This package is the only writer of ledger entries, balances and lots. Its operations run
 inside the caller's transaction; the services commit.
 """
-from . import settings
-from .bulk import ImportItem, ImportResult, import_bonus_many
-from .core import client_account, find_client_account
-from .errors import InsufficientBonus
-from .operations import accrue, adjust, import_bonus, redeem, restore_redemption, reverse_accrual, settle, sweep
-from .reading import Bonus, Leg, accrual_release_at, bonus_of, legs_of
-from .verify import Verification, verify
+from portal.ledger import settings
+from portal.ledger.bulk import ImportItem, ImportResult, import_bonus_many
+from portal.ledger.core import client_account, find_client_account
+from portal.ledger.errors import InsufficientBonus
+from portal.ledger.operations import accrue, adjust, import_bonus, redeem, restore_redemption, reverse_accrual, settle, sweep
+from portal.ledger.reading import Bonus, Leg, accrual_release_at, bonus_of, legs_of
+from portal.ledger.verify import Verification, verify
 
 __all__ = [
     "Bonus", "InsufficientBonus", "Leg", "Verification", "accrual_release_at", "accrue", "adjust", "bonus_of", "client_account",

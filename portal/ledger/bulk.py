@@ -15,12 +15,12 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from .. import daily_sums
-from ..extensions import db
-from ..models import (BonusLot, Bucket, LedgerAccount, LedgerEntry, LedgerOperation, LotMove, LotStatus, OperationKind,
+from portal import daily_sums
+from portal.extensions import db
+from portal.models import (BonusLot, Bucket, LedgerAccount, LedgerEntry, LedgerOperation, LotMove, LotStatus, OperationKind,
                       SystemAccount)
-from . import settings
-from .core import _create_account, system_account
+from portal.ledger import settings
+from portal.ledger.core import _create_account, system_account
 
 
 @dataclass(frozen=True)

@@ -10,11 +10,11 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from .. import daily_sums
-from ..extensions import db
-from ..models import (BonusLot, Bucket, LedgerAccount, LedgerEntry, LedgerOperation, LotMove, LotStatus,
+from portal import daily_sums
+from portal.extensions import db
+from portal.models import (BonusLot, Bucket, LedgerAccount, LedgerEntry, LedgerOperation, LotMove, LotStatus,
                       OperationKind, SystemAccount)
-from .errors import InsufficientBonus
+from portal.ledger.errors import InsufficientBonus
 
 
 def system_account(code: SystemAccount) -> LedgerAccount:

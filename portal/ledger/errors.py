@@ -1,7 +1,7 @@
 from flask_babel import lazy_gettext as _l
 
-from ..money import format_plain
-from ..services.errors import DomainError
+from portal.money import format_plain
+from portal.errors import DomainError
 
 
 class InsufficientBonus(DomainError):

@@ -7,15 +7,15 @@ from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 
-from ..extensions import db
-from ..models import (BonusLot, Bucket, LedgerAccount, LedgerOperation, LotMove, LotStatus, OperationKind, Role,
+from portal.extensions import db
+from portal.models import (BonusLot, Bucket, LedgerAccount, LedgerOperation, LotMove, LotStatus, OperationKind, Role,
                       SystemAccount, User, utcnow)
-from ..services import audit
-from ..services.errors import DomainError, ValidationError
-from . import settings
-from .core import (available_lots, begin_operation, client_account, move_lot, new_lot, system_account,
+from portal.services import audit
+from portal.errors import DomainError, ValidationError
+from portal.ledger import settings
+from portal.ledger.core import (available_lots, begin_operation, client_account, move_lot, new_lot, system_account,
                    take_from_lots, transfer)
-from .errors import InsufficientBonus
+from portal.ledger.errors import InsufficientBonus
 
 P, A = Bucket.PENDING, Bucket.AVAILABLE
 
@@ -273,7 +273,7 @@ def sweep(now: datetime | None = None, *, release: bool = True, expire: bool = T
     something due, one short transaction per account so tills are never held up."""
     now = now or utcnow()
     conditions = _due_conditions(now, release=release, expire=expire)
-    from ..models import LedgerAccount
+    from portal.models import LedgerAccount
     client_ids = db.session.scalars(
         db.select(LedgerAccount.client_id).join(BonusLot, BonusLot.account_id == LedgerAccount.id)
         .where(db.or_(*conditions)).distinct()).all()

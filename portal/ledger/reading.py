@@ -4,9 +4,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from ..extensions import db
-from ..models import BonusLot, Bucket, LedgerAccount, LedgerEntry, LedgerOperation, LotStatus, utcnow
-from .core import find_client_account
+from portal.extensions import db
+from portal.models import BonusLot, Bucket, LedgerAccount, LedgerEntry, LedgerOperation, LotStatus, utcnow
+from portal.ledger.core import find_client_account
 
 
 @dataclass(frozen=True)
@@ -115,7 +115,7 @@ def account_summary() -> dict:
 
 def accrual_release_at(order_id: int) -> datetime | None:
     """When the bonus accrued for an order becomes available (for receipts)."""
-    from ..models import OperationKind
+    from portal.models import OperationKind
     return db.session.scalar(
         db.select(db.func.min(BonusLot.available_at)).join(LedgerOperation, LedgerOperation.id == BonusLot.operation_id)
         .where(LedgerOperation.order_id == order_id, LedgerOperation.kind == OperationKind.ACCRUAL))

@@ -5,10 +5,10 @@ from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 
-from ..extensions import db
-from ..models import BonusSettings, User
-from ..services import audit
-from ..services.errors import ValidationError
+from portal.extensions import db
+from portal.models import BonusSettings, User
+from portal.services import audit
+from portal.errors import ValidationError
 
 
 @dataclass(frozen=True)

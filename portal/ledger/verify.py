@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..extensions import db
-from ..models import BonusLot, Bucket, LedgerAccount, LedgerEntry, LotMove, LotStatus
+from portal.extensions import db
+from portal.models import BonusLot, Bucket, LedgerAccount, LedgerEntry, LotMove, LotStatus
 
 
 @dataclass

@@ -1,24 +1,24 @@
 """SQLAlchemy models, one module per business area. Import them all here for Alembic."""
-from .api import ApiKey, ClientLoginCode, IdempotentResponse
-from .audit import AuditEvent, Notification
-from .automation import Rule, RuleRun
-from .catalog import Barcode, Product, Section, Stock, product_analogues
-from .clients import (AddressKind, ChangeKind, ChangeRequest, ChangeStatus, Client, ClientAddress, ClientEmail,
+from portal.models.api import ApiKey, ClientLoginCode, IdempotentResponse
+from portal.models.audit import AuditEvent, Notification
+from portal.models.automation import Rule, RuleRun
+from portal.models.catalog import Barcode, Product, Section, Stock, product_analogues
+from portal.models.clients import (AddressKind, ChangeKind, ChangeRequest, ChangeStatus, Client, ClientAddress, ClientEmail,
                       ClientKind, ClientPhone, ClientStatus)
-from .ledger import (BonusLot, BonusSettings, Bucket, LedgerAccount, LedgerEntry, LedgerOperation, LotMove,
+from portal.models.ledger import (BonusLot, BonusSettings, Bucket, LedgerAccount, LedgerEntry, LedgerOperation, LotMove,
                      LotStatus, OperationKind, SystemAccount)
-from .locations import Location, LocationKind
-from .orders import (OPEN_STATES, Channel, DeliveryMethod, Invoice, Order, OrderConfirmationCode, OrderLine,
+from portal.models.locations import Location, LocationKind
+from portal.models.orders import (OPEN_STATES, Channel, DeliveryMethod, Invoice, Order, OrderConfirmationCode, OrderLine,
                      OrderStatus, Payment, PaymentMethod, PaymentTerms, Refund, Return, ReturnLine)
-from .outbox import OutboxEvent
-from .onec import OnecImport, OnecOrderQuery, OnecSession
-from .opencart import OpencartCustomer, OpencartImport
-from .sessions import ClientSession, StaffSession
-from .staff import Role, User
-from .statistics import BonusDay, GoodsDay, GoodsMonth, SalesDay
-from .tasks import Task, TaskOutcome, TaskStatus
-from .till import Shift, TillCart
-from .types import utcnow
+from portal.models.outbox import OutboxEvent
+from portal.models.onec import OnecImport, OnecOrderQuery, OnecSession
+from portal.models.opencart import OpencartCustomer, OpencartImport
+from portal.models.sessions import ClientSession, StaffSession
+from portal.models.staff import Role, User
+from portal.models.statistics import BonusDay, GoodsDay, GoodsMonth, SalesDay
+from portal.models.tasks import Task, TaskOutcome, TaskStatus
+from portal.models.till import Shift, TillCart
+from portal.models.types import utcnow
 
 __all__ = [
     "Rule", "RuleRun",

@@ -6,9 +6,9 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
-from .staff import User
-from .types import UTCDateTime, utcnow
+from portal.extensions import db
+from portal.models.staff import User
+from portal.models.types import UTCDateTime, utcnow
 
 
 class AuditEvent(db.Model):

@@ -6,9 +6,9 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
-from .locations import Location
-from .types import UTCDateTime
+from portal.extensions import db
+from portal.models.locations import Location
+from portal.models.types import UTCDateTime
 
 product_analogues = sa.Table(
     "product_analogues",

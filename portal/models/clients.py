@@ -7,9 +7,9 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
-from .staff import User
-from .types import UTCDateTime, enum_column, utcnow
+from portal.extensions import db
+from portal.models.staff import User
+from portal.models.types import UTCDateTime, enum_column, utcnow
 
 
 class ClientKind(str, enum.Enum):

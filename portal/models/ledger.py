@@ -18,8 +18,8 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
-from .types import UTCDateTime, enum_column, utcnow
+from portal.extensions import db
+from portal.models.types import UTCDateTime, enum_column, utcnow
 
 
 

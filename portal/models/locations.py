@@ -6,8 +6,8 @@ import enum
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
-from .types import enum_column
+from portal.extensions import db
+from portal.models.types import enum_column
 
 
 class LocationKind(str, enum.Enum):

@@ -7,9 +7,9 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
-from .clients import Client
-from .types import UTCDateTime, utcnow
+from portal.extensions import db
+from portal.models.clients import Client
+from portal.models.types import UTCDateTime, utcnow
 
 
 class OpencartCustomer(db.Model):

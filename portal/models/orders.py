@@ -7,12 +7,12 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
-from .catalog import Product
-from .clients import Client
-from .locations import Location
-from .staff import User
-from .types import OneTimeCode, UTCDateTime, enum_column, utcnow
+from portal.extensions import db
+from portal.models.catalog import Product
+from portal.models.clients import Client
+from portal.models.locations import Location
+from portal.models.staff import User
+from portal.models.types import OneTimeCode, UTCDateTime, enum_column, utcnow
 
 
 

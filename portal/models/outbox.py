@@ -6,8 +6,8 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
-from .types import UTCDateTime, utcnow
+from portal.extensions import db
+from portal.models.types import UTCDateTime, utcnow
 
 
 class OutboxEvent(db.Model):

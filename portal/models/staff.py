@@ -8,9 +8,9 @@ import sqlalchemy as sa
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
-from .locations import Location
-from .types import UTCDateTime, enum_column, utcnow
+from portal.extensions import db
+from portal.models.locations import Location
+from portal.models.types import UTCDateTime, enum_column, utcnow
 
 
 class Role(str, enum.Enum):

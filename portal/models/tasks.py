@@ -7,11 +7,11 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
-from .clients import Client
-from .orders import Order
-from .staff import User
-from .types import UTCDateTime, enum_column, utcnow
+from portal.extensions import db
+from portal.models.clients import Client
+from portal.models.orders import Order
+from portal.models.staff import User
+from portal.models.types import UTCDateTime, enum_column, utcnow
 
 
 class TaskStatus(str, enum.Enum):

@@ -6,10 +6,10 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
-from .locations import Location
-from .staff import User
-from .types import UTCDateTime, utcnow
+from portal.extensions import db
+from portal.models.locations import Location
+from portal.models.staff import User
+from portal.models.types import UTCDateTime, utcnow
 
 
 class Shift(db.Model):

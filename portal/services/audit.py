@@ -5,8 +5,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-from ..extensions import db
-from ..models import AuditEvent, Notification, User, utcnow
+from portal.extensions import db
+from portal.models import AuditEvent, Notification, User, utcnow
 
 # The system that acts when there is no person: "cli", "1c", "api", "opencart", "demo" ...
 _source: ContextVar[str | None] = ContextVar("audit_source", default=None)

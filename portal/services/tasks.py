@@ -16,13 +16,14 @@ from datetime import datetime, timedelta
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload
 
-from ..clock import day_start, local_date
-from ..extensions import db
-from ..models import Client, Order, Role, Task, TaskOutcome, TaskStatus, User, utcnow
-from . import audit, team
-from .order_list import visible_staff_ids
-from .errors import DomainError, Forbidden, NotFound, ValidationError
-from .transactions import one_transaction
+from portal.clock import day_start, local_date
+from portal.extensions import db
+from portal.models import Client, Order, Role, Task, TaskOutcome, TaskStatus, User, utcnow
+from portal.services import audit
+from portal.services.staff import team
+from portal.services.orders.order_list import visible_staff_ids
+from portal.errors import DomainError, Forbidden, NotFound, ValidationError
+from portal.services.transactions import one_transaction
 
 PER_PAGE = 25
 MAX_TITLE = 300
@@ -100,7 +101,8 @@ def _assignee_for(actor: User, assignee_id) -> User:
 
 
 def _links_for(actor: User, client_id, order_id) -> tuple[Client | None, Order | None]:
-    from . import client_directory, orders
+    from portal.services.clients import directory
+    from portal.services.orders import orders
     order = client = None
     if order_id not in (None, ""):
         order = db.session.get(Order, order_id) if isinstance(order_id, int) else None
@@ -108,7 +110,7 @@ def _links_for(actor: User, client_id, order_id) -> tuple[Client | None, Order |
             raise ValidationError({"order_id": _l("No such order among yours.")})
     if client_id not in (None, ""):
         client = db.session.get(Client, client_id) if isinstance(client_id, int) else None
-        if client is None or not client_directory.can_see(actor, client):
+        if client is None or not directory.can_see(actor, client):
             raise ValidationError({"client_id": _l("No such client among yours.")})
     if order is not None:
         if client is None:
@@ -193,7 +195,7 @@ def complete(actor: User, task_id: int, outcome: TaskOutcome = TaskOutcome.DONE,
         db.session.flush()
         audit.record(actor, "task_completed", task, before=before, after=_snapshot(task))
         if result is TaskOutcome.NO_ANSWER:
-            from .automation import engine  # (imported here: the engine itself sets tasks)
+            from portal.services.automation import engine  # (imported here: the engine itself sets tasks)
             engine.fire("task_no_answer", task, actor=actor)
         return task
 

@@ -9,7 +9,7 @@ from typing import TypeVar
 
 from sqlalchemy.exc import OperationalError
 
-from ..extensions import db
+from portal.extensions import db
 
 T = TypeVar("T")
 ATTEMPTS = 5

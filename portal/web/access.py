@@ -7,8 +7,8 @@ from flask import abort, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from ..extensions import login_manager
-from ..models import Role, User
+from portal.extensions import login_manager
+from portal.models import Role, User
 
 HOME_ENDPOINTS = {
     Role.MANAGER: "manager.home",

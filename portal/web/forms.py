@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from ..services.errors import ValidationError
+from portal.errors import ValidationError
 
 
 def apply_errors(form, exc: ValidationError) -> None:

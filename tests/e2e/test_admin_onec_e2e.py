@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from portal.extensions import db
-from portal.services import outbox
+from portal.services.messaging import outbox
 
 from ..factories import DEFAULT_PASSWORD, make_location, make_staff
 from .support import assert_no_horizontal_overflow, expect, sign_in

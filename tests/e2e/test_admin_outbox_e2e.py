@@ -11,8 +11,9 @@ import pytest
 
 from portal.extensions import db
 from portal.models import OutboxEvent
-from portal.services import order_confirmation, orders, outbox, outbox_delivery, sms
-from portal.services.orders import DraftLine, OrderDraft
+from portal.services.orders import confirmation, orders
+from portal.services.messaging import outbox, delivery, sms
+from portal.services.orders.orders import DraftLine, OrderDraft
 
 from ..factories import DEFAULT_PASSWORD, make_client, make_location, make_product, make_staff
 from ..sms_gateway import LocalGateway
@@ -42,12 +43,12 @@ def test_the_admin_sees_a_failed_sms_with_its_error_and_retries_it(app, live_ser
         done = sms.queue("+79035550011", "Welcome! Your bonus page: https://p/my/link/abc", "sms:welcome:client:1",
                          hide=["https://p/my/link/abc"])
         db.session.commit()
-        outbox_delivery.deliver_now([done.id])  # delivered, gateway id m1
+        delivery.deliver_now([done.id])  # delivered, gateway id m1
         gateway.answer((503, '{"status":"error","reason":"no balance"}'))
         failed = sms.queue("+79161234567", "Your code for the bonus page: 987650.", "sms:client-code:1",
                            hide=["987650"])
         db.session.commit()
-        outbox_delivery.deliver_now([failed.id])
+        delivery.deliver_now([failed.id])
         failed_id = failed.id
         assert db.session.get(OutboxEvent, failed_id).state == "failed"
 
@@ -114,10 +115,10 @@ def test_the_manager_sees_whether_the_code_sms_went_out(app, live_server, page, 
     gateway.answer((200, '{"status":"ok","id":"m-2"}'))
     with app.app_context():  # the worker's next round, when the try is due
         event = db.session.scalar(db.select(OutboxEvent).where(
-            OutboxEvent.key == order_confirmation.sms_key(order_confirmation._latest(order_id).id)))
+            OutboxEvent.key == confirmation.sms_key(confirmation._latest(order_id).id)))
         event.available_at = event.created_at
         db.session.commit()
-        assert outbox_delivery.deliver_due("worker-1").delivered == 1
+        assert delivery.deliver_due("worker-1").delivered == 1
     page.reload()
     expect(status).to_have_attribute("data-state", "sent")
     expect(status).to_contain_text("SMS sent")

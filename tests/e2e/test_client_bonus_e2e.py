@@ -12,7 +12,7 @@ from portal import ledger
 from portal.extensions import db
 from portal.integrations.sms import sent_messages
 from portal.models import Channel, utcnow
-from portal.services import sales
+from portal.services.sales import sales
 
 from ..factories import make_client, make_location, make_product, make_staff
 from .support import assert_no_horizontal_overflow, expect

@@ -27,8 +27,9 @@ from portal.clock import local_date
 from portal.extensions import db
 from portal.integrations.sms import sent_messages
 from portal.models import ClientKind, Order, OrderStatus, PaymentTerms, User
-from portal.services import audit, orders
-from portal.services.orders import DraftLine, OrderDraft
+from portal.services import audit
+from portal.services.orders import orders
+from portal.services.orders.orders import DraftLine, OrderDraft
 
 from ..factories import DEFAULT_PASSWORD, make_client, make_location, make_product, make_staff
 from ..pdf_text import pdf_text

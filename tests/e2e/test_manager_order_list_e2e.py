@@ -10,7 +10,7 @@ import pytest
 
 from portal.extensions import db
 from portal.models import Location, Order, OrderStatus, User
-from portal.services.orders import DraftLine, OrderDraft, create_draft
+from portal.services.orders.orders import DraftLine, OrderDraft, create_draft
 
 from ..integration.services.test_order_list import at, build_world
 from .support import assert_no_horizontal_overflow, expect, sign_in

@@ -1,7 +1,7 @@
 """The bell: an unread count in the top bar, and "Mark as read" done in place by htmx."""
 import pytest
 
-from portal.services import staff as staff_service
+from portal.services.staff import staff as staff_service
 
 from ..factories import make_staff
 from .support import expect, sign_in

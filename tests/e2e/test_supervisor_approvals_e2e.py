@@ -15,9 +15,10 @@ from portal.clock import local_date
 from portal.extensions import db
 from portal.models import (ChangeRequest, ChangeStatus, Channel, ClientKind, Notification, Order, OrderStatus,
                            PaymentTerms, User, utcnow)
-from portal.services import client_changes, orders
-from portal.services.client_changes import ClientChange, NewClient
-from portal.services.orders import DraftLine, OrderDraft
+from portal.services.clients import changes
+from portal.services.orders import orders
+from portal.services.clients.changes import ClientChange, NewClient
+from portal.services.orders.orders import DraftLine, OrderDraft
 
 from ..factories import DEFAULT_PASSWORD, make_client, make_location, make_product, make_staff
 from .support import DESKTOP, TABLET, assert_no_horizontal_overflow, expect, sign_in, sign_out
@@ -58,11 +59,11 @@ def office(app):
                              subtotal=12_500_00, paid=12_500_00, received=4_000_00, number="M-000101",
                              created_at=utcnow() - timedelta(days=16), confirmed_at=utcnow()))
         db.session.commit()
-        client_changes.propose_change(anna, kran.id, change_of(kran, discount_bp=750))
+        changes.propose_change(anna, kran.id, change_of(kran, discount_bp=750))
         order = orders.create_draft(anna, OrderDraft(client_id=kran.id, location_id=warehouse.id, lines=[
             DraftLine("DRILL", 2, 1_200), DraftLine("VALVE", 4)]))
         orders.submit(anna, order.id)
-        client_changes.create_client(oleg, NewClient(kind="private_person", name="Петров Иван Сергеевич",
+        changes.create_client(oleg, NewClient(kind="private_person", name="Петров Иван Сергеевич",
                                                      phone="+79160000077", discount_bp=300, credit_limit=5_000_00,
                                                      deferral_days=7))
         return {"boss": boss.email, "anna": anna.email, "oleg": oleg.email, "kran": kran.id,
@@ -188,7 +189,7 @@ def test_a_queue_of_twenty_is_cleared_with_select_all_and_approve_selected(app, 
         anna = make_staff("manager", supervisor=boss, name="Anna Manager")
         for n in range(20):
             client = make_client(anna, f"Client {n + 1:02d}", discount_bp=200)
-            client_changes.propose_change(anna, client.id, change_of(client, discount_bp=300 + n * 10))
+            changes.propose_change(anna, client.id, change_of(client, discount_bp=300 + n * 10))
         email = boss.email
 
     page = open_page("desktop", viewport=DESKTOP)

@@ -48,7 +48,7 @@ def office(app):
         db.session.commit()
         ledger.adjust(boss, kran.id, 1_000_00, "welcome gift", "e2e:gift:kran")
         db.session.commit()
-        from portal.services import staff
+        from portal.services.staff import staff
         staff.set_active(boss, carl.id, False)
         return {"boss": boss.email, "anna": anna.id, "anna_email": anna.email, "boris": boris.id,
                 "carl": carl.id, "kran": kran.id}

@@ -16,7 +16,7 @@ from portal.extensions import db
 from portal.ledger.settings import Programme
 from portal.models import Barcode
 from portal.money import allocate
-from portal.services.pricing import price_lines
+from portal.services.sales.pricing import price_lines
 
 from ..factories import DEFAULT_PASSWORD, make_client, make_location, make_product, make_staff
 from .support import expect, sign_in

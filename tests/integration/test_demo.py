@@ -15,10 +15,10 @@ from portal.models import (
     AddressKind, Barcode, Client, ClientKind, ClientPhone, Location, LocationKind, Product, Role, Section, Stock,
     User, product_analogues,
 )
-from portal.services import demo
-from portal.services.demo import DEMO_PASSWORD
-from portal.services.phones import normalize_phone
-from portal.services.tax_ids import validate_tax_id
+from portal.demo import builder
+from portal.demo.builder import DEMO_PASSWORD
+from portal.phones import normalize_phone
+from portal.services.clients.tax_ids import validate_tax_id
 
 from ..conftest import TEST_CONFIG, empty_all_tables
 from ..factories import make_staff
@@ -95,7 +95,7 @@ def test_demo_command_loads_once_with_a_consistent_history_prints_logins_and_the
 
 
 def test_demo_result_and_staff(ctx):
-    result = demo.load_demo(with_history=False)
+    result = builder.load_demo(with_history=False)
     assert result.created is True
     assert re.fullmatch(r"1 admin, 1 supervisor, 5 managers, 4 cashiers, 2 shops, 1 warehouse, 200 clients, "
                         r"300 products in \d+ sections, \d+ past orders with bonus history, \d+ managers. orders in every state", result.summary)
@@ -129,7 +129,7 @@ def test_demo_result_and_staff(ctx):
 
 
 def test_demo_clients(ctx):
-    demo.load_demo(with_history=False)
+    builder.load_demo(with_history=False)
     clients = all_of(Client)
     assert len(clients) == 200
     kinds = Counter(c.kind for c in clients)
@@ -201,7 +201,7 @@ def test_demo_clients(ctx):
 
 
 def test_demo_catalogue(ctx):
-    demo.load_demo(with_history=False)
+    builder.load_demo(with_history=False)
     sections = all_of(Section)
     assert 20 <= len(sections) <= 30
 
@@ -274,19 +274,19 @@ def test_demo_is_deterministic(ctx):
                           for p in all_of(Product))
         return staff, clients, products
 
-    demo.load_demo(with_history=False)
+    builder.load_demo(with_history=False)
     first = snapshot()
     db.session.rollback()
     empty_all_tables()
     db.session.expunge_all()
-    assert demo.load_demo(with_history=False).created
+    assert builder.load_demo(with_history=False).created
     assert snapshot() == first
 
 
 def test_non_empty_database_is_left_alone(ctx):
     make_staff("admin", email="boss@example.com")
     before = table_counts()
-    result = demo.load_demo(with_history=False)
+    result = builder.load_demo(with_history=False)
     assert result.created is False
     assert "not empty" in result.summary and "not loaded" in result.summary
     assert result.logins == []  # no demo admin: nothing to announce
@@ -297,17 +297,17 @@ def test_failure_half_way_leaves_an_empty_database(ctx, monkeypatch):
     def broken(self, *args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(demo._Builder, "write", broken)
+    monkeypatch.setattr(builder._Builder, "write", broken)
     with pytest.raises(RuntimeError, match="disk full"):
-        demo.load_demo(with_history=False)
+        builder.load_demo(with_history=False)
     assert all(n == 0 for n in table_counts().values()), table_counts()
     monkeypatch.undo()
-    assert demo.load_demo(with_history=False).created
+    assert builder.load_demo(with_history=False).created
 
 
 def test_demo_for_ukraine(ua_app):
     with ua_app.app_context():
-        result = demo.load_demo(with_history=False)
+        result = builder.load_demo(with_history=False)
         assert result.created
         clients = all_of(Client)
         assert len(clients) == 200 and {c.kind for c in clients} == set(ClientKind)
@@ -348,7 +348,7 @@ def assert_a_consistent_bonus_history():
     assert db.session.scalar(db.select(db.func.count(Order.id)).where(Order.bonus_redeemed > 0)) >= 10
     # Managers' orders in every state of SPEC §3, with invoices for the confirmed ones and overdue debt.
     from portal.models import Channel, Invoice
-    from portal.services.debt import debts_of
+    from portal.services.orders.debt import debts_of
     states = {s for s, in db.session.execute(db.select(Order.status).where(Order.channel == Channel.MANAGER))}
     assert states >= {OrderStatus.DRAFT, OrderStatus.AWAITING_APPROVAL, OrderStatus.AWAITING_CONFIRMATION,
                       OrderStatus.CONFIRMED, OrderStatus.PAID, OrderStatus.COMPLETED, OrderStatus.CANCELLED}

@@ -6,7 +6,7 @@ import socket
 from portal.extensions import db
 from portal.integrations.sms import sent_messages
 from portal.models import OutboxEvent
-from portal.services import outbox, sms
+from portal.services.messaging import outbox, sms
 
 
 def test_worker_once_delivers_what_is_due_and_outbox_status_and_retry_report(app, runner, tmp_path):

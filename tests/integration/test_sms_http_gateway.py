@@ -12,7 +12,7 @@ import pytest
 from portal.extensions import db
 from portal.integrations.sms import SmsError, send_sms
 from portal.models import OutboxEvent, utcnow
-from portal.services import outbox_delivery, sms
+from portal.services.messaging import delivery, sms
 
 from ..sms_gateway import Answer, LocalGateway
 
@@ -89,7 +89,7 @@ def test_through_the_outbox_failures_back_off_then_fail_and_a_retry_delivers(ctx
     at = [t0]
     waits, errors = [], []
     for _ in range(3):
-        outbox_delivery.deliver_due("w1", now=lambda: at[0])
+        delivery.deliver_due("w1", now=lambda: at[0])
         db.session.expire_all()
         row = db.session.get(OutboxEvent, event.id)
         errors.append(row.last_error.split(" answered ")[-1].split(" did ")[-1])
@@ -104,8 +104,8 @@ def test_through_the_outbox_failures_back_off_then_fail_and_a_retry_delivers(ctx
     assert sms.status(event.key).state == "failed"
 
     gateway.answer((200, '{"status":"ok","id":"Z-9"}'))
-    outbox_delivery.retry_now(None, event.id)
-    assert outbox_delivery.deliver_now([event.id]).delivered == 1
+    delivery.retry_now(None, event.id)
+    assert delivery.deliver_now([event.id]).delivered == 1
     status = sms.status(event.key)
     assert (status.state, status.message_id, status.attempts, status.error) == ("sent", "Z-9", 1, "")
     assert len(gateway.received) == 4

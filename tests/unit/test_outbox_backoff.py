@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 
-from portal.services.outbox_delivery import Backoff, DeliverySettings
+from portal.services.messaging.delivery import Backoff, DeliverySettings
 
 
 def seconds(backoff: Backoff, failures: int, rng=lambda: 0.0) -> float:

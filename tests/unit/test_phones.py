@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from portal import create_app
-from portal.services.phones import PhoneError, display_phone, normalize_phone
+from portal.phones import PhoneError, display_phone, normalize_phone
 
 from ..conftest import TEST_CONFIG
 

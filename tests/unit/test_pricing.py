@@ -3,7 +3,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from portal.services.pricing import price_lines, redeem_cap, share
+from portal.services.sales.pricing import price_lines, redeem_cap, share
 
 RULES = dict(max_redeem_share_bp=3000, accrual_rate_bp=500)
 

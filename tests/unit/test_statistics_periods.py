@@ -7,7 +7,7 @@ from datetime import date, datetime, timezone
 import pytest
 from flask import Flask
 
-from portal.services.errors import ValidationError
+from portal.errors import ValidationError
 from portal.services.statistics.common import divide, rate_bp
 from portal.services.statistics.periods import (Bucket, Grouping, Period, add_months, buckets, grouping_for,
                                                  next_period, period_for, previous, span_of)

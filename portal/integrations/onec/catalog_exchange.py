@@ -32,14 +32,14 @@ from decimal import Decimal, InvalidOperation
 
 from flask import current_app
 
-from ...extensions import db
-from ...models import Location, OnecImport, utcnow
-from ...money import to_minor
-from ...services import onec_catalog
-from ...services.onec_catalog import ItemRefused, ProductCard
-from . import catalog_reader
-from .catalog_reader import Card, CatalogXmlError, Groups, OfferItem, PackageKind, PriceTypes
-from .protocol import ExchangeError, stored_file
+from portal.extensions import db
+from portal.models import Location, OnecImport, utcnow
+from portal.money import to_minor
+from portal.integrations.onec import catalog as onec_catalog
+from portal.integrations.onec.catalog import ItemRefused, ProductCard
+from portal.integrations.onec import catalog_reader
+from portal.integrations.onec.catalog_reader import Card, CatalogXmlError, Groups, OfferItem, PackageKind, PriceTypes
+from portal.integrations.onec.protocol import ExchangeError, stored_file
 
 MAX_REJECTS_KEPT = 100
 CURRENCY_WORDS = {"руб": "RUB", "руб.": "RUB", "643": "RUB", "rur": "RUB", "грн": "UAH", "грн.": "UAH", "980": "UAH"}

@@ -24,9 +24,9 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from datetime import datetime
 
-from ...clock import local_zone
-from ...models import Client, Order, OrderStatus, Return
-from ...money import from_minor
+from portal.clock import local_zone
+from portal.models import Client, Order, OrderStatus, Return
+from portal.money import from_minor
 
 SCHEMA_VERSION = "2.05"
 

@@ -25,8 +25,8 @@ from pathlib import Path
 
 from flask import Response, current_app
 
-from ...extensions import db
-from ...models import OnecSession, utcnow
+from portal.extensions import db
+from portal.models import OnecSession, utcnow
 
 COOKIE_NAME = "portal_1c"
 SESSION_HOURS = 24

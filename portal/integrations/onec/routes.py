@@ -9,9 +9,9 @@ import logging
 
 from flask import Blueprint, Response, current_app, request
 
-from ...extensions import csrf, db
-from . import catalog_exchange, protocol, sale_exchange
-from .protocol import COOKIE_NAME, ExchangeError, failure, reply
+from portal.extensions import csrf, db
+from portal.integrations.onec import catalog_exchange, protocol, sale_exchange
+from portal.integrations.onec.protocol import COOKIE_NAME, ExchangeError, failure, reply
 
 log = logging.getLogger(__name__)
 

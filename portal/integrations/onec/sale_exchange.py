@@ -17,12 +17,12 @@ from datetime import datetime
 
 from flask import current_app
 
-from ...extensions import db
-from ...models import Client, OnecOrderQuery, Order, OutboxEvent, Return, utcnow
-from ...services.onec_order_status import StatusReport, apply_report
-from . import orders_document
-from .catalog_reader import ROOT, local, text_of
-from .protocol import ExchangeError, encoding
+from portal.extensions import db
+from portal.models import Client, OnecOrderQuery, Order, OutboxEvent, Return, utcnow
+from portal.integrations.onec.order_status import StatusReport, apply_report
+from portal.integrations.onec import orders_document
+from portal.integrations.onec.catalog_reader import ROOT, local, text_of
+from portal.integrations.onec.protocol import ExchangeError, encoding
 
 TOPICS = ("1c.order", "1c.return", "1c.client")
 MAX_EVENTS = 1000

@@ -7,9 +7,9 @@ from datetime import datetime
 
 from flask import current_app
 
-from ...extensions import db
-from ...models import Location, OnecImport, OnecOrderQuery, OutboxEvent
-from .sale_exchange import TOPICS
+from portal.extensions import db
+from portal.models import Location, OnecImport, OnecOrderQuery, OutboxEvent
+from portal.integrations.onec.sale_exchange import TOPICS
 
 RECENT_IMPORTS = 10
 

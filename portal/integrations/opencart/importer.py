@@ -33,13 +33,13 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from itertools import islice
 
-from ... import ledger
-from ...extensions import db
-from ...models import LedgerOperation, OpencartCustomer, OpencartImport, OperationKind, utcnow
-from ...services import imported_clients
-from ...services.transactions import one_transaction
-from .points import PointsError, parse_point_value, parse_points, points_to_minor
-from .sources import Customer, Reward, SourceError
+from portal import ledger
+from portal.extensions import db
+from portal.models import LedgerOperation, OpencartCustomer, OpencartImport, OperationKind, utcnow
+from portal.integrations.opencart import clients as imported_clients
+from portal.services.transactions import one_transaction
+from portal.integrations.opencart.points import PointsError, parse_point_value, parse_points, points_to_minor
+from portal.integrations.opencart.sources import Customer, Reward, SourceError
 
 DEFAULT_SOURCE = "shop"
 BATCH_SIZE = 1000

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from ...money import MINOR_PER_MAJOR
+from portal.money import MINOR_PER_MAJOR
 
 MAX_POINT_VALUE = Decimal("1000000")
 

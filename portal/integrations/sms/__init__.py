@@ -38,7 +38,7 @@ def send_sms(phone: str, text: str) -> str | None:
             f.write(line + "\n")
         return None
     if backend == "http":
-        from .http import HttpGateway
+        from portal.integrations.sms.http import HttpGateway
         return HttpGateway.from_config(current_app.config).send(phone, text)
     raise SmsError(f"unknown SMS_BACKEND {backend!r} (console, file or http)")
 

@@ -8,12 +8,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 
-from ...extensions import db
-from ...models import Client, Role, User
-from .. import audit
-from ..errors import DomainError
-from . import events as ev
-from . import placeholders
+from portal.extensions import db
+from portal.models import Client, Role, User
+from portal.services import audit
+from portal.errors import DomainError
+from portal.services.automation import events as ev
+from portal.services.automation import placeholders
 
 
 class ActionFailed(DomainError):
@@ -50,7 +50,7 @@ def _link(ctx) -> str:
 
 
 def create_task(action: dict, ctx, run) -> dict:
-    from .. import tasks
+    from portal.services import tasks
     assignee = _responsible(ctx)
     unit = action.get("due_unit", "hours")
     delta = timedelta(days=action.get("due_in", 0)) if unit == "days" else timedelta(hours=action.get("due_in", 0))
@@ -66,7 +66,7 @@ def create_task(action: dict, ctx, run) -> dict:
 
 
 def _team_managers(supervisor: User) -> list[User]:
-    from .. import team
+    from portal.services.staff import team
     return [m for m in team.team_members(supervisor) if m.active]
 
 
@@ -86,7 +86,7 @@ def choose_manager(supervisor: User, mode: str) -> User | None:
 
 
 def assign_manager(action: dict, ctx, run) -> dict:
-    from .. import client_changes
+    from portal.services.clients import changes
     if ctx.client is None:
         raise ActionFailed("there is no client to assign")
     supervisor = ctx.rule.supervisor
@@ -96,7 +96,7 @@ def assign_manager(action: dict, ctx, run) -> dict:
     if manager is None:
         raise ActionFailed("the team has no active manager")
     before = ctx.client.manager_id
-    client_changes.assign_manager_in_transaction(supervisor, ctx.client, manager)
+    changes.assign_manager_in_transaction(supervisor, ctx.client, manager)
     if before == manager.id:
         return {"type": "assign_manager", "user_id": manager.id, "result": f"{manager.name} is already responsible"}
     return {"type": "assign_manager", "user_id": manager.id, "previous_id": before,
@@ -104,7 +104,7 @@ def assign_manager(action: dict, ctx, run) -> dict:
 
 
 def send_sms(action: dict, ctx, run, index: int) -> dict:
-    from .. import sms
+    from portal.services.messaging import sms
     client = ctx.client
     if client is None:
         raise ActionFailed("there is no client to send the SMS to")
@@ -138,9 +138,9 @@ def notify_user(action: dict, ctx, run) -> dict:
 def apply_discount(action: dict, ctx, run) -> dict:
     """An extra % on every discountable line of an order still being prepared, re-priced by the
     orders service (its quote and line filling), never by writing money fields here."""
-    from ...models import Product
-    from .. import orders
-    from .rules import max_discount_percent, percent_to_bp
+    from portal.models import Product
+    from portal.services.orders import orders
+    from portal.services.automation.rules import max_discount_percent, percent_to_bp
     from decimal import Decimal
     order = ctx.order
     if order is None:

@@ -23,12 +23,12 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 
-from ...extensions import db
-from ...models import Client, Order, OrderStatus, PaymentTerms, Role, Rule, RuleRun, User, utcnow
-from ...money import parse_amount, to_minor
-from ..errors import DomainError
-from . import actions as act
-from . import events as ev
+from portal.extensions import db
+from portal.models import Client, Order, OrderStatus, PaymentTerms, Role, Rule, RuleRun, User, utcnow
+from portal.money import parse_amount, to_minor
+from portal.errors import DomainError
+from portal.services.automation import actions as act
+from portal.services.automation import events as ev
 
 log = logging.getLogger("portal.automation")
 
@@ -81,7 +81,7 @@ def _context(event: str, obj, actor: User | None, now: datetime) -> Context:
 
 def _section_ids(order: Order) -> set[int]:
     """The sections of the order's products and every section above them."""
-    from ...models import Product, Section
+    from portal.models import Product, Section
     ids = set(db.session.scalars(db.select(Product.section_id).where(
         Product.id.in_([line.product_id for line in order.lines]), Product.section_id.is_not(None))))
     seen, level = set(), set(ids)
@@ -269,7 +269,7 @@ def _objects_due(event: str, target: date) -> list[int]:
 def run_date_rules(today: date, now: datetime | None = None) -> int:
     """Run every active date rule for the objects whose date falls on `today` (`days_before` ahead).
     Each object is one transaction; a second run for the same day adds nothing. Returns the runs made."""
-    from ..transactions import one_transaction
+    from portal.services.transactions import one_transaction
     now = now or utcnow()
     wanted = sorted({(rule.event, int((rule.event_params or {}).get("days_before", 0)))
                      for rule in db.session.scalars(db.select(Rule).where(
@@ -303,7 +303,7 @@ def describe(entry: dict) -> str:
         user = db.session.get(User, entry["user_id"])
         return f"{label}: {user.name if user else '—'}"
     if kind == "apply_discount":
-        from ...i18n import money
+        from portal.i18n import money
         return _("Extra discount %(percent)s %%: discount %(before)s → %(after)s", percent=entry.get("percent", ""),
                  before=money(entry.get("discount_before") or 0), after=money(entry.get("discount_after") or 0))
     return label

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from ...models import OrderStatus
+from portal.models import OrderStatus
 
 EVENTS = {
     "client_created": _l("A client is created"),

@@ -49,8 +49,8 @@ def values_for(ctx) -> dict[str, str]:
     from flask import current_app
     from flask_babel import format_date
 
-    from ...i18n import money
-    from ...web.labels import order_status
+    from portal.i18n import money
+    from portal.labels import order_status
 
     client, order, manager = ctx.client, ctx.order, ctx.manager
     due = order.due_date if order is not None and order.due_date else (

@@ -17,14 +17,15 @@ from decimal import Decimal, InvalidOperation
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
-from ...extensions import db
-from ...models import Channel, ClientKind, Role, Rule, RuleRun, Section, User, utcnow
-from ...money import MoneyError, format_plain, parse_amount, to_minor
-from .. import audit, team
-from ..errors import Forbidden, NotFound, ValidationError
-from ..transactions import one_transaction
-from . import events as ev
-from . import placeholders
+from portal.extensions import db
+from portal.models import Channel, ClientKind, Role, Rule, RuleRun, Section, User, utcnow
+from portal.money import MoneyError, format_plain, parse_amount, to_minor
+from portal.services import audit
+from portal.services.staff import team
+from portal.errors import Forbidden, NotFound, ValidationError
+from portal.services.transactions import one_transaction
+from portal.services.automation import events as ev
+from portal.services.automation import placeholders
 
 MAX_NAME = 200
 MAX_TEXT = 500

@@ -16,13 +16,13 @@ from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 
-from ...extensions import db
-from .bonus import bonus_programme
-from .clients import client_debt, new_clients
-from .conversion import conversion
-from .goods import goods_sold
-from .report import Report
-from .sales import sales_by_client, sales_by_manager, sales_by_period
+from portal.extensions import db
+from portal.services.statistics.bonus import bonus_programme
+from portal.services.statistics.clients import client_debt, new_clients
+from portal.services.statistics.conversion import conversion
+from portal.services.statistics.goods import goods_sold
+from portal.services.statistics.report import Report
+from portal.services.statistics.sales import sales_by_client, sales_by_manager, sales_by_period
 
 ReportFunction = Callable[..., Report]
 

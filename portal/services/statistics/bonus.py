@@ -29,12 +29,12 @@ from datetime import date
 
 from flask_babel import gettext as _
 
-from ...extensions import db
-from ...models import BonusDay, Client, LedgerAccount
-from .common import day_bucket_of, in_days, period_label, staff_ids, team_clients_condition
-from .periods import Span, grouping_for, previous, span_of
-from .report import Chart, ChartKind, Column, Period, Report, Series, ValueKind
-from .sales import bucket_dates, date_columns
+from portal.extensions import db
+from portal.models import BonusDay, Client, LedgerAccount
+from portal.services.statistics.common import day_bucket_of, in_days, period_label, staff_ids, team_clients_condition
+from portal.services.statistics.periods import Span, grouping_for, previous, span_of
+from portal.services.statistics.report import Chart, ChartKind, Column, Period, Report, Series, ValueKind
+from portal.services.statistics.sales import bucket_dates, date_columns
 
 MOVEMENTS = ("accrued", "released", "redeemed", "expired", "adjusted")
 

@@ -17,15 +17,15 @@ from datetime import date
 from flask_babel import gettext as _
 from sqlalchemy.orm import aliased
 
-from ...clock import local_date
-from ...extensions import db
-from ...models import Client, ClientKind, ClientStatus, Order, OrderStatus, User
-from .. import debt
-from ..order_list import visible_orders_condition
-from .common import bucket_label, bucket_of, in_span, period_label, team_clients_condition
-from .periods import Span, grouping_for, previous, span_of
-from .report import Chart, ChartKind, Column, Period, Report, Series, ValueKind
-from .sales import bucket_dates, date_columns
+from portal.clock import local_date
+from portal.extensions import db
+from portal.models import Client, ClientKind, ClientStatus, Order, OrderStatus, User
+from portal.services.orders import debt
+from portal.services.orders.order_list import visible_orders_condition
+from portal.services.statistics.common import bucket_label, bucket_of, in_span, period_label, team_clients_condition
+from portal.services.statistics.periods import Span, grouping_for, previous, span_of
+from portal.services.statistics.report import Chart, ChartKind, Column, Period, Report, Series, ValueKind
+from portal.services.statistics.sales import bucket_dates, date_columns
 
 CHART_CLIENTS = 10
 KIND_KEYS = {ClientKind.LEGAL_ENTITY: "legal_entity", ClientKind.SOLE_PROPRIETOR: "sole_proprietor",
@@ -59,7 +59,7 @@ def new_clients(viewer, period: Period, compare: bool) -> Report:
     """New clients of the team per day (up to 31 days), week (up to 185) or month, by kind, with
     the previous period's total (and its counts per day/week/month in the chart, lined up by
     position)."""
-    from ...web.labels import CLIENT_KINDS
+    from portal.labels import CLIENT_KINDS
     grouping = grouping_for(period)
     span = span_of(period, grouping)
     counts = _new_per_bucket(viewer, span)

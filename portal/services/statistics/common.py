@@ -31,10 +31,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from ...extensions import db
-from ...models import Client, Order, Return, SalesDay, User
-from ..order_list import visible_staff_ids
-from .periods import Grouping, Span
+from portal.extensions import db
+from portal.models import Client, Order, Return, SalesDay, User
+from portal.services.orders.order_list import visible_staff_ids
+from portal.services.statistics.periods import Grouping, Span
 
 RETURN_VALUE = Return.refund_total + Return.withheld + Return.bonus_restored  # = the sum of its lines'
 

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 
-from ...extensions import db
-from ...models import Channel, Client, Order
-from ..order_list import visible_orders_condition
-from .common import drill_dates, in_span, period_label, rate_bp, responsible_person, staff_ids, staff_names
-from .periods import Span, previous, span_of
-from .report import Chart, ChartKind, Column, Period, Report, Series, ValueKind
+from portal.extensions import db
+from portal.models import Channel, Client, Order
+from portal.services.orders.order_list import visible_orders_condition
+from portal.services.statistics.common import drill_dates, in_span, period_label, rate_bp, responsible_person, staff_ids, staff_names
+from portal.services.statistics.periods import Span, previous, span_of
+from portal.services.statistics.report import Chart, ChartKind, Column, Period, Report, Series, ValueKind
 
 
 def _per_person(viewer, span: Span) -> dict[int, tuple[int, int, int]]:

@@ -18,11 +18,11 @@ from flask_babel import gettext as _
 
 from datetime import date, timedelta
 
-from ...extensions import db
-from ...models import GoodsDay, GoodsMonth, Product, Section
-from .common import in_days, period_label, team_sums_condition
-from .periods import month_end, month_start, previous
-from .report import Chart, ChartKind, Column, Period, Report, Series, ValueKind
+from portal.extensions import db
+from portal.models import GoodsDay, GoodsMonth, Product, Section
+from portal.services.statistics.common import in_days, period_label, team_sums_condition
+from portal.services.statistics.periods import month_end, month_start, previous
+from portal.services.statistics.report import Chart, ChartKind, Column, Period, Report, Series, ValueKind
 
 MAX_ROWS = 1000
 CHART_SECTIONS = 12

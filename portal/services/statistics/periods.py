@@ -14,9 +14,9 @@ from datetime import date, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 
-from ...clock import day_start
-from ..errors import ValidationError
-from .report import Period
+from portal.clock import day_start
+from portal.errors import ValidationError
+from portal.services.statistics.report import Period
 
 MAX_YEARS = 3
 FIRST_YEAR, LAST_YEAR = 1900, 2999

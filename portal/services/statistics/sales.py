@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 
-from ...extensions import db
-from ...models import Channel, Client, Order, SalesDay
-from ..order_list import visible_orders_condition
-from .common import (bucket_label, day_bucket_of, divide, drill_dates, in_days, in_span, period_label, person_of,
+from portal.extensions import db
+from portal.models import Channel, Client, Order, SalesDay
+from portal.services.orders.order_list import visible_orders_condition
+from portal.services.statistics.common import (bucket_label, day_bucket_of, divide, drill_dates, in_days, in_span, period_label, person_of,
                      rate_bp, responsible_person, sales_sums, staff_ids, staff_names, team_sums_condition)
-from .periods import Grouping, Span, grouping_for, previous, span_of
-from .report import Chart, ChartKind, Column, Period, Report, Series, ValueKind
+from portal.services.statistics.periods import Grouping, Span, grouping_for, previous, span_of
+from portal.services.statistics.report import Chart, ChartKind, Column, Period, Report, Series, ValueKind
 
 TOP_CLIENTS = 50
 CHART_CLIENTS = 10

@@ -5,10 +5,10 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, EmailField, PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import Length, Optional
 
-from ...config import SUPPORTED_LOCALES
-from ...i18n import LANGUAGE_NAMES
-from ...models import LocationKind, Role
-from ..labels import LOCATION_KINDS, ROLES
+from portal.config import SUPPORTED_LOCALES
+from portal.i18n import LANGUAGE_NAMES
+from portal.models import LocationKind, Role
+from portal.labels import LOCATION_KINDS, ROLES
 
 
 def _optional_int(value):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import render_template
 
-from ...integrations.onec.status import exchange_status, last_activity
-from .routes import bp
+from portal.integrations.onec.status import exchange_status, last_activity
+from portal.web.admin.routes import bp
 
 
 @bp.get("/onec")

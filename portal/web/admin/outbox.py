@@ -5,12 +5,12 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ...extensions import db
-from ...models import utcnow
-from ...services import outbox_delivery
-from ...services import sms as sms_service
-from ...services.errors import DomainError
-from .routes import bp
+from portal.extensions import db
+from portal.models import utcnow
+from portal.services.messaging import delivery
+from portal.services.messaging import sms as sms_service
+from portal.errors import DomainError
+from portal.web.admin.routes import bp
 
 PER_PAGE = 50
 
@@ -18,28 +18,28 @@ PER_PAGE = 50
 def _filters(source) -> dict:
     state = source.get("state") or None
     topic = (source.get("topic") or "")[:50] or None
-    return {"state": state if state in outbox_delivery.STATES else None, "topic": topic}
+    return {"state": state if state in delivery.STATES else None, "topic": topic}
 
 
 @bp.get("/outbox")
 def outbox():
     filters = _filters(request.args)
     page = max(request.args.get("page", 1, type=int) or 1, 1)
-    events = db.paginate(outbox_delivery.events_query(**filters), page=page, per_page=PER_PAGE, error_out=False)
+    events = db.paginate(delivery.events_query(**filters), page=page, per_page=PER_PAGE, error_out=False)
     return render_template("admin/outbox.html", events=events, filters=filters,
-                           topics=outbox_delivery.topics(), counts=outbox_delivery.state_counts(filters["topic"]),
-                           pushed=set(outbox_delivery.handlers()), masked_text=sms_service.masked_text,
+                           topics=delivery.topics(), counts=delivery.state_counts(filters["topic"]),
+                           pushed=set(delivery.handlers()), masked_text=sms_service.masked_text,
                            now=utcnow(), pager_args={k: v for k, v in filters.items() if v})
 
 
 @bp.post("/outbox/<int:event_id>/retry")
 def outbox_retry(event_id: int):
     try:
-        outbox_delivery.retry_now(current_user, event_id)
+        delivery.retry_now(current_user, event_id)
     except DomainError as exc:
         flash(str(exc.message), "error")
     else:
-        tried = outbox_delivery.deliver_now([event_id])
+        tried = delivery.deliver_now([event_id])
         if tried.delivered:
             flash(_("Event #%(id)d was delivered.", id=event_id), "success")
         elif tried.outcomes:

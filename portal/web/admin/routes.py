@@ -4,14 +4,14 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import SelectChoice
 
-from ...extensions import db
-from ...models import AuditEvent, Client, LocationKind, Product, Role, User
-from ...services import locations as location_service
-from ...services import staff as staff_service
-from ...services.errors import DomainError, NotFound, ValidationError
-from ..access import roles_required
-from ..forms import apply_errors
-from .forms import LocationForm, NewStaffForm, StaffForm
+from portal.extensions import db
+from portal.models import AuditEvent, Client, LocationKind, Product, Role, User
+from portal.services.staff import locations as location_service
+from portal.services.staff import staff as staff_service
+from portal.errors import DomainError, NotFound, ValidationError
+from portal.web.access import roles_required
+from portal.web.forms import apply_errors
+from portal.web.admin.forms import LocationForm, NewStaffForm, StaffForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -186,5 +186,5 @@ def audit():
     return render_template("admin/audit.html", events=events)
 
 
-from . import outbox as _outbox_pages  # noqa: E402,F401  (registers the outbox pages on bp)
-from . import onec as _onec_pages  # noqa: E402,F401  (registers the 1C exchange page on bp)
+from portal.web.admin import outbox as _outbox_pages  # noqa: E402,F401  (registers the outbox pages on bp)
+from portal.web.admin import onec as _onec_pages  # noqa: E402,F401  (registers the 1C exchange page on bp)

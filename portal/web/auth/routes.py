@@ -3,11 +3,11 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user, login_user
 
-from ...extensions import limiter
-from ...services import auth
-from ..access import home_url
-from ..forms import safe_next
-from .forms import LoginForm
+from portal.extensions import limiter
+from portal.services.staff import auth
+from portal.web.access import home_url
+from portal.web.forms import safe_next
+from portal.web.auth.forms import LoginForm
 
 bp = Blueprint("auth", __name__)
 

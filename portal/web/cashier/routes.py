@@ -8,16 +8,16 @@ from flask import Blueprint, abort, current_app, flash, make_response, redirect,
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ... import ledger
-from ...ids import parse_id
-from ...extensions import db
-from ...models import Location, Order, Return, Role, User
-from ...money import MoneyError, parse_amount, to_minor
-from ...services import catalog, order_search, returns, shifts, till
-from ...documents.receipts import receipt_pdf, return_receipt_pdf
-from ...services.errors import DomainError, ValidationError
-from ..access import roles_required
-from ..pdf import pdf_response
+from portal import ledger
+from portal.ids import parse_id
+from portal.extensions import db
+from portal.models import Location, Order, Return, Role, User
+from portal.money import MoneyError, parse_amount, to_minor
+from portal.services.sales import catalog, order_search, returns, shifts, till
+from portal.documents.receipts import receipt_pdf, return_receipt_pdf
+from portal.errors import DomainError, ValidationError
+from portal.web.access import roles_required
+from portal.web.pdf import pdf_response
 
 bp = Blueprint("cashier", __name__, url_prefix="/cashier")
 

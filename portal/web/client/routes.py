@@ -6,16 +6,18 @@ from functools import wraps
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
-from ... import ledger
-from ...cursors import CursorError, decode_cursor, encode_cursor
-from ...extensions import db, limiter
-from ...models import Order
-from ...services import audit, client_access, client_directory, order_confirmation
-from ...services import clients as client_service
-from ...services.errors import DomainError, NotFound
-from ...services.phones import PhoneError, normalize_phone
-from ..common.notifications import notification_text
-from ..pdf import pdf_response
+from portal import ledger
+from portal.cursors import CursorError, decode_cursor, encode_cursor
+from portal.extensions import db, limiter
+from portal.models import Order
+from portal.services import audit
+from portal.services.clients import access, directory
+from portal.services.orders import confirmation as order_confirmation
+from portal.services.clients import clients as client_service
+from portal.errors import DomainError, NotFound
+from portal.phones import PhoneError, normalize_phone
+from portal.web.common.notifications import notification_text
+from portal.web.pdf import pdf_response
 
 bp = Blueprint("client", __name__, url_prefix="/my")
 SESSION_KEY = "client_id"
@@ -26,7 +28,7 @@ def client_required(view):
     @wraps(view)
     def wrapped(*args, **kwargs):
         # Checked before the view does anything, so the lookup's occasional commit is safe.
-        if client_access.session_client(session.get(SESSION_KEY), session.get(SESSION_TOKEN)) is None:
+        if access.session_client(session.get(SESSION_KEY), session.get(SESSION_TOKEN)) is None:
             session.pop(SESSION_KEY, None)
             session.pop(SESSION_TOKEN, None)
             return redirect(url_for("client.login"))
@@ -40,7 +42,7 @@ def _enter(client_id: int):
     if locale:
         session["locale"] = locale
     session[SESSION_KEY] = client_id
-    session[SESSION_TOKEN] = client_access.start_session(client_id)
+    session[SESSION_TOKEN] = access.start_session(client_id)
     session.permanent = False
     return redirect(url_for("client.bonus"))
 
@@ -79,8 +81,8 @@ def login():
         if not phone.strip():
             return render_template("client/login.html", phone=phone, error=_("Enter your phone number.")), 422
         try:
-            client_access.request_code(phone)
-        except client_access.Throttled as exc:
+            access.request_code(phone)
+        except access.Throttled as exc:
             flash(str(exc.message), "info")
         return redirect(url_for("client.code", phone=phone))
     return render_template("client/login.html", phone=phone, error=None)
@@ -92,7 +94,7 @@ def code():
     phone = (request.values.get("phone") or "")[:40]
     if request.method == "POST":
         try:
-            client_id = client_access.verify_code(phone, request.form.get("code", "")[:20])
+            client_id = access.verify_code(phone, request.form.get("code", "")[:20])
         except DomainError as exc:
             return render_template("client/code.html", phone=phone, error=str(exc.message)), 422
         return _enter(client_id)
@@ -101,7 +103,7 @@ def code():
 
 @bp.get("/link/<token>")
 def link(token: str):
-    client_id = client_access.client_from_link(token[:500])
+    client_id = access.client_from_link(token[:500])
     if client_id is None:
         flash(_("This link has expired or is not valid. Sign in with your phone instead."), "error")
         return redirect(url_for("client.login"))
@@ -110,7 +112,7 @@ def link(token: str):
 
 @bp.post("/logout")
 def logout():
-    client_access.end_session(session.pop(SESSION_TOKEN, None))
+    access.end_session(session.pop(SESSION_TOKEN, None))
     session.pop(SESSION_KEY, None)
     return redirect(url_for("client.login"))
 
@@ -132,8 +134,8 @@ def bonus():
     legs, following = ledger.legs_of(client.id, limit=40, start=start)
     # A release moves bonus from pending to available: the client reads it as one line.
     legs = [leg for leg in legs if not (leg.kind == "release" and leg.amount < 0)]
-    numbers = client_directory.order_numbers({leg.order_id for leg in legs if leg.order_id})
-    recent = client_directory.latest_orders_of(client.id, 10)
+    numbers = directory.order_numbers({leg.order_id for leg in legs if leg.order_id})
+    recent = directory.latest_orders_of(client.id, 10)
     return render_template("client/bonus.html", client=client, bonus=ledger.bonus_of(client.id), legs=legs,
                            numbers=numbers, next_page=encode_cursor(following), orders=recent,
                            notes=audit.client_notifications(client.id), note_text=notification_text)
@@ -161,7 +163,7 @@ def confirm_order(token: str):
             order = order_confirmation.confirm_with_link(token)
             return render_template("client/confirmed.html", order=order)
         order = order_confirmation.order_from_link(token)
-    except client_access.CodeRefused as exc:
+    except access.CodeRefused as exc:
         return render_template("client/confirm.html", order=None, error=str(exc.message)), 410
     except DomainError:
         # Stock, bonus or the credit limit changed since the code was sent: that is for the manager.

@@ -1,9 +1,9 @@
 """How each kind of notification reads, in the reader's language."""
 from flask_babel import gettext as _
 
-from ...i18n import money
+from portal.i18n import money
 
-from ...models import Notification
+from portal.models import Notification
 
 
 def notification_text(note: Notification) -> str:

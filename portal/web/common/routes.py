@@ -2,11 +2,12 @@
 from flask import Blueprint, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 
-from ...config import SUPPORTED_LOCALES
-from ...services import audit, staff
-from ..access import home_url
-from ..forms import safe_next
-from .notifications import notification_text
+from portal.config import SUPPORTED_LOCALES
+from portal.services import audit
+from portal.services.staff import staff
+from portal.web.access import home_url
+from portal.web.forms import safe_next
+from portal.web.common.notifications import notification_text
 
 bp = Blueprint("common", __name__)
 

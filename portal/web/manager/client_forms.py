@@ -13,13 +13,13 @@ from wtforms import FieldList, Form, FormField, SelectChoice, SelectField, Strin
 from wtforms.fields import EmailField, SearchField
 from wtforms.widgets import DateInput
 
-from ...models import AddressKind, ClientKind, ClientStatus
-from ...money import MoneyError, from_minor, parse_amount, to_minor
-from ...services import client_changes, client_dates
-from ...services.client_directory import UNASSIGNED, ClientQuery, SortKey
-from ...services.errors import ValidationError
-from ...services.phones import display_phone
-from ..labels import CLIENT_KINDS, CLIENT_STATUSES
+from portal.models import AddressKind, ClientKind, ClientStatus
+from portal.money import MoneyError, from_minor, parse_amount, to_minor
+from portal.services.clients import changes, dates as client_dates
+from portal.services.clients.directory import UNASSIGNED, ClientQuery, SortKey
+from portal.errors import ValidationError
+from portal.phones import display_phone
+from portal.labels import CLIENT_KINDS, CLIENT_STATUSES
 
 _PERCENT = re.compile(r"^[0-9]{1,3}(\.[0-9]+)?$")
 _DAYS = re.compile(r"^[0-9]{1,6}$")
@@ -144,8 +144,8 @@ class ClientForm(FlaskForm):
         self.credit_limit.data = client.credit_limit
         self.deferral_days.data = client.deferral_days
 
-    def change(self) -> client_changes.ClientChange:
-        return client_changes.ClientChange(
+    def change(self) -> changes.ClientChange:
+        return changes.ClientChange(
             kind=self.kind.data or "", name=self.name.data or "", tax_id=self.tax_id.data or "",
             discount_bp=self.discount.data, credit_limit=self.credit_limit.data,
             deferral_days=self.deferral_days.data)
@@ -158,8 +158,8 @@ class NewClientForm(ClientForm):
     delivery_address = StringField(_l("Delivery address"))
     manager_id = SelectField(_l("Responsible manager"), coerce=_optional_int, validate_choice=False)
 
-    def new_client(self) -> client_changes.NewClient:
-        return client_changes.NewClient(
+    def new_client(self) -> changes.NewClient:
+        return changes.NewClient(
             **vars(self.change()), phone=self.phone.data or "", email=self.email.data or "",
             legal_address=self.legal_address.data or "", delivery_address=self.delivery_address.data or "",
             manager_id=self.manager_id.data)
@@ -214,7 +214,7 @@ class AddressEntry(Form):
     text = StringField(_l("Address"))
 
 
-MAX_ROWS = client_changes.MAX_CONTACTS + 10  # what a browser may send; the service allows MAX_CONTACTS
+MAX_ROWS = changes.MAX_CONTACTS + 10  # what a browser may send; the service allows MAX_CONTACTS
 
 
 class ContactsForm(FlaskForm):
@@ -223,11 +223,11 @@ class ContactsForm(FlaskForm):
     emails = FieldList(EmailField(_l("E-mail")), max_entries=MAX_ROWS)
     addresses = FieldList(FormField(AddressEntry), max_entries=MAX_ROWS)
 
-    def contacts(self) -> client_changes.Contacts:
-        return client_changes.Contacts(
+    def contacts(self) -> changes.Contacts:
+        return changes.Contacts(
             phones=[entry.data or "" for entry in self.phones.entries],
             emails=[entry.data or "" for entry in self.emails.entries],
-            addresses=[client_changes.AddressInput(kind=entry.form.kind.data or "", text=entry.form.text.data or "")
+            addresses=[changes.AddressInput(kind=entry.form.kind.data or "", text=entry.form.text.data or "")
                        for entry in self.addresses.entries])
 
 

@@ -9,16 +9,17 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ...cursors import CursorError, decode_cursor, encode_cursor
-from ...ids import parse_id
-from ...models import ClientStatus, Role
-from ...services import client_changes, client_dates, team
-from ...services import client_directory as directory
-from ...services.errors import DomainError, NotFound, ValidationError
-from ..forms import safe_next
-from .client_forms import (ClientDatesForm, ClientFilterForm, ClientForm, ContactsForm, NewClientForm, choices,
+from portal.cursors import CursorError, decode_cursor, encode_cursor
+from portal.ids import parse_id
+from portal.models import ClientStatus, Role
+from portal.services.clients import changes as client_changes, dates as client_dates
+from portal.services.staff import team
+from portal.services.clients import directory
+from portal.errors import DomainError, NotFound, ValidationError
+from portal.web.forms import safe_next
+from portal.web.manager.client_forms import (ClientDatesForm, ClientFilterForm, ClientForm, ContactsForm, NewClientForm, choices,
                            contacts_data, show_errors)
-from .routes import bp
+from portal.web.manager.routes import bp
 
 LIST_ARGS = ("q", "kind", "status", "debt", "bonus", "manager", "sort", "dir")
 

@@ -23,13 +23,13 @@ from flask_babel import format_time
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ...clock import local_date, local_zone
-from ...models import Channel, OrderStatus
-from ...money import MoneyError, format_plain, parse_amount, to_minor
-from ...services import order_list
-from ...services.order_list import Direction, OrderListFilter, OrderSort
-from .. import labels
-from .routes import bp
+from portal.clock import local_date, local_zone
+from portal.models import Channel, OrderStatus
+from portal.money import MoneyError, format_plain, parse_amount, to_minor
+from portal.services.orders import order_list
+from portal.services.orders.order_list import Direction, OrderListFilter, OrderSort
+from portal import labels
+from portal.web.manager.routes import bp
 
 TEXT_LIMITS = {"number": 100, "client": 300}
 FILTER_FIELDS = ("date_from", "date_to", "number", "client", "amount_min", "amount_max", "status", "channel",

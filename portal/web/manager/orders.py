@@ -7,19 +7,23 @@ from flask import abort, current_app, flash, make_response, redirect, render_tem
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ...clock import local_date
-from ...extensions import limiter
-from ...ids import parse_id
-from ...models import OrderStatus, PaymentMethod, Role
-from ...money import MoneyError, parse_amount, to_minor
-from ...services import audit, catalog, client_directory, debt, locations, order_confirmation, order_payments, orders
-from ...services.codes import CodeRefused, Throttled
-from ...services.errors import DomainError, Forbidden, NotFound, ValidationError
-from ...services.stock import InsufficientStock
-from ...ledger.errors import InsufficientBonus
-from ..pdf import pdf_response
-from .order_forms import OrderForm, form_of, percent_text, read_order_form
-from .routes import bp
+from portal.clock import local_date
+from portal.extensions import limiter
+from portal.ids import parse_id
+from portal.models import OrderStatus, PaymentMethod, Role
+from portal.money import MoneyError, parse_amount, to_minor
+from portal.services import audit
+from portal.services.sales import catalog
+from portal.services.clients import directory
+from portal.services.orders import debt, confirmation as order_confirmation, payments as order_payments, orders
+from portal.services.staff import locations
+from portal.services.messaging.codes import CodeRefused, Throttled
+from portal.errors import DomainError, Forbidden, NotFound, ValidationError
+from portal.services.sales.stock import InsufficientStock
+from portal.ledger.errors import InsufficientBonus
+from portal.web.pdf import pdf_response
+from portal.web.manager.order_forms import OrderForm, form_of, percent_text, read_order_form
+from portal.web.manager.routes import bp
 
 ACTIONS = ("recalculate", "add", "remove", "save", "send")
 
@@ -37,7 +41,7 @@ def _client_or_abort(client_id: int | None):
     """The client the order is for, if the signed-in person may see them (a rejected client too:
     the form says why no order can be made)."""
     try:
-        return client_directory.visible_client(current_user, client_id or 0)
+        return directory.visible_client(current_user, client_id or 0)
     except NotFound:
         abort(404)
     except Forbidden:
@@ -92,8 +96,8 @@ def _find_clients(query: str):
     query = (query or "").strip()
     if len(query) < 2:
         return []
-    return [row.client for row in client_directory.search_clients(
-        current_user, client_directory.ClientQuery(q=query, per_page=10)).rows]
+    return [row.client for row in directory.search_clients(
+        current_user, directory.ClientQuery(q=query, per_page=10)).rows]
 
 
 @bp.post("/orders/new")
@@ -248,7 +252,7 @@ def order_send_code(order_id: int):
     except DomainError as exc:
         flash(str(exc.message), "error")
     else:
-        from ...services.phones import display_phone
+        from portal.phones import display_phone
         flash(_("A code was sent to %(phone)s.", phone=display_phone(state.phone)), "success")
     return redirect(url_for("manager.order_card", order_id=order_id), code=303)
 

@@ -2,11 +2,11 @@
 from flask import Blueprint, abort, render_template, request
 from flask_login import current_user
 
-from ...ids import parse_id
-from ...models import Role
-from ...services import clients as client_service
-from ...services import team
-from ..access import roles_required
+from portal.ids import parse_id
+from portal.models import Role
+from portal.services.clients import clients as client_service
+from portal.services.staff import team
+from portal.web.access import roles_required
 
 bp = Blueprint("manager", __name__, url_prefix="/manager")
 
@@ -41,7 +41,7 @@ def visible_manager_ids() -> tuple[list[int], object]:
 def home():
     manager_ids, chosen = visible_manager_ids()
     members = team.team_members(current_user) if current_user.role is Role.SUPERVISOR else []
-    from ...services.order_list import orders_at_a_glance
+    from portal.services.orders.order_list import orders_at_a_glance
     return render_template("manager/home.html", chosen=chosen, members=members,
                            counts=client_service.client_counts(manager_ids),
                            recent=client_service.recent_clients(manager_ids),
@@ -49,5 +49,5 @@ def home():
 
 
 # The clients' and the orders' screens register their routes on `bp`.
-from . import clients as _clients, order_list as _order_list, orders as _orders  # noqa: E402,F401
-from . import tasks as _tasks  # noqa: E402,F401
+from portal.web.manager import clients as _clients, order_list as _order_list, orders as _orders  # noqa: E402,F401
+from portal.web.manager import tasks as _tasks  # noqa: E402,F401

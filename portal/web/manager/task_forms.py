@@ -12,9 +12,9 @@ from wtforms import HiddenField, RadioField, SelectChoice, SelectField, StringFi
 from wtforms.fields import DateTimeLocalField
 from wtforms.validators import InputRequired, Length, Optional
 
-from ...clock import local_zone
-from ...models import TaskOutcome, utcnow
-from ...services.tasks import MAX_NOTE, MAX_TITLE
+from portal.clock import local_zone
+from portal.models import TaskOutcome, utcnow
+from portal.services.tasks import MAX_NOTE, MAX_TITLE
 
 DUE_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
 OUTCOMES = {TaskOutcome.DONE: _l("Done"), TaskOutcome.NO_ANSWER: _l("No answer (call back later)")}

@@ -10,14 +10,16 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import SelectChoice
 
-from ...models import Client, Order, Role, TaskStatus, utcnow
-from ...extensions import db
-from ...ids import parse_id
-from ...services import client_directory, orders as order_service, tasks as task_service
-from ...services.errors import DomainError, NotFound, ValidationError
-from ..forms import apply_errors, safe_next
-from .routes import bp, visible_manager_ids
-from .task_forms import OUTCOMES, CompleteForm, EmptyForm, RescheduleForm, TaskForm, aware, default_due, local_input
+from portal.models import Client, Order, Role, TaskStatus, utcnow
+from portal.extensions import db
+from portal.ids import parse_id
+from portal.services.clients import directory
+from portal.services.orders import orders as order_service
+from portal.services import tasks as task_service
+from portal.errors import DomainError, NotFound, ValidationError
+from portal.web.forms import apply_errors, safe_next
+from portal.web.manager.routes import bp, visible_manager_ids
+from portal.web.manager.task_forms import OUTCOMES, CompleteForm, EmptyForm, RescheduleForm, TaskForm, aware, default_due, local_input
 
 
 
@@ -55,7 +57,7 @@ def tasks():
     members = []
     team_counts = {}
     if me.role is Role.SUPERVISOR:
-        from ...services import team
+        from portal.services.staff import team
         members = team.team_members(me, include_inactive=True)
         team_counts = task_service.team_counts(me)
     open_count, overdue_count = task_service.badge_counts(me)
@@ -76,7 +78,7 @@ def _link_target(form: TaskForm):
         client = order.client
     elif client_id:
         client = db.session.get(Client, client_id)
-        if client is None or not client_directory.can_see(_me(), client):
+        if client is None or not directory.can_see(_me(), client):
             abort(404)
     form.client_id.data = str(client.id) if client else ""
     form.order_id.data = str(order.id) if order else ""
@@ -125,7 +127,7 @@ def _render_task(task, reschedule_form=None, complete_form=None, status: int = 2
         reschedule_form = RescheduleForm(formdata=None)
         reschedule_form.due_at.data = local_input(task.due_at)
     complete_form = complete_form or CompleteForm(formdata=None)
-    from ...services import audit
+    from portal.services import audit
     return render_template("manager/task.html", task=task, reschedule_form=reschedule_form,
                            complete_form=complete_form, cancel_form=EmptyForm(formdata=None),
                            history=audit.history_of(task), now=utcnow(),

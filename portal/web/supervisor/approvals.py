@@ -14,9 +14,9 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
 
-from ...services import approvals as approval_queue
-from ...services.errors import DomainError, NotFound, ValidationError
-from .routes import bp
+from portal.services.orders import approvals as approval_queue
+from portal.errors import DomainError, NotFound, ValidationError
+from portal.web.supervisor.routes import bp
 
 WHAT = {
     approval_queue.NEW_CLIENT: _l("New client"),

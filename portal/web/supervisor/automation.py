@@ -10,16 +10,16 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ...ids import parse_id
-from ...extensions import db
-from ...i18n import money
-from ...money import MoneyError, to_minor
-from ...models import Client, Order, Section, Task
-from ...services import team
-from ...services.automation import engine, events as ev, placeholders, rules, templates
-from ...services.errors import DomainError, NotFound, ValidationError
-from .automation_forms import ActionForm, RuleForm
-from .routes import bp
+from portal.ids import parse_id
+from portal.extensions import db
+from portal.i18n import money
+from portal.money import MoneyError, to_minor
+from portal.models import Client, Order, Section, Task
+from portal.services.staff import team
+from portal.services.automation import engine, events as ev, placeholders, rules, templates
+from portal.errors import DomainError, NotFound, ValidationError
+from portal.web.supervisor.automation_forms import ActionForm, RuleForm
+from portal.web.supervisor.routes import bp
 
 
 def _me():

@@ -12,16 +12,17 @@ from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
-from ... import ledger
-from ...ids import parse_id
-from ...extensions import db
-from ...i18n import money, percent_bp
-from ...models import AuditEvent
-from ...services import client_directory, team
-from ...services.errors import Forbidden, NotFound, ValidationError
-from ..forms import apply_errors
-from .forms import BonusAdjustmentForm, BonusSettingsForm, decimal_mark, new_token, percent_text, valid_token
-from .routes import bp
+from portal import ledger
+from portal.ids import parse_id
+from portal.extensions import db
+from portal.i18n import money, percent_bp
+from portal.models import AuditEvent
+from portal.services.clients import directory
+from portal.services.staff import team
+from portal.errors import Forbidden, NotFound, ValidationError
+from portal.web.forms import apply_errors
+from portal.web.supervisor.forms import BonusAdjustmentForm, BonusSettingsForm, decimal_mark, new_token, percent_text, valid_token
+from portal.web.supervisor.routes import bp
 
 HISTORY_ROWS = 20
 SEARCH_ROWS = 10
@@ -91,12 +92,12 @@ def _chosen_client(client_id: int | None):
     if client_id is None:
         return None
     try:
-        client = client_directory.visible_client(current_user, client_id)
+        client = directory.visible_client(current_user, client_id)
     except NotFound:
         abort(404)
     except Forbidden:
         abort(403)
-    client_directory.settle_bonus(client.id)
+    directory.settle_bonus(client.id)
     return client
 
 
@@ -112,8 +113,8 @@ def _page(settings_form: BonusSettingsForm | None = None, adjustment_form: Bonus
     query = request.args.get("q", "")[:100].strip()
     found = None
     if query:
-        found = client_directory.search_clients(
-            current_user, client_directory.ClientQuery(q=query, per_page=SEARCH_ROWS))
+        found = directory.search_clients(
+            current_user, directory.ClientQuery(q=query, per_page=SEARCH_ROWS))
     return render_template(
         "supervisor/bonus.html", programme=ledger.settings.current(), history=settings_history(),
         settings_form=settings_form or _settings_form(), adjustment_form=adjustment_form or _adjustment_form(client),

@@ -12,7 +12,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField
 from wtforms.validators import Length
 
-from ...money import MoneyError, parse_percent, parse_signed_minor
+from portal.money import MoneyError, parse_percent, parse_signed_minor
 
 _WHOLE = re.compile(r"^[+-]?[0-9]{1,9}$")
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")

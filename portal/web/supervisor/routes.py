@@ -4,10 +4,11 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ...models import Role
-from ...services import clients, team
-from ...services.errors import DomainError, Forbidden, NotFound
-from ..access import roles_required
+from portal.models import Role
+from portal.services.clients import clients
+from portal.services.staff import team
+from portal.errors import DomainError, Forbidden, NotFound
+from portal.web.access import roles_required
 
 bp = Blueprint("supervisor", __name__, url_prefix="/supervisor")
 
@@ -63,5 +64,5 @@ def set_active(user_id: int):
 
 
 # The approval queue, the bonus programme and the statistics register their routes on `bp`.
-from . import approvals as _approvals, bonus as _bonus, statistics as _statistics  # noqa: E402,F401
-from . import automation as _automation  # noqa: E402,F401
+from portal.web.supervisor import approvals as _approvals, bonus as _bonus, statistics as _statistics  # noqa: E402,F401
+from portal.web.supervisor import automation as _automation  # noqa: E402,F401

@@ -23,14 +23,14 @@ from flask_babel import format_date, format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ...clock import local_date
-from ...i18n import money, percent_bp
-from ...services.errors import ValidationError
-from ...services.statistics import CATALOGUE, REPORTS
-from ...services.statistics.common import divide
-from ...services.statistics.periods import PeriodKind, next_period, period_for, previous
-from ...services.statistics.report import Period, Report, ValueKind
-from .routes import bp
+from portal.clock import local_date
+from portal.i18n import money, percent_bp
+from portal.errors import ValidationError
+from portal.services.statistics import CATALOGUE, REPORTS
+from portal.services.statistics.common import divide
+from portal.services.statistics.periods import PeriodKind, next_period, period_for, previous
+from portal.services.statistics.report import Period, Report, ValueKind
+from portal.web.supervisor.routes import bp
 
 _DOTTED_DATE = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -181,7 +181,7 @@ def change_text(figure: Figure) -> str:
 def _chart_svg(report: Report) -> str | None:
     if report.chart is None:
         return None
-    from ...documents.charts import render_svg
+    from portal.documents.charts import render_svg
     return render_svg(report.chart, title=report.title)
 
 
@@ -248,11 +248,11 @@ def _download(key: str, extension: str, make, mimetype: str):
 
 @bp.get("/statistics/<key>.csv")
 def report_csv(key: str):
-    from ...documents.report_exports import report_csv as make_csv
+    from portal.documents.report_exports import report_csv as make_csv
     return _download(key, "csv", make_csv, "text/csv")
 
 
 @bp.get("/statistics/<key>.pdf")
 def report_pdf(key: str):
-    from ...documents.report_exports import report_pdf as make_pdf
+    from portal.documents.report_exports import report_pdf as make_pdf
     return _download(key, "pdf", make_pdf, "application/pdf")

@@ -157,7 +157,7 @@ def sell_in_the_past(app, client_id: int | None, lines: list[tuple[str, int]], d
     from datetime import timedelta
 
     from portal.models import Channel, Location, utcnow
-    from portal.services import sales
+    from portal.services.sales import sales
     with app.app_context():
         warehouse = db.session.scalar(sa.select(Location).where(Location.is_main.is_(True)))
         order = sales.place_paid_order(sales.Sale(

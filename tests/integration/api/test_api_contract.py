@@ -559,7 +559,7 @@ def test_a_refusal_is_an_answer_too_the_same_key_replays_it_after_things_changed
     counts = row_counts(app)
     with app.app_context():
         from portal.models import Product
-        from portal.services import stock
+        from portal.services.sales import stock
         drill = db.session.scalar(sa.select(Product).where(Product.sku == "DRILL"))
         stock.set_level(drill.id, shop["warehouse_id"], 500)
         db.session.commit()

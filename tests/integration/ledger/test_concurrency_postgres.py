@@ -24,9 +24,10 @@ from sqlalchemy.exc import DBAPIError
 from portal import create_app, ledger
 from portal.extensions import db
 from portal.models import LedgerOperation, OperationKind, Order, Shift, Stock, User
-from portal.services import shifts, stock, till, transactions
-from portal.services.errors import ValidationError
-from portal.services.pricing import price_lines
+from portal.services.sales import shifts, stock, till
+from portal.services import transactions
+from portal.errors import ValidationError
+from portal.services.sales.pricing import price_lines
 
 from ...postgres import postgres_database
 from ...conftest import TEST_CONFIG, empty_all_tables

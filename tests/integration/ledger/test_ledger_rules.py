@@ -10,10 +10,10 @@ from portal import ledger
 from portal.extensions import db
 from portal.ledger.reading import account_summary
 from portal.models import Channel, LedgerEntry, LedgerOperation
-from portal.services import returns, sales
-from portal.services.errors import ValidationError
-from portal.services.returns import ReturnRequest
-from portal.services.sales import Sale, SaleLine
+from portal.services.sales import returns, sales
+from portal.errors import ValidationError
+from portal.services.sales.returns import ReturnRequest
+from portal.services.sales.sales import Sale, SaleLine
 
 from ...factories import make_client, make_location, make_product, make_staff
 

@@ -27,10 +27,10 @@ from portal import ledger
 from portal.extensions import db
 from portal.ledger.reading import account_summary
 from portal.models import Channel, PaymentMethod, Refund, Return
-from portal.services import returns, sales
-from portal.services.errors import ValidationError
-from portal.services.returns import NotReturnable, ReturnRequest
-from portal.services.sales import Sale, SaleLine
+from portal.services.sales import returns, sales
+from portal.errors import ValidationError
+from portal.services.sales.returns import NotReturnable, ReturnRequest
+from portal.services.sales.sales import Sale, SaleLine
 
 from ...conftest import empty_all_tables
 from ...factories import make_client, make_location, make_product, make_staff
@@ -60,7 +60,7 @@ def event(what: str) -> None:
     SEEN[what] += 1
 
 
-# --- the model's arithmetic, written independently of portal.money / portal.services.pricing ---
+# --- the model's arithmetic, written independently of portal.money / portal.services.sales.pricing ---
 
 def half_up_bp(amount: int, bp: int) -> int:
     return (amount * bp + 5000) // 10000

@@ -10,8 +10,9 @@ import xml.etree.ElementTree as ET
 
 from portal.extensions import db
 from portal.models import ClientKind, OnecOrderQuery, Order, OrderStatus, OutboxEvent, PaymentMethod
-from portal.services import client_changes, returns
-from portal.services.client_changes import ClientChange
+from portal.services.clients import changes
+from portal.services.sales import returns
+from portal.services.clients.changes import ClientChange
 
 from ..services.test_manager_orders import confirmed
 from .conftest import fixture_bytes
@@ -127,7 +128,7 @@ def test_returns_and_approved_client_changes_go_to_1c(onec, office):
 
     ret = returns.return_goods(order.id, [returns.ReturnRequest(qty=1, sku="DRILL")], key="test:return:1",
                                reason="Не подошёл")
-    client_changes.apply_change(office.boss, office.client.id, ClientChange(
+    changes.apply_change(office.boss, office.client.id, ClientChange(
         kind=ClientKind.LEGAL_ENTITY.value, name="ООО «Ромашка»", tax_id="7707083893", discount_bp=750,
         credit_limit=20_000_00, deferral_days=30))
     root = parse(onec.call("sale", "query"))

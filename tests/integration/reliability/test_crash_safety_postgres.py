@@ -45,7 +45,7 @@ import sqlalchemy as sa
 
 from portal import create_app, ledger
 from portal.extensions import db
-from portal.services import api_keys
+from portal.services.staff import api_keys
 
 from ...postgres import postgres_database
 from ...conftest import TEST_CONFIG, empty_all_tables

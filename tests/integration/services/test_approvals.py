@@ -15,9 +15,10 @@ import sqlalchemy as sa
 from portal.extensions import db
 from portal.models import (AuditEvent, ChangeRequest, ChangeStatus, Client, Notification, Order, OrderStatus,
                            OutboxEvent, PaymentTerms)
-from portal.services import approvals, client_changes, orders
-from portal.services.client_changes import ClientChange, NewClient
-from portal.services.errors import DomainError, NotFound, ValidationError
+from portal.services.orders import approvals, orders
+from portal.services.clients import changes as client_changes
+from portal.services.clients.changes import ClientChange, NewClient
+from portal.errors import DomainError, NotFound, ValidationError
 
 from ...factories import make_client, make_staff
 from .test_manager_orders import confirmed, draft, office, submitted  # noqa: F401

@@ -27,11 +27,16 @@ import pytest
 from portal import ledger
 from portal.extensions import db
 from portal.models import AuditEvent, BonusSettings, Channel, LedgerAccount, PaymentMethod, Product, User, utcnow
-from portal.services import (api_keys, auth, catalog_import, client_changes, client_dates, clients, imported_clients,
-                             locations, onec_catalog, onec_order_status, order_confirmation, order_payments, orders,
-                             outbox, outbox_delivery, returns, sales, shifts, staff, team, till)
-from portal.services.codes import CodeRefused
-from portal.web import labels
+from portal.services.staff import api_keys, auth, locations, staff, team
+from portal.integrations.catalog_csv import importer
+from portal.services.clients import changes as client_changes, dates, clients
+from portal.integrations.opencart import clients as imported_clients
+from portal.integrations.onec import catalog, order_status
+from portal.services.orders import confirmation as order_confirmation, payments, orders
+from portal.services.messaging import outbox, delivery as outbox_delivery
+from portal.services.sales import returns, sales, shifts, till
+from portal.services.messaging.codes import CodeRefused
+from portal import labels
 
 from ...factories import make_client, make_staff
 from .test_manager_orders import code_in, draft, last_sms, new_order, office, token_in  # noqa: F401
@@ -241,9 +246,9 @@ def build_cases(w, app) -> list[Case]:  # noqa: C901 - one table, read top to bo
             "client_contacts_updated", {"phones": [phone], "emails": [], "addresses": address},
             {"phones": [phone, "+79165554433"], "emails": ["office@romashka.ru"], "addresses": address})])
 
-    @case("client_dates.update_dates")
+    @case("dates.update_dates")
     def _(_s):
-        client_dates.update_dates(manager, romashka.id, client_dates.ClientDates(contract_renewal_on=date(2027, 3, 1)))
+        dates.update_dates(manager, romashka.id, dates.ClientDates(contract_renewal_on=date(2027, 3, 1)))
         return Expect("clients", romashka.id, manager, [Ev(
             "client_dates_updated", {"contract_renewal_on": None}, {"contract_renewal_on": "2027-03-01"})])
 
@@ -353,9 +358,9 @@ def build_cases(w, app) -> list[Case]:  # noqa: C901 - one table, read top to bo
         return Expect("orders", state["order"], manager, [Ev("order_confirmed", {"status": "awaiting_confirmation"},
                                                              {"status": "confirmed"})])
 
-    @case("order_payments.record_payment")
+    @case("payments.record_payment")
     def _(_s):
-        order_payments.record_payment(manager, state["order"], PaymentMethod.BANK_TRANSFER, 1_899_99,
+        payments.record_payment(manager, state["order"], PaymentMethod.BANK_TRANSFER, 1_899_99,
                                       expected_outstanding=1_899_99)
         return Expect("orders", state["order"], manager, [
             Ev("order_payment_recorded", {"received": 0}, {"received": 1_899_99}),
@@ -382,10 +387,10 @@ def build_cases(w, app) -> list[Case]:  # noqa: C901 - one table, read top to bo
         order_confirmation.confirm_with_code(manager, order.id, code_in(last_sms(w)["text"]))
         return order.id
 
-    @case("onec_order_status.apply_report", setup=confirmed_order)
+    @case("order_status.apply_report", setup=confirmed_order)
     def _(order_id):
         number = db.session.get(orders.Order, order_id).number
-        note = onec_order_status.apply_report(onec_order_status.StatusReport(number, paid=True, shipped=True))
+        note = order_status.apply_report(order_status.StatusReport(number, paid=True, shipped=True))
         assert note == f"{number}: paid; completed"
         return Expect("orders", order_id, None, [
             Ev("1c:order_payment_recorded", {"received": 0}, {"received": 99_99}),
@@ -445,44 +450,44 @@ def build_cases(w, app) -> list[Case]:  # noqa: C901 - one table, read top to bo
     card = dict(onec_id="1C-0001", sku="NEW-1", barcode="", group_id=None)
     seen = utcnow()
 
-    @case("onec_catalog.upsert_product")
+    @case("catalog.upsert_product")
     def _(_s):
-        product_id, created = onec_catalog.upsert_product(onec_catalog.ProductCard(name="Hammer", **card), seen)
+        product_id, created = catalog.upsert_product(catalog.ProductCard(name="Hammer", **card), seen)
         db.session.commit()
         assert created
         state["hammer"] = product_id
         return Expect("products", product_id, None, [Ev("1c:product_created", None, {
             "sku": "NEW-1", "name": "Hammer", "active": True, "section_id": None, "onec_id": "1C-0001", "price": 0})])
 
-    @case("onec_catalog.upsert_product (a changed card)")
+    @case("catalog.upsert_product (a changed card)")
     def _(_s):
-        onec_catalog.upsert_product(onec_catalog.ProductCard(name="Claw hammer", **card), seen)
+        catalog.upsert_product(catalog.ProductCard(name="Claw hammer", **card), seen)
         db.session.commit()
         return Expect("products", state["hammer"], None, [Ev("1c:product_updated", {"name": "Hammer"},
                                                               {"name": "Claw hammer"})])
 
-    @case("onec_catalog.apply_offer")
+    @case("catalog.apply_offer")
     def _(_s):
-        onec_catalog.apply_offer(state["hammer"], 450_50, None, None)
-        onec_catalog.apply_offer(state["hammer"], 450_50, None, None)  # the same price again: no change
+        catalog.apply_offer(state["hammer"], 450_50, None, None)
+        catalog.apply_offer(state["hammer"], 450_50, None, None)  # the same price again: no change
         db.session.commit()
         return Expect("products", state["hammer"], None, [Ev("1c:product_price_changed", {"price": 0},
                                                               {"price": 450_50})])
 
-    @case("onec_catalog.deactivate_missing")
+    @case("catalog.deactivate_missing")
     def _(_s):
-        assert onec_catalog.deactivate_missing(utcnow() + timedelta(seconds=1)) == 1
+        assert catalog.deactivate_missing(utcnow() + timedelta(seconds=1)) == 1
         db.session.commit()
         return Expect("products", state["hammer"], None, [Ev("1c:product_updated", {"active": True},
                                                               {"active": False})])
 
-    @case("catalog_import.import_catalog")
+    @case("importer.import_catalog")
     def _(_s):
         text = ("sku,name,section,price,barcode,returnable,discountable,warranty_months\n"
                 "PENNY,Product PENNY,,0.02,,,,0\n"
                 "VALVE,Product VALVE,,99.99,,,,0\n"      # nothing changes: no event
                 "SAW-1,Hand saw,,12.50,,no,,6\n")
-        result = catalog_import.import_catalog(io.StringIO(text))
+        result = importer.import_catalog(io.StringIO(text))
         assert (result.created, result.updated, result.rejected) == (1, 2, [])
         saw = db.session.scalar(db.select(Product.id).where(Product.sku == "SAW-1"))
         return [
@@ -599,16 +604,16 @@ TABLE_NAMES = [
     "locations.create_location", "locations.update_location",
     "client_changes.create_client", "client_changes.approve_change", "client_changes.propose_change",
     "client_changes.reject_change", "client_changes.apply_change", "client_changes.change_client",
-    "client_changes.update_contacts", "client_changes.assign_manager", "client_dates.update_dates",
+    "client_changes.update_contacts", "client_changes.assign_manager", "dates.update_dates",
     "clients.register_client",
     "till.register_client", "imported_clients.new_imported_client",
     "orders.create_draft", "orders.update_draft", "orders.submit", "orders.reopen", "orders.approve",
     "orders.reject", "orders.cancel", "order_confirmation.send_code", "order_confirmation.confirm_with_code",
-    "order_payments.record_payment", "orders.complete", "returns.return_goods", "onec_order_status.apply_report",
+    "payments.record_payment", "orders.complete", "returns.return_goods", "order_status.apply_report",
     "order_confirmation.confirm_with_link", "sales.place_paid_order", "till.checkout",
     "team.adjust_client_bonus", "ledger.settings.change",
-    "onec_catalog.upsert_product", "onec_catalog.apply_offer", "onec_catalog.deactivate_missing",
-    "catalog_import.import_catalog", "api_keys.create_key", "api_keys.revoke", "outbox_delivery.retry_now",
+    "catalog.upsert_product", "catalog.apply_offer", "catalog.deactivate_missing",
+    "importer.import_catalog", "api_keys.create_key", "api_keys.revoke", "outbox_delivery.retry_now",
 ]
 
 # Public functions that write but are not an audited change, each with the reason.
@@ -634,7 +639,7 @@ NOT_AUDITED = {
     "demo_history.make_bonus_history": "demo data through the audited services",
     "demo_orders.make_manager_orders": "demo data through the audited services",
     "invoices.issue_invoice": "a document issued inside the audited confirmation (order_confirmed)",
-    "onec_catalog.upsert_section": "the 1C classifier's sections: structure, not a product or price",
+    "catalog.upsert_section": "the 1C classifier's sections: structure, not a product or price",
     "orders.expire_codes": "part of reopen/cancel, audited there",
     "orders.record_change": "writes the orders' audit events",
     "outbox.enqueue": "a message to another system, inside the audited change that sends it",
@@ -786,9 +791,9 @@ def test_the_audit_log_and_the_histories_read_in_the_readers_language(app, clien
         manager = make_staff("manager", supervisor=boss, name="Mia Manager")
         buyer = make_client(manager=manager, name="Reader Client")
         team.adjust_client_bonus(boss, buyer.id, 5_00, "Apology", "tok-reader")
-        card = onec_catalog.ProductCard(onec_id="1C-R", sku="R-1", name="Rake", barcode="", group_id=None)
-        product_id, _created = onec_catalog.upsert_product(card, utcnow())
-        onec_catalog.apply_offer(product_id, 99_00, None, None)
+        card = catalog.ProductCard(onec_id="1C-R", sku="R-1", name="Rake", barcode="", group_id=None)
+        product_id, _created = catalog.upsert_product(card, utcnow())
+        catalog.apply_offer(product_id, 99_00, None, None)
         db.session.commit()
         buyer_id, boss_email = buyer.id, boss.email
     login("admin", locale="ru")

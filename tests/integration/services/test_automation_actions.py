@@ -8,10 +8,10 @@ from portal.extensions import db
 from portal.integrations.sms import sent_messages
 from portal.models import (AuditEvent, Client, ClientPhone, Notification, Order, OrderStatus, OutboxEvent, Rule,
                            utcnow)
-from portal.services import orders
+from portal.services.orders import orders
 from portal.services.automation import actions, rules
 from portal.services.automation.rules import RuleSpec
-from portal.services.outbox_worker import Worker
+from portal.services.messaging.worker import Worker
 from portal.web.common.notifications import notification_text
 
 from ...factories import make_client
@@ -175,8 +175,8 @@ def test_an_action_raising_an_exception_is_rolled_back_alone_and_logged(office):
 
 def _pay(office, order):
     from portal.models import PaymentMethod
-    from portal.services import order_payments
-    return order_payments.record_payment(office.manager, order.id, PaymentMethod.BANK_TRANSFER, order.outstanding,
+    from portal.services.orders import payments
+    return payments.record_payment(office.manager, order.id, PaymentMethod.BANK_TRANSFER, order.outstanding,
                                          expected_outstanding=order.outstanding, now=utcnow())
 
 

@@ -10,7 +10,7 @@ from portal.clock import local_date
 from portal.extensions import db
 from portal.models import Order, OutboxEvent, PaymentTerms
 from portal.services.automation.engine import run_date_rules
-from portal.services.outbox_worker import Worker
+from portal.services.messaging.worker import Worker
 
 from ...factories import make_client
 from .test_automation_events import make_rule, runs_of, tasks_of

@@ -7,11 +7,14 @@ from datetime import timedelta
 
 from portal.extensions import db
 from portal.models import Channel, Order, OrderStatus, PaymentMethod, RuleRun, Task, TaskOutcome, utcnow
-from portal.services import client_changes, clients, orders, returns, sales, tasks
+from portal.services.clients import changes, clients
+from portal.services.orders import orders
+from portal.services.sales import returns, sales
+from portal.services import tasks
 from portal.services.automation import engine, rules
 from portal.services.automation.rules import RuleSpec
-from portal.services.returns import ReturnRequest
-from portal.services.sales import Sale, SaleLine
+from portal.services.sales.returns import ReturnRequest
+from portal.services.sales.sales import Sale, SaleLine
 
 from .test_manager_orders import confirmed, draft, new_order, office, paid, submitted  # noqa: F401
 
@@ -38,9 +41,9 @@ def web_sale(office, qty=1, client=None):
 
 def test_client_created_fires_from_every_path_that_creates_a_client_of_a_team(office):
     rule = make_rule(office.boss, "client_created")
-    by_manager = client_changes.create_client(office.manager, client_changes.NewClient(
+    by_manager = changes.create_client(office.manager, changes.NewClient(
         kind="private_person", name="Anna", phone="+79160002233"))
-    by_supervisor = client_changes.create_client(office.boss, client_changes.NewClient(
+    by_supervisor = changes.create_client(office.boss, changes.NewClient(
         kind="private_person", name="Boris", phone="+79160002244", manager_id=office.colleague.id))
     registered = clients.register_client("Vera", "+79160002255", None, "RU", created_by_id=office.manager.id,
                                          manager_id=office.manager.id)
@@ -51,7 +54,7 @@ def test_client_created_fires_from_every_path_that_creates_a_client_of_a_team(of
     assert walk_in.id not in [t.client_id for t in tasks_of(rule)]
     # Another team's rule never sees these clients.
     other = make_rule(office.other_boss, "client_created")
-    client_changes.create_client(office.manager, client_changes.NewClient(
+    changes.create_client(office.manager, changes.NewClient(
         kind="private_person", name="Dina", phone="+79160002277"))
     assert runs_of(other) == [] and len(runs_of(rule)) == 4
 
@@ -134,10 +137,10 @@ def test_a_paused_rule_does_not_run_and_runs_again_when_resumed(office):
 
 
 def test_payment_recorded_by_1c_fires_paid_too(office):
-    from portal.services import onec_order_status
+    from portal.integrations.onec import order_status
     rule = make_rule(office.boss, "order_paid")
     order = confirmed(office)
-    note = onec_order_status.apply_report(onec_order_status.StatusReport(number=order.number, paid=True))
+    note = order_status.apply_report(order_status.StatusReport(number=order.number, paid=True))
     assert note.endswith("paid")
     assert [r.object_id for r in runs_of(rule)] == [order.id]
     assert db.session.get(Order, order.id).payments[0].method is PaymentMethod.BANK_TRANSFER

@@ -16,10 +16,12 @@ from portal.extensions import db
 from portal.integrations.sms import sent_messages
 from portal.models import (AuditEvent, Client, Notification, OrderStatus, OutboxEvent, Rule, RuleRun, Task,
                            TaskOutcome, TaskStatus, utcnow)
-from portal.services import client_changes, orders, tasks
+from portal.services.clients import changes
+from portal.services.orders import orders
+from portal.services import tasks
 from portal.services.automation import TEMPLATES, enable_template, enabled_templates, rules
 from portal.services.automation.engine import run_date_rules
-from portal.services.outbox_worker import Worker
+from portal.services.messaging.worker import Worker
 
 from .test_manager_orders import draft, new_order, office, paid  # noqa: F401
 
@@ -53,7 +55,7 @@ def test_there_are_seven_templates_and_enabling_one_twice_gives_the_same_rule(of
 
 def test_1_new_client_gets_a_call_task_for_the_responsible_manager(office):
     rule = enable_template(office.boss, "new_client_call")
-    client = client_changes.create_client(office.manager, client_changes.NewClient(
+    client = changes.create_client(office.manager, changes.NewClient(
         kind="private_person", name="Ivan Petrov", phone="+79160001122"))
     task = db.session.scalar(db.select(Task).where(Task.client_id == client.id))
     assert task.title == "Call the new client Ivan Petrov"

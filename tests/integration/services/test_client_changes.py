@@ -6,10 +6,10 @@ import pytest
 from portal.extensions import db
 from portal.models import (AuditEvent, ChangeKind, ChangeRequest, ChangeStatus, Client, ClientKind, ClientPhone,
                            ClientStatus, Notification)
-from portal.services import client_changes as changes
-from portal.services.client_changes import AddressInput, ClientChange, Contacts, NewClient
-from portal.services.client_directory import NotVisible
-from portal.services.errors import DomainError, ValidationError
+from portal.services.clients import changes
+from portal.services.clients.changes import AddressInput, ClientChange, Contacts, NewClient
+from portal.services.clients.directory import NotVisible
+from portal.errors import DomainError, ValidationError
 
 from ...factories import make_client, make_staff
 
@@ -454,7 +454,7 @@ def test_an_unassigned_client_gets_a_manager(people):
 
 
 def test_only_an_active_manager_of_the_team_can_be_assigned(people, kran):
-    from portal.services import staff as staff_service
+    from portal.services.staff import staff as staff_service
     boss = people["boss"]
     with pytest.raises(ValidationError):
         changes.assign_manager(boss, kran.id, people["stranger"].id)

@@ -10,11 +10,11 @@ import pytest
 from portal.clock import local_date
 from portal.extensions import db
 from portal.models import AuditEvent, Client, ClientKind
-from portal.services import client_dates
+from portal.services.clients import dates as client_dates
 from portal.services.automation.engine import run_date_rules
-from portal.services.client_dates import ClientDates, dates_of, next_birthday, update_dates
-from portal.services.client_directory import NotVisible
-from portal.services.errors import DomainError, ValidationError
+from portal.services.clients.dates import ClientDates, dates_of, next_birthday, update_dates
+from portal.services.clients.directory import NotVisible
+from portal.errors import DomainError, ValidationError
 
 from ...factories import make_client, make_staff
 from .test_automation_events import make_rule, runs_of, tasks_of

@@ -9,10 +9,10 @@ from portal import ledger
 from portal.clock import local_date
 from portal.extensions import db
 from portal.models import (Channel, Client, ClientKind, ClientStatus, Order, OrderStatus, PaymentTerms, utcnow)
-from portal.services import client_changes
-from portal.services import client_directory as directory
-from portal.services.client_directory import UNASSIGNED, ClientQuery
-from portal.services.errors import NotFound
+from portal.services.clients import changes
+from portal.services.clients import directory
+from portal.services.clients.directory import UNASSIGNED, ClientQuery
+from portal.errors import NotFound
 
 from ...factories import make_client, make_staff
 
@@ -72,7 +72,7 @@ def test_a_manager_sees_exactly_their_own_clients(world):
 
 
 def test_a_supervisor_sees_the_team_and_the_unassigned_only(world):
-    from portal.services import staff as staff_service
+    from portal.services.staff import staff as staff_service
     seen = sorted(find(world["boss"]))
     assert seen == sorted(["ООО Кран", "Truba Ltd", "Иванов Пётр", "Oleg's Shop", "Unassigned Co"])
     assert directory.can_see(world["boss"], world["stray"]) and not directory.can_see(world["boss"], world["alien"])
@@ -127,11 +127,11 @@ def test_filter_by_kind_and_status(world):
     assert find(world["anna"], kind="private_person") == ["Иванов Пётр"]
     assert find(world["boss"], kind="sole_proprietor") == ["Oleg's Shop"]
     assert len(find(world["anna"], kind="nonsense")) == 3  # an unknown value filters nothing
-    pending = client_changes.create_client(world["anna"], client_changes.NewClient(
+    pending = changes.create_client(world["anna"], changes.NewClient(
         kind="private_person", name="Newcomer", phone="+79160001122"))
     assert find(world["anna"], status="pending") == ["Newcomer"]
     assert "Newcomer" not in find(world["anna"], status="active")
-    client_changes.reject_change(world["boss"], client_changes.pending_request_of(pending.id).id, "duplicate")
+    changes.reject_change(world["boss"], changes.pending_request_of(pending.id).id, "duplicate")
     assert find(world["anna"], status="rejected") == ["Newcomer"]
 
 
@@ -170,7 +170,7 @@ def test_filters_combine(world):
 
 def test_rows_flag_a_change_waiting_for_approval(world):
     kran = world["kran"]
-    client_changes.propose_change(world["anna"], kran.id, client_changes.ClientChange(
+    changes.propose_change(world["anna"], kran.id, changes.ClientChange(
         kind="legal_entity", name=kran.name, tax_id=kran.tax_id, discount_bp=900, credit_limit=kran.credit_limit,
         deferral_days=0))
     flags = {r.client.name: r.change_pending for r in directory.search_clients(world["anna"], ClientQuery()).rows}

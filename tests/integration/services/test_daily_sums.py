@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from portal import daily_sums
 from portal.extensions import db
 from portal.models import Client, User
-from portal.services import client_changes
+from portal.services.clients import changes
 
 from .test_statistics import build_history, run, table
 
@@ -51,7 +51,7 @@ def test_the_writers_keep_the_sums_equal_to_the_rows(ctx, tmp_path):
 def test_a_reassigned_client_takes_its_sums_to_the_new_manager(ctx, tmp_path):
     h = build_history(ctx, str(tmp_path / "sms.jsonl"))
     romashka = h.clients["romashka"]
-    client_changes.assign_manager(db.session.get(User, h.boss.id), romashka.id, h.m2.id)
+    changes.assign_manager(db.session.get(User, h.boss.id), romashka.id, h.m2.id)
     # S3, Romashka's till sale (1 249.97, 99.99 of it returned by R2), is now Nina's; M5 and M1
     # stay Mark's: he placed them.
     assert table(run("sales_by_manager", h.boss), "manager", "orders", "sales", "returns") == [

@@ -24,9 +24,10 @@ from portal.integrations.sms import sent_messages
 from portal.models import (AddressKind, AuditEvent, ClientAddress, ClientKind, ClientStatus, DeliveryMethod,
                            Invoice, Location, Notification, Order, OrderStatus, OutboxEvent, PaymentMethod,
                            PaymentTerms, Stock, User, utcnow)
-from portal.services import audit, debt, order_confirmation, order_payments, orders
-from portal.services.errors import DomainError, Forbidden, ValidationError
-from portal.services.orders import DraftLine, OrderDraft
+from portal.services import audit
+from portal.services.orders import debt, confirmation as order_confirmation, payments, orders
+from portal.errors import DomainError, Forbidden, ValidationError
+from portal.services.orders.orders import DraftLine, OrderDraft
 
 from ...factories import make_client, make_location, make_staff
 
@@ -129,7 +130,7 @@ def confirmed(office: Office, lines=STANDARD, *, now: datetime | None = None, ac
 
 def paid(office: Office, lines=STANDARD, *, now: datetime | None = None, **kwargs) -> Order:
     order = confirmed(office, lines, now=now, **kwargs)
-    return order_payments.record_payment(office.manager, order.id, PaymentMethod.BANK_TRANSFER, order.outstanding,
+    return payments.record_payment(office.manager, order.id, PaymentMethod.BANK_TRANSFER, order.outstanding,
                                          expected_outstanding=order.outstanding, now=now)
 
 
@@ -498,7 +499,7 @@ def test_open_and_overdue_debt(app, office):
     overdue = confirmed(office, [("DRILL", 1)], payment_terms=PaymentTerms.DEFERRED, now=long_ago)  # 950.00
     assert overdue.due_date == local_day(app, long_ago) + timedelta(days=14)
     current = confirmed(office, payment_terms=PaymentTerms.DEFERRED, now=now)  # 2 849.99, partly paid below
-    order_payments.record_payment(office.manager, current.id, PaymentMethod.CASH, 849_99,
+    payments.record_payment(office.manager, current.id, PaymentMethod.CASH, 849_99,
                                   expected_outstanding=2_849_99, now=now)
     # None of these owes anything:
     confirmed(office, [("PIPE", 1)], now=now)  # prepaid: its goods wait for the money
@@ -624,7 +625,7 @@ def test_cancelling_a_confirmed_order_puts_the_goods_back_and_restores_the_bonus
 
 def test_cancel_is_refused_once_money_came_in(office):
     order = confirmed(office)
-    order_payments.record_payment(office.manager, order.id, PaymentMethod.CASH, 1,
+    payments.record_payment(office.manager, order.id, PaymentMethod.CASH, 1,
                                   expected_outstanding=2_849_99)
     with pytest.raises(DomainError, match="Money has been received"):
         orders.cancel(office.manager, order.id)
@@ -654,7 +655,7 @@ def test_a_paid_order_cannot_be_cancelled_and_complete_is_only_from_paid(office)
 
 def test_the_history_of_a_whole_order(office):
     order = confirmed(office)
-    order = order_payments.record_payment(office.manager, order.id, PaymentMethod.BANK_TRANSFER, 2_849_99,
+    order = payments.record_payment(office.manager, order.id, PaymentMethod.BANK_TRANSFER, 2_849_99,
                                           expected_outstanding=2_849_99)
     history = audit.history_of(order)
     assert [(e.action, e.actor_id) for e in history] == [

@@ -19,10 +19,11 @@ from portal.i18n import money
 from portal.integrations.sms import sent_messages
 from portal.models import (Invoice, OrderConfirmationCode, OrderStatus, OutboxEvent, PaymentTerms,
                            Stock, utcnow)
-from portal.services import audit, order_confirmation, orders
-from portal.services.codes import CodeRefused, Throttled
-from portal.services.errors import DomainError, Forbidden, ValidationError
-from portal.services.stock import InsufficientStock
+from portal.services import audit
+from portal.services.orders import confirmation as order_confirmation, orders
+from portal.services.messaging.codes import CodeRefused, Throttled
+from portal.errors import DomainError, Forbidden, ValidationError
+from portal.services.sales.stock import InsufficientStock
 
 from ...pdf_text import pdf_text
 from .test_manager_orders import (STANDARD, actions, code_in, draft, give_bonus, invoices_of, last_sms,  # noqa: F401

@@ -15,11 +15,13 @@ from portal import ledger
 from portal.extensions import db
 from portal.integrations.sms import sent_messages
 from portal.models import Channel, ClientKind, Order, OrderStatus, PaymentMethod, PaymentTerms
-from portal.services import client_changes, order_confirmation, order_list, order_payments, orders, sales
-from portal.services import staff as staff_service
-from portal.services.order_list import OrderListFilter
-from portal.services.orders import DraftLine, OrderDraft
-from portal.services.sales import Sale, SaleLine
+from portal.services.clients import changes
+from portal.services.orders import confirmation, order_list, payments, orders
+from portal.services.sales import sales
+from portal.services.staff import staff as staff_service
+from portal.services.orders.order_list import OrderListFilter
+from portal.services.orders.orders import DraftLine, OrderDraft
+from portal.services.sales.sales import Sale, SaleLine
 
 from ...factories import make_client, make_location, make_product, make_staff
 
@@ -105,17 +107,17 @@ def build_world(app, sms_path: str) -> World:
         created_by_id=cashier.id, now=at(4, 21, 10)))
     made["beta"] = _draft(m2, beta, warehouse, [("DRILL", 1)], at(4, 21, 30))  # 00:30 on the 5th in Moscow
     made["moved"] = _draft(m1, delta, warehouse, [("DRILL", 3)], at(6, 8))
-    client_changes.assign_manager(boss, delta.id, m2.id)
+    changes.assign_manager(boss, delta.id, m2.id)
     made["boss"] = _draft(boss, beta, warehouse, [("VALVE", 10)], at(7, 8))
     made["cancelled"] = _draft(m1, acme, warehouse, [("DRILL", 1)], at(8, 8))
     orders.cancel(m1, made["cancelled"].id, now=at(8, 9))
     made["deferred"] = _draft(m1, romashka, warehouse, [("DRILL", 1)], at(9, 8), payment_terms=PaymentTerms.DEFERRED)
     orders.submit(m1, made["deferred"].id)
-    order_confirmation.send_code(m1, made["deferred"].id, now=at(9, 8, 30))
+    confirmation.send_code(m1, made["deferred"].id, now=at(9, 8, 30))
     code = re.search(r"\b(\d{6})\b", sent_messages(sms_path)[-1]["text"]).group(1)
-    order_confirmation.confirm_with_code(m1, made["deferred"].id, code, now=at(9, 8, 35))
+    confirmation.confirm_with_code(m1, made["deferred"].id, code, now=at(9, 8, 35))
     order = db.session.get(Order, made["deferred"].id)
-    order_payments.record_payment(m1, order.id, PaymentMethod.BANK_TRANSFER, 300_00,
+    payments.record_payment(m1, order.id, PaymentMethod.BANK_TRANSFER, 300_00,
                                   expected_outstanding=order.outstanding, now=at(9, 12))
     made["foreign"] = _draft(m3, gamma, warehouse, [("DRILL", 1)], at(9, 12))
     db.session.expire_all()

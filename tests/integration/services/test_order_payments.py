@@ -20,8 +20,9 @@ import pytest
 from portal import ledger
 from portal.extensions import db
 from portal.models import OrderStatus, Payment, PaymentMethod, PaymentTerms, utcnow
-from portal.services import audit, order_payments, orders
-from portal.services.errors import DomainError, Forbidden, ValidationError
+from portal.services import audit
+from portal.services.orders import payments as order_payments, orders
+from portal.errors import DomainError, Forbidden, ValidationError
 
 from .test_manager_orders import (actions, confirmed, give_bonus, new_order, notes, office, outbox,  # noqa: F401
                                   paid, reload, rub, submitted)

@@ -4,8 +4,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from portal.models import OrderStatus, PaymentTerms, utcnow
-from portal.services import order_payments
-from portal.services.order_list import orders_at_a_glance
+from portal.services.orders import payments
+from portal.services.orders.order_list import orders_at_a_glance
 
 from .test_manager_orders import confirmed, new_order, office, submitted  # noqa: F401
 
@@ -16,7 +16,7 @@ def test_counts_by_state_and_debt_open_and_overdue(office):
     submitted(office, [("DRILL", 1, 900)])                              # awaiting approval (9 % > 5 %)
     long_ago = utcnow() - timedelta(days=30)                            # due 14 days later: overdue
     late = confirmed(office, [("DRILL", 1)], payment_terms=PaymentTerms.DEFERRED, now=long_ago)
-    order_payments.record_payment(office.manager, late.id, order_payments.PaymentMethod.CARD, 100_00,
+    payments.record_payment(office.manager, late.id, payments.PaymentMethod.CARD, 100_00,
                                   expected_outstanding=late.outstanding)
     fresh = confirmed(office, [("PIPE", 1)], payment_terms=PaymentTerms.DEFERRED)
     confirmed(office, [("PIPE", 1)])                                    # prepaid: waits, owes nothing
@@ -38,7 +38,7 @@ def test_counts_by_state_and_debt_open_and_overdue(office):
 
 def test_web_shop_orders_of_the_clients_are_not_waiting_for_the_manager(office):
     from portal.models import Channel
-    from portal.services import sales
+    from portal.services.sales import sales
     sales.place_paid_order(sales.Sale(channel=Channel.WEB, lines=[sales.SaleLine(qty=1, sku="DRILL")],
                                       location_id=office.warehouse.id, client_id=office.client.id))
     assert orders_at_a_glance(office.manager).by_status[OrderStatus.PAID] == 0

@@ -21,7 +21,7 @@ import pytest
 
 from portal.extensions import db
 from portal.models import OutboxEvent
-from portal.services import outbox, outbox_delivery, sms
+from portal.services.messaging import outbox, delivery, sms
 
 from ...sms_gateway import LocalGateway
 from ..ledger.test_concurrency_postgres import pg_app, pg_database  # noqa: F401 (fixtures)
@@ -71,7 +71,7 @@ def test_four_worker_threads_deliver_each_of_200_sms_exactly_once(pg_app, gatewa
         with pg_app.app_context():
             try:
                 barrier.wait(timeout=30)
-                results.append(outbox_delivery.deliver_due(f"thread-{i}"))
+                results.append(delivery.deliver_due(f"thread-{i}"))
             except Exception as exc:  # noqa: BLE001 - the test reports it
                 errors.append(exc)
             finally:

@@ -6,11 +6,11 @@ import pytest
 from portal import ledger
 from portal.extensions import db
 from portal.models import Channel, OrderStatus, PaymentMethod, Stock, utcnow
-from portal.services import returns, sales
-from portal.services.errors import ValidationError
-from portal.services.returns import NotReturnable, ReturnRequest
-from portal.services.sales import Sale, SaleLine
-from portal.services.stock import InsufficientStock
+from portal.services.sales import returns, sales
+from portal.errors import ValidationError
+from portal.services.sales.returns import NotReturnable, ReturnRequest
+from portal.services.sales.sales import Sale, SaleLine
+from portal.services.sales.stock import InsufficientStock
 
 
 def sell(shop, lines, bonus=0, payments=None, now=None, client=True, channel=Channel.WEB):
@@ -161,7 +161,7 @@ def test_a_repeated_return_key_changes_nothing(shop):
 
 
 def test_only_a_supervisor_adjusts_bonus_and_always_with_a_reason(shop):
-    from portal.services.errors import DomainError
+    from portal.errors import DomainError
 
     from ...factories import make_staff
     manager = make_staff("manager")

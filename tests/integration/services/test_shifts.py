@@ -11,9 +11,9 @@ from sqlalchemy.exc import IntegrityError
 from portal import ledger
 from portal.extensions import db
 from portal.models import Order, PaymentMethod, Shift
-from portal.services import returns, shifts, till
-from portal.services.errors import DomainError, ValidationError
-from portal.services.returns import ReturnRequest
+from portal.services.sales import returns, shifts, till
+from portal.errors import DomainError, ValidationError
+from portal.services.sales.returns import ReturnRequest
 
 from ...factories import make_client, make_location, make_product, make_staff
 

@@ -9,9 +9,12 @@ import pytest
 from portal.extensions import db
 from portal.integrations.sms import sent_messages
 from portal.models import OutboxEvent
-from portal.services import client_access, order_confirmation, outbox_delivery, till
-from portal.services.codes import Throttled
-from portal.services.errors import DomainError
+from portal.services.clients import access
+from portal.services.orders import confirmation as order_confirmation
+from portal.services.messaging import delivery
+from portal.services.sales import till
+from portal.services.messaging.codes import Throttled
+from portal.errors import DomainError
 
 from ...factories import make_client
 from .test_manager_orders import office, submitted  # noqa: F401 (fixture, helper)
@@ -37,7 +40,7 @@ def test_the_order_code_is_queued_with_the_code_row_and_sent_by_the_worker(offic
     assert set(event.payload) == {"phone", "text", "hide", "expires_at"} and len(event.payload["hide"]) == 2
     assert (state.sms.state, state.sms.attempts) == ("queued", 0)
     assert sent_messages(office.sms) == []  # not before the worker runs
-    assert outbox_delivery.deliver_due("w1").delivered == 1
+    assert delivery.deliver_due("w1").delivered == 1
     (message,) = sent_messages(office.sms)
     assert message["text"].startswith("Code ") and "/my/confirm/" in message["text"]
     assert order_confirmation.code_state(order.id).sms.state == "sent"
@@ -52,11 +55,11 @@ def test_the_order_code_is_queued_with_the_code_row_and_sent_by_the_worker(offic
 def test_the_sign_in_code_is_queued_only_for_a_known_phone(ctx, worker_only, tmp_path):
     ctx.config["SMS_FILE_PATH"] = str(tmp_path / "sms.jsonl")
     client = make_client(name="Vera", phone="+79035550011")
-    client_access.request_code("+7 903 555-00-11")
-    client_access.request_code("+7 903 555-99-99")  # nobody's: nothing queued
+    access.request_code("+7 903 555-00-11")
+    access.request_code("+7 903 555-99-99")  # nobody's: nothing queued
     (event,) = sms_events()
     assert event.key.startswith("sms:client-code:") and event.payload["phone"] == client.primary_phone
-    outbox_delivery.deliver_due("w1")
+    delivery.deliver_due("w1")
     (message,) = sent_messages(ctx.config["SMS_FILE_PATH"])
     assert message["text"].startswith("Your code for the bonus page: ")
 
@@ -70,5 +73,5 @@ def test_the_welcome_sms_is_queued_with_the_new_client_and_not_for_a_refused_one
         till.register_client(desk["cashier"], "Twin", "+79161234567")  # the phone is taken: rolled back whole
     assert len(sms_events()) == 1
     assert sent_messages(desk["sms"]) == []
-    outbox_delivery.deliver_due("w1")
+    delivery.deliver_due("w1")
     assert [m["phone"] for m in sent_messages(desk["sms"])] == ["+79035550022"]

@@ -49,11 +49,12 @@ from portal import ledger
 from portal.extensions import db
 from portal.integrations.sms import sent_messages
 from portal.models import Channel, ClientKind, ClientStatus, Order, PaymentMethod, PaymentTerms, Section, User
-from portal.services import order_confirmation, order_payments, orders, returns, sales
-from portal.services.errors import ValidationError
-from portal.services.orders import DraftLine, OrderDraft
-from portal.services.returns import ReturnRequest
-from portal.services.sales import Sale, SaleLine
+from portal.services.orders import confirmation, payments, orders
+from portal.services.sales import returns, sales
+from portal.errors import ValidationError
+from portal.services.orders.orders import DraftLine, OrderDraft
+from portal.services.sales.returns import ReturnRequest
+from portal.services.sales.sales import Sale, SaleLine
 from portal.services.statistics import CATALOGUE, REPORTS
 from portal.services.statistics.periods import Period, period_for, previous
 from portal.services.statistics.report import ChartKind, Report, ValueKind
@@ -133,12 +134,12 @@ def build_history(app, sms_path: str) -> History:
         return orders.submit(actor, order.id)
 
     def confirm(actor, order, now):
-        order_confirmation.send_code(actor, order.id, now=now)
-        return order_confirmation.confirm_with_code(actor, order.id, _code(sms_path), now=now)
+        confirmation.send_code(actor, order.id, now=now)
+        return confirmation.confirm_with_code(actor, order.id, _code(sms_path), now=now)
 
     def pay(actor, order, amount, now):
         order = db.session.get(Order, order.id)
-        return order_payments.record_payment(actor, order.id, PaymentMethod.BANK_TRANSFER, amount,
+        return payments.record_payment(actor, order.id, PaymentMethod.BANK_TRANSFER, amount,
                                              expected_outstanding=order.outstanding, now=now)
 
     def web(client, lines, now):

@@ -9,9 +9,10 @@ import pytest
 
 from portal.extensions import db
 from portal.models import AuditEvent, Notification, Task, TaskOutcome, TaskStatus, utcnow
-from portal.services import orders, tasks
-from portal.services.errors import DomainError, Forbidden, NotFound, ValidationError
-from portal.services.orders import DraftLine, OrderDraft
+from portal.services.orders import orders
+from portal.services import tasks
+from portal.errors import DomainError, Forbidden, NotFound, ValidationError
+from portal.services.orders.orders import DraftLine, OrderDraft
 
 from ...factories import make_client, make_location, make_product, make_staff
 

@@ -25,10 +25,10 @@ import sqlalchemy as sa
 from portal import ledger
 from portal.extensions import db
 from portal.models import OPEN_STATES, AuditEvent, Channel, Client, Order, OrderStatus, User
-from portal.services import team
-from portal.services.client_directory import NotVisible
-from portal.services.errors import DomainError, Forbidden, NotFound, ValidationError
-from portal.services.order_list import orders_at_a_glance
+from portal.services.staff import team
+from portal.services.clients.directory import NotVisible
+from portal.errors import DomainError, Forbidden, NotFound, ValidationError
+from portal.services.orders.order_list import orders_at_a_glance
 
 from ...factories import make_client, make_staff
 
@@ -77,7 +77,7 @@ def crew(ctx) -> Team:
     _order(Channel.WEB, OrderStatus.CONFIRMED, a1, None)
     _order(Channel.SHOP, OrderStatus.PAID, a1, None)
     db.session.commit()
-    from portal.services import staff
+    from portal.services.staff import staff
     staff.set_active(boss, carl.id, False)
     return Team(boss, anna, boris, carl, other_boss, stan, a1, s1)
 

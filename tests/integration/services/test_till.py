@@ -7,9 +7,9 @@ from portal import ledger
 from portal.extensions import db
 from portal.integrations.sms import sent_messages
 from portal.models import Barcode, Order, PaymentMethod, Stock
-from portal.services import shifts, till
-from portal.services.errors import DomainError, NotFound, ValidationError
-from portal.services.stock import InsufficientStock
+from portal.services.sales import shifts, till
+from portal.errors import DomainError, NotFound, ValidationError
+from portal.services.sales.stock import InsufficientStock
 
 from ...factories import make_client, make_location, make_product, make_staff
 
@@ -348,7 +348,7 @@ def test_two_taps_on_pay_at_the_same_moment_both_get_the_one_sale(desk, monkeypa
     from flask import current_app
 
     from portal.models import User
-    from portal.services import sales
+    from portal.services.sales import sales
 
     app, cashier_id = current_app._get_current_object(), desk["cashier"].id
     till.scan(desk["cashier"], "VALVE")

@@ -282,10 +282,14 @@ def _confirmation_sms(path: str) -> tuple[str, str]:
 
 def build_world(app, sms_path: str) -> World:
     from portal.models import OutboxEvent
-    from portal.services import api_keys, audit, client_access, client_changes, order_confirmation, orders, returns
-    from portal.services import sales, shifts
-    from portal.services.client_changes import ClientChange
-    from portal.services.orders import DraftLine, OrderDraft
+    from portal.services.staff import api_keys
+    from portal.services import audit
+    from portal.services.clients import access, changes
+    from portal.services.orders import confirmation as order_confirmation, orders
+    from portal.services.sales import returns
+    from portal.services.sales import sales, shifts
+    from portal.services.clients.changes import ClientChange
+    from portal.services.orders.orders import DraftLine, OrderDraft
 
     from ...factories import make_client, make_location, make_product, make_staff
 
@@ -341,7 +345,7 @@ def build_world(app, sms_path: str) -> World:
                     "confirm_token": token, "draft_number": draft_order.number}
 
         def change_of(manager, client):
-            return client_changes.propose_change(manager, client.id, ClientChange(
+            return changes.propose_change(manager, client.id, ClientChange(
                 kind="private_person", name=client.name, discount_bp=300, credit_limit=0, deferral_days=0)).id
 
         a = {"client": ca.id, "manager": ma.id, "member": ma2.id, "product": product.id, "location": shop2.id,
@@ -352,8 +356,8 @@ def build_world(app, sms_path: str) -> World:
              "change": change_of(mb, cb)}
         colleague = {"client": ca2.id, "manager": ma2.id, "draft": orders.create_draft(ma2, OrderDraft(
             client_id=ca2.id, location_id=main.id, lines=[DraftLine("DRILL", 1)])).id}
-        a["link_token"] = client_access.signed_link(ca.id).rsplit("/", 1)[1]
-        b["link_token"] = client_access.signed_link(cb.id).rsplit("/", 1)[1]
+        a["link_token"] = access.signed_link(ca.id).rsplit("/", 1)[1]
+        b["link_token"] = access.signed_link(cb.id).rsplit("/", 1)[1]
         notes = {}
         for principal, user in (("manager", ma), ("supervisor", sa_), ("cashier", k1), ("admin", admin)):
             note = audit.notify(user, "order_approved", "/manager/", by="Matrix", number="M-1", comment="")

@@ -8,8 +8,9 @@ import pytest
 
 from portal.extensions import db
 from portal.models import OutboxEvent
-from portal.services import order_confirmation, orders, outbox, outbox_delivery, sms
-from portal.services.orders import DraftLine, OrderDraft
+from portal.services.orders import confirmation as order_confirmation, orders
+from portal.services.messaging import outbox, delivery, sms
+from portal.services.orders.orders import DraftLine, OrderDraft
 
 from ...factories import make_client, make_location, make_product, make_staff
 from ...sms_gateway import LocalGateway
@@ -39,11 +40,11 @@ def test_the_outbox_lists_filters_and_retries_a_failed_sms(app, client, login, g
         failed = sms.queue("+79161234567", "Code 987650 for you", "sms:test:failed", hide=["987650"])
         db.session.commit()
         gateway.answer((503, "no balance"))
-        outbox_delivery.deliver_due("w1")
+        delivery.deliver_due("w1")
         row = db.session.get(OutboxEvent, failed.id)
         row.available_at = row.created_at
         db.session.commit()
-        outbox_delivery.deliver_due("w1")  # the second and last attempt
+        delivery.deliver_due("w1")  # the second and last attempt
         failed_id = failed.id
         assert db.session.get(OutboxEvent, failed_id).state == "failed"
 
@@ -94,12 +95,12 @@ def test_the_order_card_shows_the_confirmation_sms_status(app, client, login, ga
         row = db.session.scalar(db.select(OutboxEvent).where(OutboxEvent.topic == "sms"))
         row.available_at = row.created_at
         db.session.commit()
-        outbox_delivery.deliver_due("w1")  # the last attempt fails too
+        delivery.deliver_due("w1")  # the last attempt fails too
         event_id = row.id
     assert "SMS not delivered: SMS gateway" in text(client.get(f"/manager/orders/{order_id}"))
 
     gateway.answer((200, '{"status":"ok","id":"X1"}'))
     with app.app_context():
-        outbox_delivery.retry_now(make_staff("admin"), event_id)
-        outbox_delivery.deliver_due("w1")
+        delivery.retry_now(make_staff("admin"), event_id)
+        delivery.deliver_due("w1")
     assert "SMS sent" in text(client.get(f"/manager/orders/{order_id}"))

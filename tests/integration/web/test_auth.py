@@ -5,7 +5,7 @@ import pytest
 
 from portal.extensions import db
 from portal.models import AuditEvent, User, utcnow
-from portal.services import auth, staff
+from portal.services.staff import auth, staff
 
 from ...factories import DEFAULT_PASSWORD, make_staff
 

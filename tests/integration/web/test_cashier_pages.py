@@ -13,8 +13,8 @@ from portal.extensions import db
 from portal.integrations.sms import sent_messages
 from portal.models import (Barcode, Channel, Location, Order, OrderLine, PaymentMethod, Return, Shift, Stock, User,
                            utcnow)
-from portal.services import sales, shifts, till
-from portal.services.returns import add_months
+from portal.services.sales import sales, shifts, till
+from portal.services.sales.returns import add_months
 
 from ...pdf_text import pdf_text
 from ...factories import DEFAULT_PASSWORD, make_client, make_location, make_product, make_staff

@@ -16,7 +16,8 @@ from portal import ledger
 from portal.extensions import db
 from portal.integrations.sms import sent_messages
 from portal.models import BonusLot, Channel, ClientLoginCode, LotStatus, utcnow
-from portal.services import client_access, sales
+from portal.services.clients import access
+from portal.services.sales import sales
 
 from ...factories import make_client, make_location, make_product, make_staff
 
@@ -357,11 +358,11 @@ def test_the_code_expires_after_10_minutes(app, client, people, sms_path):
         row = db.session.scalar(db.select(ClientLoginCode))
         issued = row.created_at
         assert row.expires_at - issued == timedelta(minutes=10)
-        with pytest.raises(client_access.CodeRefused):
-            client_access.verify_code(PHONE, code, now=issued + timedelta(minutes=10))
-        with pytest.raises(client_access.CodeRefused):
-            client_access.verify_code("8 916 111 22 33", code, now=issued + timedelta(hours=3))
-        assert client_access.verify_code("8 916 111 22 33", code,
+        with pytest.raises(access.CodeRefused):
+            access.verify_code(PHONE, code, now=issued + timedelta(minutes=10))
+        with pytest.raises(access.CodeRefused):
+            access.verify_code("8 916 111 22 33", code, now=issued + timedelta(hours=3))
+        assert access.verify_code("8 916 111 22 33", code,
                                          now=issued + timedelta(minutes=9, seconds=59)) == people["vera"]
 
 
@@ -376,9 +377,9 @@ def test_a_resend_within_60_seconds_is_throttled(app, client, people, sms_path):
     first = codes(sms_path)[-1]
     with app.app_context():
         issued = db.session.scalar(db.select(ClientLoginCode)).created_at
-        with pytest.raises(client_access.Throttled):
-            client_access.request_code(PHONE, now=issued + timedelta(seconds=59))
-        client_access.request_code(PHONE, now=issued + timedelta(seconds=61))
+        with pytest.raises(access.Throttled):
+            access.request_code(PHONE, now=issued + timedelta(seconds=59))
+        access.request_code(PHONE, now=issued + timedelta(seconds=61))
     assert len(sent_messages(sms_path)) == 2
     second = codes(sms_path)[-1]
     if second != first:  # only the newest code counts
@@ -444,7 +445,7 @@ def test_the_cli_refuses_an_unknown_phone(runner, people):
 
 def _link_path(app, client_id: int) -> str:
     with app.app_context():
-        url = client_access.signed_link(client_id)
+        url = access.signed_link(client_id)
     return url[len(app.config["PORTAL_BASE_URL"].rstrip("/")):]
 
 
@@ -468,7 +469,7 @@ def test_a_tampered_link_is_refused(app, client, people, how):
         token = head + "." + signature
     elif how == "payload":
         from itsdangerous import URLSafeSerializer
-        forged = URLSafeSerializer("wrong-secret", salt=client_access.LINK_SALT).dumps({"client": people["oleg"]})
+        forged = URLSafeSerializer("wrong-secret", salt=access.LINK_SALT).dumps({"client": people["oleg"]})
         token = forged.split(".")[0] + "." + ".".join(token.split(".")[1:])
     elif how == "signature-dropped":
         token = ".".join(token.split(".")[:-1])
@@ -499,9 +500,9 @@ def test_an_expired_link_is_refused_and_a_fresh_one_works(app, client, people, m
 def test_a_signed_link_for_a_client_that_does_not_exist_opens_nothing(app, client, people):
     with app.app_context():
         from itsdangerous import URLSafeTimedSerializer
-        token = URLSafeTimedSerializer(app.config["SECRET_KEY"], salt=client_access.LINK_SALT).dumps(
+        token = URLSafeTimedSerializer(app.config["SECRET_KEY"], salt=access.LINK_SALT).dumps(
             {"client": 987654})
-        bad_shape = URLSafeTimedSerializer(app.config["SECRET_KEY"], salt=client_access.LINK_SALT).dumps(
+        bad_shape = URLSafeTimedSerializer(app.config["SECRET_KEY"], salt=access.LINK_SALT).dumps(
             {"client": str(people["vera"])})
     client.get("/my/link/" + token)
     assert client.get("/my/").location == "/my/login"

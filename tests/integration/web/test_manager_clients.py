@@ -12,7 +12,8 @@ from portal.clock import local_date
 from portal.extensions import db
 from portal.models import (ChangeKind, ChangeRequest, Channel, Client, ClientEmail, ClientKind, ClientStatus,
                            Notification, Order, OrderStatus, PaymentTerms, User, utcnow)
-from portal.services import client_changes, sales
+from portal.services.clients import changes as client_changes
+from portal.services.sales import sales
 
 from ...factories import DEFAULT_PASSWORD, make_client, make_location, make_product, make_staff
 

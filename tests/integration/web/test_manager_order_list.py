@@ -11,8 +11,8 @@ import pytest
 from portal.clock import local_date
 from portal.extensions import db
 from portal.models import ClientKind
-from portal.services import orders
-from portal.services.orders import DraftLine, OrderDraft
+from portal.services.orders import orders
+from portal.services.orders.orders import DraftLine, OrderDraft
 
 from ...factories import DEFAULT_PASSWORD, make_client
 from ..services.test_order_list import at, build_world
@@ -291,7 +291,7 @@ def test_the_csv_quotes_what_needs_it_and_never_writes_a_formula(client, w, app)
 
 
 def test_the_csv_streams_many_rows_in_batches(client, w, app, monkeypatch):
-    from portal.services import order_list
+    from portal.services.orders import order_list
     monkeypatch.setattr(order_list, "EXPORT_BATCH", 2)
     sign_in(client, w["email"]["boss"])
     response = client.get("/manager/orders.csv", headers=EN)

@@ -26,8 +26,10 @@ from portal.extensions import db
 from portal.integrations.sms import sent_messages
 from portal.models import (AuditEvent, ClientKind, Invoice, Notification, Order, OrderStatus, Payment, PaymentTerms,
                            Stock, User)
-from portal.services import audit, client_access, order_confirmation, orders
-from portal.services.orders import DraftLine, OrderDraft
+from portal.services import audit
+from portal.services.clients import access as client_access
+from portal.services.orders import confirmation as order_confirmation, orders
+from portal.services.orders.orders import DraftLine, OrderDraft
 
 from ...factories import DEFAULT_PASSWORD, make_client, make_location, make_product, make_staff
 from ...pdf_text import pdf_text

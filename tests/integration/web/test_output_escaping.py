@@ -31,9 +31,11 @@ from portal.extensions import db
 from portal.integrations.sms import sent_messages
 from portal.models import (ClientKind, Notification, OrderLine, OutboxEvent, PaymentMethod, PaymentTerms, Shift,
                            utcnow)
-from portal.services import client_access, client_changes, order_confirmation, order_payments, orders, returns, sales
-from portal.services import shifts, till
-from portal.services.orders import DraftLine, OrderDraft
+from portal.services.clients import access, changes
+from portal.services.orders import confirmation as order_confirmation, payments, orders
+from portal.services.sales import returns, sales
+from portal.services.sales import shifts, till
+from portal.services.orders.orders import DraftLine, OrderDraft
 from portal.services.statistics import REPORTS
 
 from ...factories import DEFAULT_PASSWORD, make_client, make_location, make_product, make_staff
@@ -80,7 +82,7 @@ def build_world(app, sms_path: str) -> dict:
         code = re.search(r"\b(\d{6})\b", sent_messages(sms_path)[-1]["text"]).group(1)
         order_confirmation.confirm_with_code(manager, paid_order.id, code)
         paid_order = db.session.get(type(paid_order), paid_order.id)
-        order_payments.record_payment(manager, paid_order.id, PaymentMethod.BANK_TRANSFER, paid_order.outstanding,
+        payments.record_payment(manager, paid_order.id, PaymentMethod.BANK_TRANSFER, paid_order.outstanding,
                                       expected_outstanding=paid_order.outstanding)
         paid_id = paid_order.id
 
@@ -92,7 +94,7 @@ def build_world(app, sms_path: str) -> dict:
         order_confirmation.send_code(manager, to_confirm.id)
         link = re.search(r"(https?://\S+/my/confirm/\S+)", sent_messages(sms_path)[-1]["text"]).group(1)
         # A change of terms waiting for the supervisor.
-        change = client_changes.change_client(manager, evil.id, client_changes.ClientChange(
+        change = changes.change_client(manager, evil.id, changes.ClientChange(
             kind=ClientKind.LEGAL_ENTITY.value, name=SCRIPT, tax_id="7707083893", discount_bp=700,
             credit_limit=50_000_00, deferral_days=14))
 
@@ -145,7 +147,7 @@ def build_world(app, sms_path: str) -> dict:
             "till_order": sold.id, "return": ret.id, "shift": closed, "change": change.id if change else None,
             "note": note, "event": event.id, "unpaid_order": unpaid.id, "draft_order": draft_order.id,
             "task": task.id, "rule": rule.id, "confirm_token": urlsplit(link).path.rsplit("/", 1)[1],
-            "link_token": client_access.signed_link(evil.id).rsplit("/", 1)[1],
+            "link_token": access.signed_link(evil.id).rsplit("/", 1)[1],
         }
 
 

@@ -109,8 +109,8 @@ def test_client_codes_are_limited_per_phone_and_per_address(app, client, sms_pat
 def test_order_confirmation_codes_typed_by_a_manager_are_limited(app, client, sms_path):
     app.config["ORDER_CODE_RATE_LIMIT"] = "2 per 10 minutes"
     with app.app_context():
-        from portal.services import order_confirmation, orders
-        from portal.services.orders import DraftLine, OrderDraft
+        from portal.services.orders import confirmation as order_confirmation, orders
+        from portal.services.orders.orders import DraftLine, OrderDraft
         main = make_location("warehouse", code="MAIN", is_main=True)
         make_product("DRILL", 1_000_00, stock={main: 10})
         manager = make_staff("manager")
@@ -135,7 +135,7 @@ def test_order_confirmation_codes_typed_by_a_manager_are_limited(app, client, sm
 def test_failed_api_keys_are_limited_per_address_and_valid_traffic_is_not(app, client):
     app.config["API_AUTH_RATE_LIMIT"] = "3 per minute"
     with app.app_context():
-        from portal.services import api_keys
+        from portal.services.staff import api_keys
         _key, secret = api_keys.create_key("shop")
     good = {"Authorization": f"Bearer {secret}"}
     # a valid key's normal traffic is never counted

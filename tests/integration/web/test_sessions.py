@@ -78,7 +78,7 @@ def test_the_session_row_is_found_by_one_indexed_lookup_and_keeps_no_readable_to
         session_id = session["_user_id"]
     token = session_id.split(":")[2]
     with app.app_context():
-        from portal.services import auth
+        from portal.services.staff import auth
         statements = []
 
         def record(_conn, _cursor, statement, *_args):
@@ -102,9 +102,9 @@ def test_the_session_row_is_found_by_one_indexed_lookup_and_keeps_no_readable_to
 @pytest.fixture
 def link(app):
     with app.app_context():
-        from portal.services import client_access
+        from portal.services.clients import access
         client_id = make_client(phone="+79161112233").id
-        return client_access.signed_link(client_id).split("/my/", 1)[1], client_id
+        return access.signed_link(client_id).split("/my/", 1)[1], client_id
 
 
 def test_client_sign_out_ends_the_bonus_page_session(app, client, link):

@@ -13,9 +13,10 @@ from portal.clock import local_date
 from portal.extensions import db
 from portal.models import (AuditEvent, ChangeRequest, ChangeStatus, Channel, Client, ClientKind, Notification, Order,
                            OrderStatus, PaymentTerms, User, utcnow)
-from portal.services import client_changes, orders
-from portal.services.client_changes import ClientChange, NewClient
-from portal.services.orders import DraftLine, OrderDraft
+from portal.services.clients import changes as client_changes
+from portal.services.orders import orders
+from portal.services.clients.changes import ClientChange, NewClient
+from portal.services.orders.orders import DraftLine, OrderDraft
 
 from ...factories import DEFAULT_PASSWORD, make_client, make_location, make_product, make_staff
 

@@ -9,7 +9,7 @@ import pytest
 from portal import ledger
 from portal.extensions import db
 from portal.models import AuditEvent, BonusLot, BonusSettings, Channel, LedgerOperation, OperationKind, Order
-from portal.services import sales
+from portal.services.sales import sales
 
 from ...factories import DEFAULT_PASSWORD, make_client, make_location, make_product, make_staff
 

@@ -6,7 +6,7 @@ import pytest
 
 from portal.extensions import db
 from portal.models import AuditEvent, Channel, Order, OrderStatus, User
-from portal.services.errors import DomainError
+from portal.errors import DomainError
 
 from ...factories import DEFAULT_PASSWORD, make_client, make_staff
 
@@ -148,7 +148,7 @@ def test_a_refusal_of_the_staff_service_is_shown_and_nothing_changes(app, client
     def refuse(actor, user_id, active):
         raise DomainError("Hand over the manager's clients first.")
 
-    monkeypatch.setattr("portal.services.staff.set_active", refuse)
+    monkeypatch.setattr("portal.services.staff.staff.set_active", refuse)
     response = client.post(f"/supervisor/team/{team['anna']}/active", data={"active": "0"}, follow_redirects=True)
     assert response.status_code == 200
     assert "Hand over the manager&#39;s clients first." in response.get_data(as_text=True)

@@ -1,0 +1,33 @@
+"""flask statistics: the daily sums behind the supervisor's reports (portal/daily_sums.py)."""
+from __future__ import annotations
+
+import click
+from flask.cli import AppGroup
+
+statistics_cli = AppGroup("statistics", help="The daily sums behind the statistics reports.")
+
+
+@statistics_cli.command("verify")
+def verify_sums():
+    """Recompute the daily sums from the orders, returns and ledger; exit 1 on any difference."""
+    from portal import daily_sums
+    from portal.extensions import db
+    found = daily_sums.differences(db.session.connection())
+    db.session.rollback()
+    for table, count in found.items():
+        click.echo(f"{table}: {'OK' if not count else f'{count} rows differ'}")
+    if any(found.values()):
+        click.echo("run `flask statistics rebuild` to make them again from the rows", err=True)
+        raise SystemExit(1)
+    click.echo("daily sums OK")
+
+
+@statistics_cli.command("rebuild")
+def rebuild_sums():
+    """Make the daily sums again from the orders, returns and ledger (one transaction), e.g. after
+    PORTAL_TIMEZONE changed."""
+    from portal import daily_sums
+    from portal.extensions import db
+    counts = daily_sums.rebuild(db.session.connection())
+    db.session.commit()
+    click.echo("rebuilt: " + ", ".join(f"{table} {n} rows" for table, n in counts.items()))

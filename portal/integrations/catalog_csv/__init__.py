@@ -1,0 +1,1 @@
+"""The catalogue file (CSV): `flask catalog import` and the admin's upload."""

@@ -1,0 +1,584 @@
+"""Catalogue import from CSV: `flask catalog import FILE.csv` creates or updates products by SKU.
+
+The file
+--------
+* UTF-8, with or without a BOM. Any other encoding (e.g. Windows-1251 from an old Excel) makes the
+  file unreadable: save it as "CSV UTF-8".
+* Comma- or semicolon-separated; the separator is whichever of the two occurs more often in the
+  header line (the first line). Values holding the separator are quoted the usual CSV way.
+* The header names, in any order, exactly these columns (case-insensitive)::
+
+      sku,name,section,price,barcode,returnable,discountable,warranty_months
+
+  plus any number of `stock:<LOCATION_CODE>` columns, one per location (code case-insensitive).
+  A header that lacks one of the eight, repeats a column, has a column of another name, or names
+  a location that does not exist makes the whole file unreadable (`CatalogFileError`); nothing is
+  imported.
+* Quoting is strict: a stray or unclosed quote (`"Aqua" tap` unquoted, or a missing closing
+  quote that would swallow every line after it) makes the file unreadable, naming the line.
+* Line numbers are physical lines of the file, the header being line 1. A record with a quoted
+  line break is reported by the line it starts on. Blank lines, and lines of empty cells only
+  (Excel writes those), are skipped.
+
+A row
+-----
+* `sku` — required, trimmed, at most 64 characters. It is matched against the existing products
+  case-insensitively (the till looks SKUs up that way too, so `ab-1` and `AB-1` must not become
+  two products); an update keeps the SKU as it is spelt in the database.
+* `name` — required; runs of spaces and line breaks become one space; at most 300 characters.
+* `section` — a path like `Heating / Boilers`: the parts are separated by a `/` with a space on
+  at least one side (so `Pipes 1/2"` stays one name) and trimmed. Existing sections are matched
+  per level case-insensitively; missing ones are created with the file's spelling. Empty cell:
+  a new product gets no section, an existing one keeps its section.
+* `price` — major units with at most two decimals, `.` or `,` as the decimal mark, spaces as
+  thousand separators allowed (`money.parse_amount`); negative or more decimals rejects the row.
+  Zero is allowed.
+* `barcode` — one or more codes separated by `|` and/or spaces, each printable ASCII of at most
+  64 characters; repeats within the cell are dropped. A code like `4,60123E+12` (what Excel
+  makes of a long number in a General column) rejects the row rather than become a wrong
+  barcode. A non-empty cell *replaces* the product's barcodes; an empty cell leaves them as they
+  are. A code that belongs to another product rejects the row (rows apply in file order, so a
+  code moved from product A to product B needs A's row, releasing it, before B's).
+* `returnable`, `discountable` — yes/no, true/false, 1/0, y/n, да/нет, так/ні, any case. Empty
+  cell: a new product gets yes (the model default), an existing one keeps its value.
+* `warranty_months` — a whole number 0…1200; empty means 0 (also on update).
+* `stock:<CODE>` — a whole number 0…2147483647 *sets* the quantity at that location (it is a
+  count, like 1C's offers, not a movement); empty leaves the quantity as it is (a new product then
+  simply has no stock row there).
+* Whole numbers may carry spaces as thousand separators; `-1` and `2.5` reject the row.
+* A row whose cell count differs from the header's is rejected (usually an unquoted separator).
+* Every problem of a row is reported, joined by "; ", with the English reason.
+* A SKU that occurs again later in the file rejects the later row ("already on line N"), whatever
+  became of the first: the file is ambiguous there and "last one wins" would hide the mistake.
+* The `active` flag is not touched: an import does not revive a product taken off sale.
+* "updated" counts every row that matched an existing product, whether or not a value changed.
+
+Transactions
+------------
+Each row is written in its own SAVEPOINT, so a row the database refuses (e.g. a barcode taken by
+a concurrent writer) is rolled back alone and reported; the import commits every 500 rows and
+at the end. Batches keep write locks short (on SQLite a long import would otherwise block
+every till for its whole duration) and memory flat. An unexpected error (say, the database going
+away) rolls back the current batch and propagates; earlier batches stay. Re-running the same file
+is harmless: it updates by SKU and sets, rather than adds, stock.
+
+The rows are written with prebuilt Core statements on the session's connection (the ORM unit of
+work made a 5 000-row file four times slower); ORM objects loaded before the import are stale
+until its commit expires them.
+
+Stock is set by `stock.set_level` (the one module that writes stock), in the import's
+transaction. Setting a level overwrites what sales took between the count
+and the import; that is what a stock count means.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+import sqlalchemy as sa
+from sqlalchemy.exc import DataError, IntegrityError
+
+from portal.extensions import db
+from portal.models import AuditEvent, Barcode, Location, Product, Section
+from portal.money import MoneyError, parse_amount, to_minor
+from portal.services.sales import stock
+from portal.errors import DomainError
+
+REQUIRED_COLUMNS = ("sku", "name", "section", "price", "barcode", "returnable", "discountable", "warranty_months")
+STOCK_PREFIX = "stock:"
+BATCH_SIZE = 500
+
+MAX_SKU = 64
+MAX_NAME = 300
+MAX_SECTION_NAME = 200
+MAX_BARCODE = 64
+MAX_WARRANTY_MONTHS = 1200
+MAX_QUANTITY = 2_147_483_647  # the INTEGER column
+
+TRUE_WORDS = frozenset({"yes", "y", "true", "1", "да", "так"})
+FALSE_WORDS = frozenset({"no", "n", "false", "0", "нет", "ні"})
+
+_SECTION_SEPARATOR = re.compile(r"\s+/\s*|\s*/\s+")
+_BARCODE_SEPARATOR = re.compile(r"[|\s]+")
+_BARCODE_TEXT = re.compile(r"^[!-{}~]+$")  # printable ASCII without space and "|"
+_WHOLE_NUMBER = re.compile(r"^[0-9]+$")
+_SCIENTIFIC = re.compile(r"^[0-9]+([.,][0-9]+)?[eE][+-]?[0-9]+$")  # what Excel makes of a long number
+
+
+class CatalogFileError(DomainError):
+    """The file cannot be imported at all: missing, not UTF-8, or a wrong header."""
+
+    code = "catalog_file_unreadable"
+
+
+class RowError(ValueError):
+    """A cell (or the row) is wrong; the message is the English reason."""
+
+
+@dataclass
+class ImportResult:
+    created: int = 0
+    updated: int = 0
+    rejected: list[tuple[int, str]] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return f"created {self.created}, updated {self.updated}, rejected {len(self.rejected)}"
+
+
+@dataclass
+class Header:
+    """Where each column is: `columns` maps the eight names to indexes, `stock` location codes."""
+
+    columns: dict[str, int]
+    stock: dict[str, int]
+    width: int
+
+
+@dataclass
+class RowData:
+    sku: str
+    name: str
+    section: list[str] | None
+    price: int
+    barcodes: list[str] | None
+    returnable: bool | None
+    discountable: bool | None
+    warranty_months: int
+    stock: dict[str, int]
+
+
+# ---------------------------------------------------------------- parsing helpers (no database)
+
+
+def decode_text(data: bytes) -> str:
+    """UTF-8 with or without BOM, or CatalogFileError naming the first bad byte's line."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise CatalogFileError(
+            f"the file is not UTF-8 text (byte 0x{data[exc.start]:02X} on line {line}); "
+            "save it as \"CSV UTF-8\"") from None
+
+
+def sniff_delimiter(header_line: str) -> str:
+    """';' when the header line has more semicolons than commas, else ','."""
+    return ";" if header_line.count(";") > header_line.count(",") else ","
+
+
+def parse_header(cells: list[str]) -> Header:
+    """Column positions from the header cells, or CatalogFileError. Location codes come upper-case."""
+    columns: dict[str, int] = {}
+    stock: dict[str, int] = {}
+    problems: list[str] = []
+    for index, raw in enumerate(cells):
+        name = raw.strip()
+        key = name.lower()
+        if not name:
+            problems.append(f"column {index + 1} has no name")
+        elif key.startswith(STOCK_PREFIX):
+            code = name[len(STOCK_PREFIX):].strip().upper()
+            if not code:
+                problems.append(f"column {index + 1} ({name!r}) names no location")
+            elif code in stock:
+                problems.append(f"column stock:{code} appears twice")
+            else:
+                stock[code] = index
+        elif key in REQUIRED_COLUMNS:
+            if key in columns:
+                problems.append(f"column {key} appears twice")
+            else:
+                columns[key] = index
+        else:
+            problems.append(f"unknown column {name!r}")
+    missing = [c for c in REQUIRED_COLUMNS if c not in columns]
+    if missing:
+        problems.insert(0, "missing column(s): " + ", ".join(missing))
+    if problems:
+        raise CatalogFileError("invalid header: " + "; ".join(problems))
+    return Header(columns=columns, stock=stock, width=len(cells))
+
+
+def parse_bool(text: str) -> bool | None:
+    """yes/no, true/false, 1/0, y/n, да/нет, так/ні in any case; None for an empty cell."""
+    word = text.strip().casefold()
+    if not word:
+        return None
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise RowError("not yes/no")
+
+
+def parse_price(text: str) -> int:
+    """Minor units from "1234.50" / "1234,5" / "1 234,50"."""
+    if not text.strip():
+        raise RowError("empty")
+    try:
+        return to_minor(parse_amount(text))
+    except MoneyError as exc:
+        raise RowError(str(exc)) from None
+
+
+def parse_whole(text: str, maximum: int) -> int | None:
+    """A non-negative whole number (spaces as thousand separators allowed); None when empty."""
+    compact = text.strip().replace("\u00a0", "").replace(" ", "")
+    if not compact:
+        return None
+    if compact.startswith("-") and _WHOLE_NUMBER.match(compact[1:].replace(",", "").replace(".", "")):
+        raise RowError("negative")
+    if not _WHOLE_NUMBER.match(compact):
+        raise RowError("not a whole number")
+    value = int(compact)
+    if value > maximum:
+        raise RowError(f"more than {maximum}")
+    return value
+
+
+def parse_section_path(text: str) -> list[str] | None:
+    """['Heating', 'Boilers'] from 'Heating / Boilers'; None for an empty cell."""
+    text = " ".join(text.split())
+    if not text:
+        return None
+    parts = [part.strip() for part in _SECTION_SEPARATOR.split(text)]
+    if any(not part or part == "/" for part in parts) or text.startswith("/") or text.endswith("/"):
+        raise RowError("a level of the path is empty")
+    for part in parts:
+        if len(part) > MAX_SECTION_NAME:
+            raise RowError(f"a level is longer than {MAX_SECTION_NAME} characters")
+    return parts
+
+
+def parse_barcodes(text: str) -> list[str] | None:
+    """Codes separated by '|' and/or spaces, without repeats, in order; None for an empty cell."""
+    codes: list[str] = []
+    for code in _BARCODE_SEPARATOR.split(text.strip()):
+        if not code:
+            continue
+        if len(code) > MAX_BARCODE:
+            raise RowError(f"code {code} is longer than {MAX_BARCODE} characters")
+        if not _BARCODE_TEXT.match(code):
+            raise RowError(f"code {code} is not printable ASCII")
+        if _SCIENTIFIC.match(code):
+            raise RowError(f"code {code} is a number in scientific notation (format the column as text in Excel)")
+        if code not in codes:
+            codes.append(code)
+    return codes or None
+
+
+def clean_sku(text: str) -> str:
+    sku = text.strip()
+    if not sku:
+        raise RowError("sku is empty")
+    if len(sku) > MAX_SKU:
+        raise RowError(f"sku is longer than {MAX_SKU} characters")
+    if any(ch in sku for ch in "\r\n\t"):
+        raise RowError("sku contains a line break or tab")
+    return sku
+
+
+def clean_name(text: str) -> str:
+    name = " ".join(text.split())
+    if not name:
+        raise RowError("name is empty")
+    if len(name) > MAX_NAME:
+        raise RowError(f"name is longer than {MAX_NAME} characters")
+    return name
+
+
+def _cell_problem(column: str, value: str, exc: RowError) -> str:
+    value = value.strip()
+    return f'{column} "{value}": {exc}' if value else f"{column} is empty"
+
+
+def parse_row(header: Header, cells: list[str]) -> RowData:
+    """The row's values, or RowError with every problem of the row joined by '; '."""
+    if len(cells) != header.width:
+        raise RowError(f"the row has {len(cells)} cells but the header has {header.width} "
+                       "(a separator inside an unquoted value?)")
+    if any("\x00" in c for c in cells):
+        raise RowError("the row contains a NUL character")
+    cell = {name: cells[index] for name, index in header.columns.items()}
+    problems: list[str] = []
+    values: dict = {}
+
+    def take(key: str, column: str, parse: Callable[[str], object]) -> None:
+        try:
+            values[key] = parse(cell[column])
+        except RowError as exc:
+            problems.append(_cell_problem(column, cell[column], exc))
+
+    for key, parse in (("sku", clean_sku), ("name", clean_name)):
+        try:
+            values[key] = parse(cell[key])
+        except RowError as exc:
+            problems.append(str(exc))
+    take("section", "section", parse_section_path)
+    take("price", "price", parse_price)
+    take("barcodes", "barcode", parse_barcodes)
+    take("returnable", "returnable", parse_bool)
+    take("discountable", "discountable", parse_bool)
+    take("warranty_months", "warranty_months", lambda t: parse_whole(t, MAX_WARRANTY_MONTHS) or 0)
+    stock: dict[str, int] = {}
+    for code, index in header.stock.items():
+        try:
+            qty = parse_whole(cells[index], MAX_QUANTITY)
+        except RowError as exc:
+            problems.append(_cell_problem(f"stock:{code}", cells[index], exc))
+            continue
+        if qty is not None:
+            stock[code] = qty
+    if problems:
+        raise RowError("; ".join(problems))
+    return RowData(stock=stock, **values)
+
+
+def read_records(text: str) -> tuple[Header, list[tuple[int, list[str]]]]:
+    """Header and (line number, cells) of every non-blank data record, or CatalogFileError."""
+    first_line = text.split("\n", 1)[0].rstrip("\r")
+    if not first_line.strip():
+        raise CatalogFileError("the file is empty or its first line (the header) is blank")
+    # strict: a stray or unclosed quote is an error, not a record that silently swallows the
+    # lines after it.
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(first_line), strict=True)
+    records: list[tuple[int, list[str]]] = []
+    header: Header | None = None
+    last_line = 0
+    try:
+        for cells in reader:
+            start, last_line = last_line + 1, reader.line_num
+            if header is None:
+                header = parse_header(cells)
+            elif any(c.strip() for c in cells):
+                records.append((start, cells))
+    except csv.Error as exc:
+        raise CatalogFileError(f"line {last_line + 1}: not valid CSV ({exc}); "
+                               "quote a value that holds quotes, the separator or a line break, "
+                               'doubling its quotes ("")') from None
+    assert header is not None
+    return header, records
+
+
+def _read_source(path_or_file: str | os.PathLike | IO) -> str:
+    if isinstance(path_or_file, (str, os.PathLike)):
+        try:
+            data = Path(path_or_file).read_bytes()
+        except FileNotFoundError:
+            raise CatalogFileError("no such file") from None
+        except IsADirectoryError:
+            raise CatalogFileError("it is a directory, not a file") from None
+        except OSError as exc:
+            raise CatalogFileError(f"cannot read the file ({exc.strerror or exc})") from None
+    else:
+        data = path_or_file.read()
+    if isinstance(data, bytes):
+        return decode_text(data)
+    return data.removeprefix("\ufeff")
+
+
+# ---------------------------------------------------------------- writing
+
+
+_products = Product.__table__
+_barcodes = Barcode.__table__
+# Built once: a row runs these thousands of times, and building a statement costs more than running it.
+_TAKEN_BARCODES = (sa.select(_barcodes.c.code, _products.c.sku)
+                   .join(_products, _products.c.id == _barcodes.c.product_id)
+                   .where(_barcodes.c.code.in_(sa.bindparam("codes", expanding=True)),
+                          _barcodes.c.product_id != sa.bindparam("p_id"))
+                   .order_by(_barcodes.c.code))
+_PRODUCT_BARCODES = (sa.select(_barcodes.c.id, _barcodes.c.code)
+                     .where(_barcodes.c.product_id == sa.bindparam("p_id")).order_by(_barcodes.c.id))
+_DELETE_BARCODES = sa.delete(_barcodes).where(_barcodes.c.id.in_(sa.bindparam("ids", expanding=True)))
+_INSERT_BARCODE = sa.insert(_barcodes)
+_INSERT_PRODUCT = sa.insert(_products)
+# SET takes the keys of the parameters given, so one statement serves every combination of columns.
+_UPDATE_PRODUCT = sa.update(_products).where(_products.c.id == sa.bindparam("p_id"))
+_AUDITED = ("name", "price", "warranty_months", "section_id", "returnable", "discountable")
+_PRODUCT_STATE = (sa.select(*(_products.c[name] for name in _AUDITED))
+                  .where(_products.c.id == sa.bindparam("p_id")))
+# A created product, and every changed field (the price above all) of an updated one, is audited
+# in the row's savepoint, with no actor and the source "import".
+_INSERT_AUDIT = sa.insert(AuditEvent.__table__)
+
+
+def _audit(conn, action: str, product_id: int, before: dict | None, after: dict) -> None:
+    conn.execute(_INSERT_AUDIT, {"actor_id": None, "action": f"import:{action}", "object_type": _products.name,
+                                 "object_id": product_id, "before": before, "after": after})
+
+
+class _Catalogue:
+    """What the import keeps in memory: sections and SKUs, with changes held until a row succeeds."""
+
+    def __init__(self) -> None:
+        self.sections: dict[tuple[int | None, str], int] = {}
+        for section_id, parent_id, name in db.session.execute(
+                sa.select(Section.id, Section.parent_id, Section.name).order_by(Section.id)):
+            self.sections.setdefault((parent_id, _key(name)), section_id)
+        self.skus: dict[str, list[tuple[int, str]]] = {}
+        for product_id, sku in db.session.execute(sa.select(Product.id, Product.sku).order_by(Product.id)):
+            self.skus.setdefault(sku.lower(), []).append((product_id, sku))
+        self._new_sections: dict[tuple[int | None, str], int] = {}
+        self._new_skus: list[tuple[int, str]] = []
+
+    def find_product_id(self, sku: str) -> int | None:
+        matches = self.skus.get(sku.lower(), [])
+        exact = [pid for pid, known in matches if known == sku]
+        if exact:
+            return exact[0]
+        if len(matches) > 1:
+            raise RowError("sku matches several products differing only in case: "
+                           + ", ".join(known for _, known in matches))
+        return matches[0][0] if matches else None
+
+    def section_id(self, path: list[str]) -> int:
+        parent_id: int | None = None
+        for name in path:
+            key = (parent_id, _key(name))
+            found = self.sections.get(key) or self._new_sections.get(key)
+            if found is None:
+                found = db.session.connection().execute(
+                    sa.insert(Section.__table__).values(name=name, parent_id=parent_id)).inserted_primary_key[0]
+                self._new_sections[key] = found
+            parent_id = found
+        return parent_id
+
+    def added_product(self, product_id: int, sku: str) -> None:
+        self._new_skus.append((product_id, sku))
+
+    def keep(self) -> None:
+        self.sections.update(self._new_sections)
+        for product_id, sku in self._new_skus:
+            self.skus.setdefault(sku.lower(), []).append((product_id, sku))
+        self.forget()
+
+    def forget(self) -> None:
+        self._new_sections, self._new_skus = {}, []
+
+
+def _key(name: str) -> str:
+    return " ".join(name.split()).casefold()
+
+
+def _apply(row: RowData, catalogue: _Catalogue, locations: dict[str, int]) -> bool:
+    """Write one row in the current savepoint; True when it created a product."""
+    conn = db.session.connection()
+    product_id = catalogue.find_product_id(row.sku)
+    if row.barcodes:
+        taken = conn.execute(_TAKEN_BARCODES, {"codes": row.barcodes, "p_id": product_id or 0}).all()
+        if taken:
+            raise RowError("; ".join(f"barcode {code} already belongs to SKU {sku}" for code, sku in taken))
+    values = {"name": row.name, "price": row.price, "warranty_months": row.warranty_months}
+    if row.section:
+        values["section_id"] = catalogue.section_id(row.section)
+    if row.returnable is not None:
+        values["returnable"] = row.returnable
+    if row.discountable is not None:
+        values["discountable"] = row.discountable
+    created = product_id is None
+    if created:
+        values = {"returnable": True, "discountable": True, "active": True, "section_id": None, **values}
+        product_id = conn.execute(_INSERT_PRODUCT, {"sku": row.sku, **values}).inserted_primary_key[0]
+        catalogue.added_product(product_id, row.sku)
+        _audit(conn, "product_created", product_id, None, {"sku": row.sku, **values})
+        if row.barcodes:
+            conn.execute(_INSERT_BARCODE, [{"product_id": product_id, "code": code} for code in row.barcodes])
+    else:
+        old = conn.execute(_PRODUCT_STATE, {"p_id": product_id}).one()._asdict()
+        conn.execute(_UPDATE_PRODUCT, {"p_id": product_id, **values})
+        changed = [key for key, value in values.items() if old[key] != value]
+        if changed:
+            _audit(conn, "product_updated", product_id, {k: old[k] for k in changed},
+                   {k: values[k] for k in changed})
+        if row.barcodes is not None:
+            have = {code: barcode_id for barcode_id, code in conn.execute(_PRODUCT_BARCODES, {"p_id": product_id})}
+            gone = [barcode_id for code, barcode_id in have.items() if code not in row.barcodes]
+            if gone:
+                conn.execute(_DELETE_BARCODES, {"ids": gone})
+            new = [{"product_id": product_id, "code": code} for code in row.barcodes if code not in have]
+            if new:
+                conn.execute(_INSERT_BARCODE, new)
+    for code, qty in row.stock.items():
+        stock.set_level(product_id, locations[code], qty)
+    return created
+
+
+def _database_reason(exc: Exception) -> str:
+    detail = str(getattr(exc, "orig", exc)).strip().splitlines()
+    return "the database refused the row: " + (detail[0] if detail else type(exc).__name__)
+
+
+def import_catalog(path_or_file: str | os.PathLike | IO, *,
+                   progress: Callable[[int, int], None] | None = None,
+                   batch_size: int = BATCH_SIZE) -> ImportResult:
+    """Import a catalogue CSV (see the module docstring); `progress(done, total)` after each record.
+
+    Raises CatalogFileError, before writing anything, when the file cannot be imported at all.
+    """
+    header, records = read_records(_read_source(path_or_file))
+    result = ImportResult()
+    first_seen: dict[str, int] = {}
+    total = len(records)
+    try:
+        locations = dict(db.session.execute(
+            sa.select(Location.code, Location.id).where(Location.code.in_(list(header.stock)))).all())
+        unknown = [code for code in header.stock if code not in locations]
+        if unknown:
+            raise CatalogFileError("invalid header: unknown location code(s) in stock columns: "
+                                   + ", ".join(unknown))
+        catalogue = _Catalogue()
+        if progress:
+            progress(0, total)
+        for done, (line_no, cells) in enumerate(records, start=1):
+            try:
+                reason = _import_record(header, cells, line_no, catalogue, locations, first_seen, result)
+            except (IntegrityError, DataError) as exc:
+                catalogue.forget()
+                reason = _database_reason(exc)
+            if reason:
+                result.rejected.append((line_no, reason))
+            if done % batch_size == 0:
+                db.session.commit()
+            if progress:
+                progress(done, total)
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    return result
+
+
+def _import_record(header: Header, cells: list[str], line_no: int, catalogue: _Catalogue,
+                   locations: dict[str, int], first_seen: dict[str, int], result: ImportResult) -> str | None:
+    """Import one record; the reason when it is rejected, else None."""
+    problems: list[str] = []
+    sku_cell = cells[header.columns["sku"]].strip() if len(cells) > header.columns["sku"] else ""
+    if sku_cell:
+        earlier = first_seen.setdefault(sku_cell.lower(), line_no)
+        if earlier != line_no:
+            problems.append(f"sku {sku_cell} already appeared on line {earlier}")
+    try:
+        row = parse_row(header, cells)
+    except RowError as exc:
+        problems.append(str(exc))
+    if problems:
+        return "; ".join(problems)
+    try:
+        with db.session.begin_nested():
+            created = _apply(row, catalogue, locations)
+    except RowError as exc:
+        catalogue.forget()
+        return str(exc)
+    catalogue.keep()
+    if created:
+        result.created += 1
+    else:
+        result.updated += 1
+    return None

@@ -1,0 +1,222 @@
+"""Placing a paid order: the one path for a till sale, a web-shop order and a manager's paid order."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import IntegrityError
+
+from portal import daily_sums, ledger
+from portal.extensions import db
+from portal.money import format_plain
+from portal.models import Channel, Client, Location, Order, OrderLine, OrderStatus, Payment, PaymentMethod, Product, utcnow
+from portal.services.sales import stock
+from portal.errors import DomainError, NotFound, ValidationError
+from portal.services.transactions import retry_when_busy
+from portal.services.sales.pricing import accruals_for, price_lines
+
+NUMBER_PREFIX = {Channel.WEB: "W", Channel.SHOP: "S", Channel.MANAGER: "M"}
+MAX_QTY = 100_000
+
+
+@dataclass
+class SaleLine:
+    qty: int
+    sku: str | None = None
+    product_id: int | None = None
+
+
+@dataclass
+class Sale:
+    channel: Channel
+    lines: list[SaleLine]
+    location_id: int
+    client_id: int | None = None
+    bonus_to_redeem: int = 0
+    # Money by method; None means everything by `default_method`.
+    payments: dict[PaymentMethod, int] | None = None
+    default_method: PaymentMethod = PaymentMethod.ONLINE
+    cash_tendered: int | None = None
+    external_id: str | None = None
+    # Placing again with the same key returns the first order and changes nothing.
+    key: str | None = None
+    created_by_id: int | None = None
+    shift_id: int | None = None
+    now: datetime | None = field(default=None)
+
+
+class ExternalIdTaken(DomainError):
+    code = "conflict"
+
+
+def _products(lines: list[SaleLine]) -> list[Product]:
+    errors, products = {}, []
+    if not lines:
+        raise ValidationError({"lines": _l("An order needs at least one line.")})
+    for i, line in enumerate(lines):
+        if not isinstance(line.qty, int) or isinstance(line.qty, bool) or not 1 <= line.qty <= MAX_QTY:
+            errors[f"lines[{i}].qty"] = _l("The quantity must be a whole number from 1 to %(n)d.", n=MAX_QTY)
+        if line.product_id is not None:
+            product = db.session.get(Product, line.product_id)
+        else:
+            product = db.session.scalar(db.select(Product).where(Product.sku == (line.sku or "")))
+        if product is None or not product.active:
+            errors[f"lines[{i}].sku"] = _l("Unknown product %(sku)s.", sku=line.sku or line.product_id)
+        products.append(product)
+    if errors:
+        raise ValidationError(errors)
+    return products
+
+
+def place_paid_order(sale: Sale) -> Order:
+    """Record a paid order in one transaction: lines, discount, bonus spent, payments, stock, accrual.
+
+    Raises ValidationError, NotFound, InsufficientBonus, InsufficientStock or ExternalIdTaken;
+    on any error nothing is written. Placing again with the same key returns the first order.
+    """
+    return retry_when_busy(lambda: _place_once(sale))
+
+
+def _place_once(sale: Sale) -> Order:
+    now = sale.now or utcnow()
+    if sale.key is not None:
+        found = db.session.scalar(db.select(Order).where(Order.key == sale.key))
+        if found is not None:
+            return found
+    try:
+        order = _place(sale, now)
+        db.session.commit()
+        return order
+    except IntegrityError:
+        db.session.rollback()
+        if sale.key is not None:  # a twin request with the same key placed it a moment ago
+            found = db.session.scalar(db.select(Order).where(Order.key == sale.key))
+            if found is not None:
+                return found
+        raise
+    except Exception:
+        db.session.rollback()
+        raise
+
+
+def _place(sale: Sale, now: datetime) -> Order:
+    products = _products(sale.lines)
+    client = None
+    if sale.client_id is not None:
+        client = db.session.get(Client, sale.client_id)
+        if client is None:
+            raise NotFound(_l("No such client."))
+    location = db.session.get(Location, sale.location_id)
+    if location is None or not location.active:
+        raise NotFound(_l("No such location."))
+    if sale.external_id is not None and db.session.scalar(db.select(Order.id).where(
+            Order.channel == sale.channel, Order.external_id == sale.external_id)):
+        raise ExternalIdTaken(_l("An order with this external id exists already."))
+    programme = ledger.settings.current()
+    pricing = price_lines([(p.price, line.qty, p.discountable) for p, line in zip(products, sale.lines)],
+                          discount_bp=client.discount_bp if client else 0, bonus=0,
+                          max_redeem_share_bp=programme.max_redeem_share_bp,
+                          accrual_rate_bp=programme.accrual_rate_bp, accrues=client is not None)
+    bonus = sale.bonus_to_redeem
+    if bonus < 0:
+        raise ValidationError({"bonus_to_redeem": _l("The bonus cannot be negative.")})
+    if bonus and client is None:
+        raise ValidationError({"bonus_to_redeem": _l("Bonus can be spent only by a known client.")})
+    if bonus > pricing.redeem_cap:
+        raise ValidationError({"bonus_to_redeem": _l(
+            "At most %(cap)s of this order can be paid with bonus.", cap=format_plain(pricing.redeem_cap))})
+    if bonus:
+        pricing = price_lines([(p.price, line.qty, p.discountable) for p, line in zip(products, sale.lines)],
+                              discount_bp=client.discount_bp, bonus=bonus,
+                              max_redeem_share_bp=programme.max_redeem_share_bp,
+                              accrual_rate_bp=programme.accrual_rate_bp)
+    payments = sale.payments if sale.payments is not None else (
+        {sale.default_method: pricing.paid} if pricing.paid else {})
+    if any(amount < 0 for amount in payments.values()) or sum(payments.values()) != pricing.paid:
+        raise ValidationError({"payments": _l("The payments must add up to %(total)s.",
+                                              total=format_plain(pricing.paid))})
+    order = Order(channel=sale.channel, external_id=sale.external_id, key=sale.key, client_id=sale.client_id,
+                  location_id=location.id, created_by_id=sale.created_by_id, shift_id=sale.shift_id,
+                  created_at=now, paid_at=now,
+                  status=OrderStatus.COMPLETED if sale.channel is Channel.SHOP else OrderStatus.PAID,
+                  subtotal=pricing.subtotal, discount=pricing.discount, bonus_redeemed=pricing.bonus,
+                  paid=pricing.paid, received=pricing.paid, accrual=pricing.accrual)
+    for n, (product, priced) in enumerate(zip(products, pricing.lines), start=1):
+        order.lines.append(OrderLine(
+            line_no=n, product_id=product.id, sku=product.sku, name=product.name, qty=priced.qty,
+            price=priced.price, discount=priced.discount, discount_bp=priced.discount_bp, bonus=priced.bonus, paid=priced.paid,
+            accrual=priced.accrual, returned_qty=0, returnable=product.returnable,
+            warranty_months=product.warranty_months))
+    for method, amount in payments.items():
+        if amount:
+            order.payments.append(Payment(method=method, amount=amount,
+                                          tendered=sale.cash_tendered if method is PaymentMethod.CASH else amount))
+    db.session.add(order)
+    db.session.flush()
+    order.number = order_number(order)
+    # Stock rows are locked in one order (by product) by every sale, so two tills selling the same
+    # goods scanned in a different order wait for each other instead of deadlocking.
+    for line in sorted(order.lines, key=lambda line: (line.product_id, line.line_no)):
+        stock.take(line.product_id, line.sku, location.id, line.qty)
+    daily_sums.record_order(order.id, order.client_id)
+    if client is not None:
+        ledger.settle(client.id, now)  # the account is touched: release and expire what is due
+        if pricing.bonus:
+            ledger.redeem(client.id, pricing.bonus, f"redemption:order:{order.id}", order_id=order.id, now=now)
+        accrue_for(order, now)
+    _audit_placed(order, sale)
+    from portal.models import User
+    from portal.services.automation import engine  # the rules of a new paid order, in its transaction
+    engine.order_changed(order, db.session.get(User, sale.created_by_id) if sale.created_by_id else None,
+                         created=True, status_changed=True, now=now)
+    return order
+
+
+def _audit_placed(order: Order, sale: Sale) -> None:
+    """The sale in the order's history: the cashier who made it, or the web shop (through the API)."""
+    from portal.models import User
+    from portal.services import audit
+    from portal.services.orders.orders import snapshot
+    actor = db.session.get(User, sale.created_by_id) if sale.created_by_id else None
+    source = None
+    if actor is None:
+        source = audit.current_source() or ("api" if sale.channel is Channel.WEB else "system")
+    db.session.refresh(order, ["client", "location"])
+    audit.record(actor, "order_placed", order, None, snapshot(order), source=source)
+
+
+def accrue_for(order: Order, now: datetime) -> None:
+    """Accrue the bonus each line's money earned (SPEC §5). One key per line: repeating is harmless."""
+    for line in order.lines:
+        if line.accrual:
+            ledger.accrue(order.client_id, line.accrual, accrual_key(order.id, line.line_no), order_id=order.id,
+                          now=now)
+
+
+def mark_paid(order: Order, now: datetime) -> None:
+    """An order made earlier (a manager's) has received all its money: it becomes `paid` and
+    accrues bonus at the programme's rate of this moment, like every other sale (no commit)."""
+    if order.received != order.paid:
+        raise DomainError(_l("The order is not paid in full yet."))
+    rate = ledger.settings.current().accrual_rate_bp
+    accruals = accruals_for([line.paid for line in order.lines], rate) if order.client_id else [0] * len(order.lines)
+    for line, accrual in zip(order.lines, accruals):
+        line.accrual = accrual
+    order.accrual = sum(accruals)
+    order.status = OrderStatus.PAID
+    order.paid_at = now
+    db.session.flush()
+    daily_sums.record_order(order.id, order.client_id)
+    if order.client_id is not None:
+        ledger.settle(order.client_id, now)
+        accrue_for(order, now)
+
+
+def order_number(order: Order) -> str:
+    """The number people read: the channel's letter and the id, e.g. M-000123 (after a flush)."""
+    return f"{NUMBER_PREFIX[order.channel]}-{order.id:06d}"
+
+
+def accrual_key(order_id: int, line_no: int) -> str:
+    return f"accrual:order:{order_id}:line:{line_no}"

@@ -1,0 +1,129 @@
+"""Cash shifts at a shop till and their X (any time) and Z (at close) reports."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import IntegrityError
+
+from portal.extensions import db
+from portal.models import Order, Payment, PaymentMethod, Refund, Return, Role, Shift, User, utcnow
+from portal.errors import DomainError, ValidationError
+
+TILL_METHODS = (PaymentMethod.CASH, PaymentMethod.CARD)
+
+
+class NoOpenShift(DomainError):
+    code = "no_open_shift"
+
+    def __init__(self):
+        super().__init__(_l("Open a shift first: a sale needs an open shift."))
+
+
+def current_shift(cashier_id: int) -> Shift | None:
+    return db.session.scalar(db.select(Shift).where(Shift.cashier_id == cashier_id, Shift.closed_at.is_(None)))
+
+
+def require_open_shift(cashier_id: int) -> Shift:
+    shift = current_shift(cashier_id)
+    if shift is None:
+        raise NoOpenShift()
+    return shift
+
+
+def open_shift(cashier: User, opening_float: int, now: datetime | None = None) -> Shift:
+    if cashier.role is not Role.CASHIER or cashier.shop_id is None:
+        raise DomainError(_l("Only a cashier attached to a shop can open a shift."))
+    if opening_float < 0:
+        raise ValidationError({"opening_float": _l("The float cannot be negative.")})
+    if current_shift(cashier.id) is not None:
+        raise DomainError(_l("Your shift is already open."))
+    shift = Shift(cashier_id=cashier.id, location_id=cashier.shop_id, opened_at=now or utcnow(),
+                  opening_float=opening_float)
+    db.session.add(shift)
+    try:
+        db.session.commit()
+    except IntegrityError:  # a second tap opened it a moment ago
+        db.session.rollback()
+        raise DomainError(_l("Your shift is already open.")) from None
+    return shift
+
+
+@dataclass
+class ShiftReport:
+    shift: Shift
+    sales_count: int
+    returns_count: int
+    sales: dict[PaymentMethod, int] = field(default_factory=dict)
+    refunds: dict[PaymentMethod, int] = field(default_factory=dict)
+    bonus_spent: int = 0
+
+    def net(self, method: PaymentMethod) -> int:
+        return self.sales.get(method, 0) - self.refunds.get(method, 0)
+
+    @property
+    def methods(self) -> list[PaymentMethod]:
+        seen = set(self.sales) | set(self.refunds)
+        return [m for m in PaymentMethod if m in seen or m in TILL_METHODS]
+
+    @property
+    def total_sales(self) -> int:
+        return sum(self.sales.values())
+
+    @property
+    def total_refunds(self) -> int:
+        return sum(self.refunds.values())
+
+    @property
+    def expected_cash(self) -> int:
+        """What should be in the drawer: the float plus cash taken minus cash given back."""
+        return self.shift.opening_float + self.net(PaymentMethod.CASH)
+
+    @property
+    def difference(self) -> int | None:
+        """Counted minus expected: negative is a shortage."""
+        if self.shift.counted_cash is None:
+            return None
+        return self.shift.counted_cash - (self.shift.expected_cash if self.shift.expected_cash is not None
+                                          else self.expected_cash)
+
+
+def report(shift: Shift) -> ShiftReport:
+    """Sales, returns and net by payment method, summed in SQL."""
+    sales = {method: int(total) for method, total in db.session.execute(
+        db.select(Payment.method, db.func.sum(Payment.amount)).join(Order, Order.id == Payment.order_id)
+        .where(Order.shift_id == shift.id).group_by(Payment.method))}
+    refunds = {method: int(total) for method, total in db.session.execute(
+        db.select(Refund.method, db.func.sum(Refund.amount)).join(Return, Return.id == Refund.return_id)
+        .where(Return.shift_id == shift.id).group_by(Refund.method))}
+    sales_count, bonus = db.session.execute(
+        db.select(db.func.count(Order.id), db.func.coalesce(db.func.sum(Order.bonus_redeemed), 0))
+        .where(Order.shift_id == shift.id)).one()
+    returns_count = db.session.scalar(db.select(db.func.count(Return.id)).where(Return.shift_id == shift.id))
+    return ShiftReport(shift, int(sales_count), int(returns_count or 0), sales, refunds, int(bonus))
+
+
+def close_shift(cashier: User, counted_cash: int, now: datetime | None = None) -> ShiftReport:
+    """Close the cashier's shift with the counted cash; the Z report is fixed from then on."""
+    if counted_cash < 0:
+        raise ValidationError({"counted_cash": _l("The counted cash cannot be negative.")})
+    shift = db.session.scalar(db.select(Shift).where(Shift.cashier_id == cashier.id, Shift.closed_at.is_(None))
+                              .with_for_update())
+    if shift is None:
+        raise NoOpenShift()
+    z = report(shift)
+    shift.expected_cash = z.expected_cash
+    shift.counted_cash = counted_cash
+    shift.closed_at = now or utcnow()
+    db.session.commit()
+    return report(shift)
+
+
+def get_shift(shift_id: int) -> Shift | None:
+    return db.session.get(Shift, shift_id)
+
+
+def recent_shifts(cashier_id: int, limit: int = 10) -> list[Shift]:
+    return list(db.session.scalars(db.select(Shift).where(Shift.cashier_id == cashier_id)
+                                   .order_by(Shift.id.desc()).limit(limit)))

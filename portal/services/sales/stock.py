@@ -1,0 +1,57 @@
+"""Stock quantities: only this module changes them."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+
+from portal.extensions import db
+from portal.models import Stock
+from portal.errors import DomainError
+
+
+class InsufficientStock(DomainError):
+    code = "insufficient_stock"
+
+    def __init__(self, sku: str, wanted: int, available: int):
+        super().__init__(_l("Not enough %(sku)s in stock: %(available)d available, %(wanted)d wanted.",
+                            sku=sku, available=available, wanted=wanted))
+        self.sku, self.wanted, self.available = sku, wanted, available
+
+
+def take(product_id: int, sku: str, location_id: int, qty: int) -> None:
+    """Take `qty` units; refuses (InsufficientStock) rather than go below zero, whatever runs beside it."""
+    table = Stock.__table__
+    result = db.session.execute(sa.update(table).where(
+        table.c.product_id == product_id, table.c.location_id == location_id, table.c.quantity >= qty)
+        .values(quantity=table.c.quantity - qty))
+    if result.rowcount != 1:
+        have = db.session.scalar(sa.select(table.c.quantity).where(
+            table.c.product_id == product_id, table.c.location_id == location_id)) or 0
+        raise InsufficientStock(sku, qty, int(have))
+
+
+def put_back(product_id: int, location_id: int, qty: int) -> None:
+    table = Stock.__table__
+    result = db.session.execute(sa.update(table).where(
+        table.c.product_id == product_id, table.c.location_id == location_id)
+        .values(quantity=table.c.quantity + qty))
+    if result.rowcount == 0:
+        db.session.add(Stock(product_id=product_id, location_id=location_id, quantity=qty))
+        db.session.flush()
+
+
+def set_level(product_id: int, location_id: int, qty: int) -> None:
+    """Set (not add to) the quantity at a location, as a stock count or a catalogue import does."""
+    if qty < 0:
+        raise ValueError("a stock level cannot be negative")
+    table = Stock.__table__
+    result = db.session.execute(sa.update(table).where(
+        table.c.product_id == product_id, table.c.location_id == location_id).values(quantity=qty))
+    if result.rowcount == 0:
+        db.session.execute(sa.insert(table).values(product_id=product_id, location_id=location_id, quantity=qty))
+
+
+def total_by_product(product_ids: list[int]) -> dict[int, int]:
+    return {pid: int(q) for pid, q in db.session.execute(
+        sa.select(Stock.product_id, sa.func.sum(Stock.quantity)).where(Stock.product_id.in_(product_ids))
+        .group_by(Stock.product_id))}

@@ -1,0 +1,288 @@
+"""The shop till: the cart a cashier rings up, and checkout through the sales service."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+
+from portal import ledger
+from portal.extensions import db
+from portal.money import format_plain
+from portal.models import Barcode, Channel, Client, Order, PaymentMethod, Product, Stock, TillCart, User, utcnow
+from portal.services.clients import access
+from portal.services.sales import sales, shifts
+from portal.services.messaging import sms
+from portal.services.clients import clients as client_service
+from portal.errors import DomainError, NotFound, ValidationError
+from portal.services.sales.pricing import Pricing, price_lines
+from portal.services.sales.stock import InsufficientStock
+
+
+@dataclass
+class CartLine:
+    product: Product
+    qty: int
+    in_shop: int
+    price_line: object  # PricedLine
+
+
+@dataclass
+class CartView:
+    cart: TillCart
+    lines: list[CartLine]
+    client: Client | None
+    pricing: Pricing
+    available_bonus: int
+
+    @property
+    def max_bonus(self) -> int:
+        return min(self.available_bonus, self.pricing.redeem_cap) if self.client else 0
+
+    @property
+    def to_pay(self) -> int:
+        return self.pricing.paid
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.lines
+
+
+def cart_of(cashier: User) -> TillCart:
+    cart = db.session.scalar(db.select(TillCart).where(TillCart.cashier_id == cashier.id))
+    if cart is None:
+        cart = TillCart(cashier_id=cashier.id, lines=[], bonus=0, version=0)
+        db.session.add(cart)
+        db.session.commit()
+    return cart
+
+
+def _save(cart: TillCart, lines: list[dict] | None = None) -> None:
+    if lines is not None:
+        cart.lines = [dict(line) for line in lines]  # a new list, so the JSON column sees the change
+    cart.version += 1
+    cart.updated_at = utcnow()
+    db.session.commit()
+
+
+def _stock_here(product_ids: list[int], shop_id: int) -> dict[int, int]:
+    if not product_ids:
+        return {}
+    return dict(db.session.execute(db.select(Stock.product_id, Stock.quantity).where(
+        Stock.location_id == shop_id, Stock.product_id.in_(product_ids))).all())
+
+
+def view(cashier: User) -> CartView:
+    cart = cart_of(cashier)
+    ids = [line["product_id"] for line in cart.lines]
+    products = {p.id: p for p in db.session.scalars(db.select(Product).where(Product.id.in_(ids)))} if ids else {}
+    present = [line for line in cart.lines if line["product_id"] in products]
+    client = db.session.get(Client, cart.client_id) if cart.client_id else None
+    programme = ledger.settings.current()
+    available = 0
+    if client is not None:
+        ledger.settle(client.id)
+        db.session.commit()
+        available = ledger.bonus_of(client.id).available
+    base = [(products[line["product_id"]].price, line["qty"], products[line["product_id"]].discountable)
+            for line in present]
+    probe = price_lines(base, discount_bp=client.discount_bp if client else 0, bonus=0,
+                        max_redeem_share_bp=programme.max_redeem_share_bp,
+                        accrual_rate_bp=programme.accrual_rate_bp, accrues=client is not None)
+    bonus = min(cart.bonus, available, probe.redeem_cap) if client else 0
+    if bonus != cart.bonus:  # the cart shrank or the client changed: the bonus follows
+        cart.bonus = bonus
+        _save(cart)
+    pricing = price_lines(base, discount_bp=client.discount_bp if client else 0, bonus=bonus,
+                          max_redeem_share_bp=programme.max_redeem_share_bp,
+                          accrual_rate_bp=programme.accrual_rate_bp, accrues=client is not None) if bonus else probe
+    here = _stock_here(ids, cashier.shop_id)
+    lines = [CartLine(products[line["product_id"]], line["qty"], here.get(line["product_id"], 0), priced)
+             for line, priced in zip(present, pricing.lines)]
+    return CartView(cart, lines, client, pricing, available)
+
+
+def find_by_code(code: str) -> Product | None:
+    """A scanned barcode, or a typed SKU (any case)."""
+    code = (code or "").strip()
+    if not code or len(code) > 64:
+        return None
+    product = db.session.scalar(db.select(Product).join(Barcode).where(Barcode.code == code))
+    if product is None:
+        product = db.session.scalar(db.select(Product).where(db.func.lower(Product.sku) == code.lower()))
+    return product if product is not None and product.active else None
+
+
+def search(shop_id: int, query: str, limit: int = 12) -> list[tuple[Product, int]]:
+    query = (query or "").strip().lower()[:100]
+    if len(query) < 2:
+        return []
+    like = f"%{query}%"
+    rows = db.session.execute(
+        db.select(Product, db.func.coalesce(Stock.quantity, 0))
+        .outerjoin(Stock, db.and_(Stock.product_id == Product.id, Stock.location_id == shop_id))
+        .where(Product.active.is_(True),
+               db.or_(db.func.lower(Product.name).like(like), db.func.lower(Product.sku).like(like)))
+        .order_by(db.func.coalesce(Stock.quantity, 0) == 0, Product.name).limit(limit)).all()
+    return [(product, int(qty)) for product, qty in rows]
+
+
+def _set_qty(cashier: User, product: Product, qty: int) -> None:
+    cart = cart_of(cashier)
+    lines = [dict(line) for line in cart.lines]
+    if qty > 0:
+        here = _stock_here([product.id], cashier.shop_id).get(product.id, 0)
+        if qty > here:
+            raise InsufficientStock(product.sku, qty, here)
+    for line in lines:
+        if line["product_id"] == product.id:
+            line["qty"] = qty
+            break
+    else:
+        lines.append({"product_id": product.id, "qty": qty})
+    _save(cart, [line for line in lines if line["qty"] > 0])
+
+
+def add(cashier: User, product_id: int, by: int = 1) -> Product:
+    product = db.session.get(Product, product_id)
+    if product is None or not product.active:
+        raise NotFound(_l("No such product."))
+    current = next((line["qty"] for line in cart_of(cashier).lines if line["product_id"] == product.id), 0)
+    _set_qty(cashier, product, max(current + by, 0))
+    return product
+
+
+def scan(cashier: User, code: str) -> Product:
+    product = find_by_code(code)
+    if product is None:
+        raise NotFound(_l("No product with the barcode or SKU %(code)s.", code=(code or "").strip()[:64]))
+    return add(cashier, product.id)
+
+
+def set_quantity(cashier: User, product_id: int, qty: int) -> None:
+    product = db.session.get(Product, product_id)
+    if product is None:
+        raise NotFound(_l("No such product."))
+    if qty < 0 or qty > sales.MAX_QTY:
+        raise ValidationError({"qty": _l("The quantity must be a whole number from 1 to %(n)d.", n=sales.MAX_QTY)})
+    _set_qty(cashier, product, qty)
+
+
+def attach_client(cashier: User, query: str) -> Client:
+    """By loyalty card number, or by phone in any common notation."""
+    query = (query or "").strip()[:40]
+    client = db.session.scalar(db.select(Client).where(Client.card_number == query)) if query else None
+    if client is None:
+        found = client_service.find_by_phone(query, current_app.config["PORTAL_COUNTRY"])
+        client = found[0] if found else None
+    if client is None:
+        raise NotFound(_l("No client with this phone or card number."))
+    cart = cart_of(cashier)
+    cart.client_id = client.id
+    cart.bonus = 0
+    _save(cart)
+    return client
+
+
+def detach_client(cashier: User) -> None:
+    cart = cart_of(cashier)
+    cart.client_id = None
+    cart.bonus = 0
+    _save(cart)
+
+
+def register_client(cashier: User, name: str, phone: str) -> Client:
+    """A client without a cabinet gets one on the spot and an SMS with the link to the bonus page."""
+    welcome = []
+
+    def queue_welcome(client: Client) -> None:
+        link = access.signed_link(client.id)
+        welcome.append(sms.queue(client.primary_phone, gettext("Welcome! Your bonus page: %(link)s", link=link),
+                                 f"sms:welcome:client:{client.id}", hide=[link]))
+    client = client_service.register_client(name, phone, None, current_app.config["PORTAL_COUNTRY"],
+                                            created_by_id=cashier.id, on_created=queue_welcome)
+    sms.send_queued(*welcome)
+    cart = cart_of(cashier)
+    cart.client_id = client.id
+    cart.bonus = 0
+    _save(cart)
+    return client
+
+
+def set_bonus(cashier: User, amount: int | None) -> int:
+    """Spend `amount` of bonus on this cart, or the most allowed when None."""
+    current = view(cashier)
+    if current.client is None:
+        raise ValidationError({"bonus": _l("Attach a client first.")})
+    wanted = current.max_bonus if amount is None else amount
+    if wanted < 0 or wanted > current.max_bonus:
+        raise ValidationError({"bonus": _l("At most %(cap)s of bonus can be spent on this cart.",
+                                           cap=format_plain(current.max_bonus))})
+    current.cart.bonus = wanted
+    _save(current.cart)
+    return wanted
+
+
+def clear(cashier: User) -> None:
+    cart = cart_of(cashier)
+    cart.client_id = None
+    cart.bonus = 0
+    _save(cart, [])
+
+
+@dataclass
+class Checkout:
+    order: Order
+    change: int
+
+
+def checkout(cashier: User, *, card: int, cash_tendered: int | None, version: int,
+             planned_bonus: int | None = None) -> Checkout:
+    """Pay: `card` goes on the card, the rest in cash (`cash_tendered` handed over, change given).
+
+    `version` is the cart version the cashier saw; a second tap on "Pay" finds the sale already
+    placed under the same key and shows it again instead of selling twice. `planned_bonus` is the
+    bonus the cart held when the caller started (a caller that showed `view()` first passes it).
+    """
+    shift = shifts.require_open_shift(cashier.id)
+    # Before view() fits the bonus to what the client has now.
+    planned = cart_of(cashier).bonus if planned_bonus is None else planned_bonus
+    current = view(cashier)
+    key = f"till:{current.cart.id}:v{version}"
+    placed = db.session.scalar(db.select(Order).where(Order.key == key))
+    if placed is not None:
+        return Checkout(placed, _change(placed))
+    if current.client is not None and planned > current.available_bonus:
+        # Another till spent the client's bonus since the cashier saw the cart: say so (the cart
+        # now offers what is left) rather than "the cart changed".
+        raise ledger.InsufficientBonus(current.available_bonus, planned)
+    if version != current.cart.version:
+        raise DomainError(_l("The cart changed on another screen. Check it and pay again."))
+    if current.is_empty:
+        raise ValidationError({"cart": _l("The cart is empty.")})
+    total = current.to_pay
+    if card < 0 or card > total:
+        raise ValidationError({"card": _l("The card amount must be between 0 and %(total)s.",
+                                          total=format_plain(total))})
+    cash = total - card
+    if cash and (cash_tendered is None or cash_tendered < cash):
+        raise ValidationError({"cash_tendered": _l("The cash handed over must be at least %(cash)s.",
+                                                   cash=format_plain(cash))})
+    payments = {}
+    if cash:
+        payments[PaymentMethod.CASH] = cash
+    if card:
+        payments[PaymentMethod.CARD] = card
+    order = sales.place_paid_order(sales.Sale(
+        channel=Channel.SHOP, lines=[sales.SaleLine(qty=line.qty, product_id=line.product.id) for line in current.lines],
+        location_id=cashier.shop_id, client_id=current.client.id if current.client else None,
+        bonus_to_redeem=current.cart.bonus, payments=payments, cash_tendered=cash_tendered if cash else None,
+        created_by_id=cashier.id, shift_id=shift.id, key=key))
+    clear(cashier)
+    return Checkout(order, _change(order))
+
+
+def _change(order: Order) -> int:
+    cash = next((p for p in order.payments if p.method is PaymentMethod.CASH), None)
+    return (cash.tendered or cash.amount) - cash.amount if cash else 0

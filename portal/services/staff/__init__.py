@@ -1,0 +1,1 @@
+"""Staff: sign-in, accounts, teams, locations and API keys."""
