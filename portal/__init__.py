@@ -11,6 +11,15 @@ from werkzeug.routing import IntegerConverter
 from portal import config as config_module
 from portal.ids import MAX_ID
 from portal.extensions import babel, configure_sqlite, csrf, db, htmx, init_limiter, login_manager, migrate
+from portal import i18n
+from portal import models  # noqa: F401  (registers every table on the metadata)
+from portal import daily_sums
+from portal.services.automation import engine as automation
+from portal.services.messaging import sms
+from portal.web import register_web
+from portal.api import bp as api_bp
+from portal.integrations.onec.routes import bp as onec_bp
+from portal.cli import register_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -59,21 +68,16 @@ def create_app(config: dict | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
     login_manager.init_app(app)
 
-    from portal import i18n
     babel.init_app(app, locale_selector=i18n.select_locale,
                    default_translation_directories=str(Path(__file__).parent / "translations"))
     i18n.register(app)
 
-    from portal import models  # noqa: F401  (registers every table on the metadata)
-    from portal import daily_sums
     daily_sums.install()
-    from portal.web import register_web
+    automation.subscribe()
+    sms.register()
     register_web(app)
-    from portal.api import bp as api_bp
     app.register_blueprint(api_bp)
-    from portal.integrations.onec.routes import bp as onec_bp
     app.register_blueprint(onec_bp)
 
-    from portal.cli import register_cli
     register_cli(app)
     return app

@@ -5,6 +5,7 @@ from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+from portal.models.types import utcnow
 
 
 def local_zone() -> ZoneInfo:
@@ -14,7 +15,6 @@ def local_zone() -> ZoneInfo:
 def local_date(moment: datetime | None = None) -> date:
     """The calendar day a moment (by default now) falls on where the company is: a sale at
     01:30 Moscow time is that day's."""
-    from portal.models.types import utcnow
     return (moment or utcnow()).astimezone(local_zone()).date()
 
 

@@ -28,6 +28,11 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+import sqlite3
+from flask import current_app, has_app_context
+from portal.extensions import db
+from portal.models import Client
+from sqlalchemy.orm import Session
 
 DEFAULT_ZONE = "Europe/Moscow"
 
@@ -61,7 +66,6 @@ def sqlite_local_month(value, zone: str) -> str | None:
 
 @sa.event.listens_for(sa.engine.Engine, "connect")
 def _register_sqlite_functions(dbapi_connection, _record) -> None:
-    import sqlite3
     if isinstance(dbapi_connection, sqlite3.Connection):
         dbapi_connection.create_function("portal_local_day", 2, sqlite_local_day, deterministic=True)
         dbapi_connection.create_function("portal_local_month", 2, sqlite_local_month, deterministic=True)
@@ -75,7 +79,6 @@ def _local(dialect: str, grain: str, column: str) -> str:
 
 
 def zone_name() -> str:
-    from flask import current_app, has_app_context
     if has_app_context():
         return current_app.config.get("BABEL_DEFAULT_TIMEZONE") or DEFAULT_ZONE
     return DEFAULT_ZONE
@@ -216,7 +219,6 @@ def _hold_client(conn, client_id: int | None) -> None:
 
 
 def _session_connection():
-    from portal.extensions import db
     return db.session.connection()
 
 
@@ -312,7 +314,6 @@ def differences(conn) -> dict[str, int]:
 # --- the reassignment hook -----------------------------------------------------------------------
 
 def _after_flush(session, _flush_context) -> None:
-    from portal.models import Client
     for obj in session.dirty:
         if not isinstance(obj, Client):
             continue
@@ -323,6 +324,5 @@ def _after_flush(session, _flush_context) -> None:
 
 def install() -> None:
     """Listen for flushes that change a client's responsible manager (once per process)."""
-    from sqlalchemy.orm import Session
     if not sa.event.contains(Session, "after_flush", _after_flush):
         sa.event.listen(Session, "after_flush", _after_flush)

@@ -8,6 +8,9 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from htmx_flask import Htmx
 from sqlalchemy import MetaData
+import math
+import time
+from sqlalchemy import event
 
 # Deterministic constraint names keep Alembic migrations identical on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
@@ -40,8 +43,6 @@ def init_limiter(app) -> None:
 
 def retry_after() -> int:
     """Seconds until the limit this request broke lets it through again (for Retry-After)."""
-    import math
-    import time
 
     current = limiter.current_limit
     if current is None:
@@ -58,7 +59,6 @@ def configure_sqlite(engine) -> None:
     another writer committed cannot write at all (SQLITE_BUSY_SNAPSHOT): the sales and returns
     services run again in that case (services/transactions.py).
     """
-    from sqlalchemy import event
 
     @event.listens_for(engine, "connect")
     def _connect(dbapi_connection, _record):

@@ -2,6 +2,10 @@
 from flask_babel import lazy_gettext as _l
 
 from portal.models import ClientKind, LocationKind, Role
+from portal.i18n import money
+from datetime import date
+from flask_babel import format_date
+from portal.phones import display_phone
 
 ROLES = {
     Role.MANAGER: _l("Manager"),
@@ -220,7 +224,6 @@ def history_field(key: str) -> str:
 
 def history_value(key: str, value) -> str:
     """A value in an order's history as a person reads it."""
-    from portal.i18n import money
     if value is None or value == "" or value == []:
         return "—"
     if key in MONEY_FIELDS and isinstance(value, int):
@@ -232,15 +235,12 @@ def history_value(key: str, value) -> str:
     if key == "delivery_method":
         return delivery_method(value)
     if key in ("due_date", "delivery_date", "birthday", "contract_renewal_on") and isinstance(value, str):
-        from datetime import date
 
-        from flask_babel import format_date
         try:
             return format_date(date.fromisoformat(value))
         except ValueError:
             return value
     if key == "phone" and isinstance(value, str):
-        from portal.phones import display_phone
         return display_phone(value)
     if isinstance(value, list):
         return "; ".join(str(v) for v in value)

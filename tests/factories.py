@@ -4,7 +4,7 @@ from __future__ import annotations
 import itertools
 
 from portal.extensions import db
-from portal.models import Client, ClientKind, ClientPhone, Location, LocationKind, Role, User
+from portal.models import Client, ClientKind, ClientPhone, Location, User
 from portal.services.staff import locations as location_service
 from portal.services.staff import staff as staff_service
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import jsonify
+from portal.errors import ValidationError
 
 STATUS = {
     "unauthorized": 401, "not_found": 404, "method_not_allowed": 405, "validation_error": 422,
@@ -25,7 +26,6 @@ def error_response(code: str, message, fields: dict | None = None):
 
 def refusal_response(exc: Exception):
     """The contract's answer to a refusal raised by a view: an ApiError or a service's DomainError."""
-    from portal.errors import ValidationError
     if isinstance(exc, ApiError):
         return error_response(exc.code, exc.message, exc.fields)
     if isinstance(exc, ValidationError):

@@ -7,16 +7,19 @@ from portal import ledger
 from portal.ids import MAX_ID
 from portal.extensions import db
 from portal.models import Channel, Location, Order, PaymentMethod, Product
+from portal.services.clients import bonus as bonus_service
 from portal.services.clients import clients as client_service
 from portal.services.sales import returns as return_service
 from portal.services.sales import sales, stock
 from portal.errors import DomainError
-from portal.api import bp, serializers
+from portal.api import serializers
+from portal.api.blueprint import bp
 from portal.api.errors import ApiError
 from portal.api.idempotency import idempotent
 from portal.api.openapi import document
 from portal.cursors import encode_cursor
 from portal.api.parsing import int_field, json_body, list_params, money_field, sku_lines, string_field
+from flask import request
 
 
 
@@ -37,7 +40,6 @@ def openapi():
 
 @bp.get("/products")
 def products():
-    from flask import request
     limit, after = list_params()
     stmt = db.select(Product).where(Product.active.is_(True)).order_by(Product.id)
     if request.args.get("sku"):
@@ -70,7 +72,6 @@ def create_client():
 
 @bp.get("/clients")
 def find_clients():
-    from flask import request
     phone = request.args.get("phone", "")
     if not phone:
         raise ApiError("validation_error", "Give ?phone= to find clients.", {"phone": "required"})
@@ -82,31 +83,23 @@ def find_clients():
                  page[-1].id if len(found) > limit else None)
 
 
-def _touched_bonus(client_id: int):
-    """Release and expire what is due (the account is touched), then read."""
-    ledger.settle(client_id)
-    db.session.commit()
-    return ledger.bonus_of(client_id)
-
-
 @bp.get("/clients/<int:client_id>")
 def get_client(client_id: int):
     client = _client_or_404(client_id)
-    return jsonify(serializers.client(client, _touched_bonus(client.id)))
+    return jsonify(serializers.client(client, bonus_service.current(client.id)))
 
 
 @bp.get("/clients/<int:client_id>/bonus")
 def get_bonus(client_id: int):
     client = _client_or_404(client_id)
-    return jsonify(serializers.bonus(client.id, _touched_bonus(client.id)))
+    return jsonify(serializers.bonus(client.id, bonus_service.current(client.id)))
 
 
 @bp.get("/clients/<int:client_id>/bonus/entries")
 def bonus_entries(client_id: int):
     client = _client_or_404(client_id)
     limit, start = list_params(parts=3)
-    ledger.settle(client.id)
-    db.session.commit()
+    bonus_service.settle(client.id)
     legs, following = ledger.legs_of(client.id, limit=limit, start=start)
     return _page([serializers.leg(item) for item in legs], following)
 

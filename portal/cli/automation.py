@@ -9,6 +9,11 @@ from datetime import date
 
 import click
 from flask.cli import AppGroup
+from portal.clock import local_date
+from portal.services.automation import engine
+from portal.extensions import db
+from portal.models import Rule
+from portal.services.automation import rules
 
 automation_cli = AppGroup("automation", help="Automation rules: date rules and the list of rules.")
 
@@ -18,8 +23,6 @@ automation_cli = AppGroup("automation", help="Automation rules: date rules and t
 def run_dates(day):
     """Run the date rules (birthdays, contract renewals, payments due) for one day. Running a day
     twice adds nothing."""
-    from portal.clock import local_date
-    from portal.services.automation import engine
 
     try:
         today = date.fromisoformat(day) if day else local_date()
@@ -32,9 +35,6 @@ def run_dates(day):
 @automation_cli.command("rules")
 def list_rules():
     """Every rule: id, supervisor, state, event, name, runs done / with errors."""
-    from portal.extensions import db
-    from portal.models import Rule
-    from portal.services.automation import rules
 
     all_rules = list(db.session.scalars(db.select(Rule).order_by(Rule.supervisor_id, Rule.id)))
     counts = rules.run_counts([rule.id for rule in all_rules])

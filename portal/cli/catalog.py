@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 from flask.cli import AppGroup
+from portal.integrations.catalog_csv.writing import CatalogFileError, import_catalog
 
 catalog_cli = AppGroup("catalog", help="The product catalogue.")
 
@@ -39,7 +40,6 @@ def import_command(file: Path):
     are listed by line number; the others are imported. The full rules are in
     portal/services/catalog_import.py.
     """
-    from portal.integrations.catalog_csv.importer import CatalogFileError, import_catalog
 
     progress = _Progress("Importing " + file.name)
     try:

@@ -6,15 +6,17 @@ import sys
 from pathlib import Path
 
 import click
-from flask import Flask, current_app
+from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
 from portal.money import format_plain
+from portal.integrations.opencart import importer
+from portal.integrations.opencart.sources import CsvSource, DatabaseSource, SourceError
 
 import_cli = AppGroup("import", help="Bring data from other systems.")
 
 
-@click.command("opencart")
+@import_cli.command("opencart")
 @click.option("--url", help="The shop's database, e.g. mysql+pymysql://user:pass@host/db.")
 @click.option("--prefix", default="oc_", show_default=True, help="OpenCart's table prefix.")
 @click.option("--customers", "customers_file", type=click.Path(path_type=Path),
@@ -38,8 +40,6 @@ def opencart_command(url, prefix, customers_file, rewards_file, point_value, sou
     entry keyed by its id; a re-run continues after the last imported row and changes nothing
     already in. A reconciliation then lists clients whose sum in the shop differs from the portal's.
     """
-    from portal.integrations.opencart import importer
-    from portal.integrations.opencart.sources import CsvSource, DatabaseSource, SourceError
 
     if bool(url) == bool(customers_file or rewards_file):
         raise click.UsageError("give either --url or both --customers and --rewards")
@@ -97,12 +97,3 @@ def _print_mismatches(mismatches, limit: int = 50) -> None:
                    f"portal {format_plain(m.portal_amount)} in {m.portal_rows} rows")
     if len(mismatches) > limit:
         click.echo(f"... and {len(mismatches) - limit} more mismatches")
-
-
-def register(app: Flask) -> None:
-    """Add `flask import opencart`, into an `import` group another integration may have added already."""
-    group = app.cli.commands.get("import")
-    if group is None:
-        group = import_cli
-        app.cli.add_command(group)
-    group.add_command(opencart_command)

@@ -5,6 +5,11 @@ import logging
 
 import click
 from flask.cli import AppGroup, with_appcontext
+from portal.services.messaging.worker import Worker
+from portal.extensions import db
+from portal.models import OutboxEvent
+from portal.services.messaging import delivery
+from portal.errors import DomainError
 
 
 @click.command("worker")
@@ -17,7 +22,6 @@ def worker_command(once, idle):
 
     Safe to run as several processes at once on PostgreSQL; SIGTERM/SIGINT stop it after the
     event in hand."""
-    from portal.services.messaging.worker import Worker
 
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -33,9 +37,6 @@ outbox_cli = AppGroup("outbox", help="The outbox of facts for external systems."
 @outbox_cli.command("status")
 def outbox_status():
     """Events per topic and state; the failed ones with their errors."""
-    from portal.extensions import db
-    from portal.models import OutboxEvent
-    from portal.services.messaging import delivery
 
     pushed = delivery.handlers()
     for topic in delivery.topics():
@@ -56,8 +57,6 @@ def outbox_status():
 @click.argument("event_id", type=int)
 def outbox_retry(event_id):
     """Give a failed event a fresh set of attempts, due at once (the worker delivers it)."""
-    from portal.services.messaging import delivery
-    from portal.errors import DomainError
 
     try:
         event = delivery.retry_now(None, event_id)

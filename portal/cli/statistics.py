@@ -4,16 +4,15 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
+from portal.services.statistics import sums
+
 statistics_cli = AppGroup("statistics", help="The daily sums behind the statistics reports.")
 
 
 @statistics_cli.command("verify")
 def verify_sums():
     """Recompute the daily sums from the orders, returns and ledger; exit 1 on any difference."""
-    from portal import daily_sums
-    from portal.extensions import db
-    found = daily_sums.differences(db.session.connection())
-    db.session.rollback()
+    found = sums.differences()
     for table, count in found.items():
         click.echo(f"{table}: {'OK' if not count else f'{count} rows differ'}")
     if any(found.values()):
@@ -26,8 +25,5 @@ def verify_sums():
 def rebuild_sums():
     """Make the daily sums again from the orders, returns and ledger (one transaction), e.g. after
     PORTAL_TIMEZONE changed."""
-    from portal import daily_sums
-    from portal.extensions import db
-    counts = daily_sums.rebuild(db.session.connection())
-    db.session.commit()
+    counts = sums.rebuild()
     click.echo("rebuilt: " + ", ".join(f"{table} {n} rows" for table, n in counts.items()))

@@ -1,10 +1,10 @@
 """Demo data for `flask demo`: a believable engineering-equipment company on an empty database.
 
 Everything comes from one seeded random generator, so every run on an empty database makes the
-same company. Staff and locations go through their services (which commit per call); clients and
-the catalogue are added through the ORM session and committed once at the end. When anything
-fails half-way, the staff accounts and locations made so far are removed again, so a second try
-starts from an empty database.
+same company. Staff and locations go through their services, clients and the catalogue are added
+through the ORM session, all in one transaction: when anything fails half-way nothing is kept, so a
+second try starts from an empty database. The history (past sales, returns, managers' orders) is
+then made through the services, each operation its own transaction.
 
 Data are in Russian; money is integer minor units (kopecks) throughout.
 """
@@ -21,13 +21,16 @@ from flask import current_app
 from portal.clock import local_date
 from portal.extensions import db
 from portal.models import (
-    AddressKind, AuditEvent, Barcode, Client, ClientAddress, ClientEmail, ClientKind, ClientPhone,
-    Location, LocationKind, Notification, Product, Role, Section, Stock, User,
+    AddressKind, Barcode, Client, ClientAddress, ClientEmail, ClientKind, ClientPhone,
+    Location, LocationKind, Product, Role, Section, Stock, User,
 )
 from portal.services.staff.locations import LocationInput, create_location
 from portal.phones import PhoneError, normalize_phone
 from portal.services.staff.staff import StaffInput, create_staff
 from portal.services.clients.tax_ids import complete_tax_id, expected_length, validate_tax_id
+from portal.services.transactions import one_transaction
+from portal.demo.history import make_bonus_history
+from portal.demo.orders import make_manager_orders
 
 DEMO_PASSWORD = "demo-portal-2026"
 DEMO_DOMAIN = "demo.portal"
@@ -630,19 +633,15 @@ def load_demo(with_history: bool = True) -> DemoResult:
     # Everything random is decided before anything is written, so a bug in the generator
     # cannot leave half a company behind.
     plan = builder.plan()
-    try:
+
+    def write() -> tuple[dict, dict]:  # the company is one transaction: all of it, or nothing
         locations = _create_locations(plan["locations"])
         staff = _create_staff(plan["staff"], locations)
         builder.write(plan, locations, staff)
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        _remove_partial()
-        raise
+        return locations, staff
 
-    from portal.demo.history import make_bonus_history
+    locations, staff = one_transaction(write)
     orders = make_bonus_history() if with_history else 0
-    from portal.demo.orders import make_manager_orders
     manager_orders = make_manager_orders() if with_history else 0
     c = _counts()
     summary = (f"1 admin, 1 supervisor, {len(staff['managers'])} managers, {len(staff['cashiers'])} cashiers, "
@@ -679,28 +678,6 @@ def _create_staff(specs, locations: dict[str, Location]) -> dict:
         else:
             out["admin"] = user
     return out
-
-
-def _remove_partial() -> None:
-    """Undo the committed part of a failed demo load: the demo staff, the locations, their trail."""
-    try:
-        users = list(db.session.scalars(db.select(User.id).where(User.email.like(f"%@{DEMO_DOMAIN}"))))
-        codes = sorted({spec[0] for specs in LOCATIONS.values() for spec in specs})
-        locations = list(db.session.scalars(db.select(Location.id).where(Location.code.in_(codes))))
-        if users:
-            db.session.execute(db.delete(Notification).where(Notification.user_id.in_(users)))
-            db.session.execute(db.delete(AuditEvent).where(AuditEvent.object_type == "users",
-                                                           AuditEvent.object_id.in_(users)))
-            db.session.execute(db.update(User).where(User.id.in_(users)).values(supervisor_id=None))
-            db.session.execute(db.delete(User).where(User.id.in_(users)))
-        if locations:
-            db.session.execute(db.delete(AuditEvent).where(AuditEvent.object_type == "locations",
-                                                           AuditEvent.object_id.in_(locations)))
-            db.session.execute(db.delete(Stock).where(Stock.location_id.in_(locations)))
-            db.session.execute(db.delete(Location).where(Location.id.in_(locations)))
-        db.session.commit()
-    except Exception:  # the original error matters more
-        db.session.rollback()
 
 
 # Dates that come up soon, so the card and the automation rules' date reminders show something on the first

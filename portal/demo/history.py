@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from portal import ledger
 from portal.extensions import db
 from portal.models import Channel, Client, Location, PaymentMethod, Product, Role, Stock, User, utcnow
+from portal.services.clients import bonus as bonus_service
 from portal.services.sales import returns, sales
 from portal.errors import DomainError
 from portal.services.sales.pricing import redeem_cap
@@ -40,9 +41,8 @@ def make_bonus_history(clients_with_history: int = 60, now: datetime | None = No
     placed = 0
     for moment, kind, client_id in events:
         if kind == "gift":
-            ledger.adjust(supervisor, client_id, 500_00, "Приветственный бонус постоянному клиенту",
-                          f"demo:gift:{client_id}", now=moment)
-            db.session.commit()
+            bonus_service.adjust(supervisor, client_id, 500_00, "Приветственный бонус постоянному клиенту",
+                                 f"demo:gift:{client_id}", now=moment)
             continue
         location = main if rng.random() < 0.5 else rng.choice(shops)
         in_stock = [pid for pid, in db.session.execute(db.select(Stock.product_id).where(
@@ -51,9 +51,7 @@ def make_bonus_history(clients_with_history: int = 60, now: datetime | None = No
             continue
         lines = [sales.SaleLine(qty=rng.randint(1, 3), product_id=pid)
                  for pid in rng.sample(in_stock, min(len(in_stock), rng.randint(1, 3)))]
-        ledger.settle(client_id, moment)
-        db.session.commit()
-        available = ledger.bonus_of(client_id, moment).available
+        available = bonus_service.current(client_id, moment).available
         bonus = 0
         if available and rng.random() < 0.6:
             products = {p.id: p for p in db.session.scalars(db.select(Product).where(
@@ -79,6 +77,5 @@ def make_bonus_history(clients_with_history: int = 60, now: datetime | None = No
                                      key=f"demo:return:{order.id}", reason="Не подошёл по размеру",
                                      now=moment + timedelta(days=rng.randint(1, 10)))
     for client in chosen:
-        ledger.settle(client.id, now)
-    db.session.commit()
+        bonus_service.settle(client.id, now)
     return placed

@@ -14,6 +14,7 @@ from portal.models import (Client, ClientKind, DeliveryMethod, Location, Order, 
 from portal.services.messaging import codes
 from portal.services.orders import confirmation as order_confirmation, payments, orders
 from portal.errors import DomainError
+from portal.services.transactions import one_transaction
 
 SEED = 20261123
 # What happens to each demo order after it is drafted, and how many days ago it was made.
@@ -48,7 +49,7 @@ def make_manager_orders(now: datetime | None = None) -> int:
                 _one_order(manager, client, main, rng, skus, story, moment)
                 made += 1
             except DomainError:
-                db.session.rollback()  # stock or credit ran short for this one: the demo goes on
+                pass  # stock or credit ran short for this one: the demo goes on
     return made
 
 
@@ -94,9 +95,8 @@ def _one_order(manager: User, client: Client, main: Location, rng: random.Random
 
 def _confirm_as_client(order_id: int, moment: datetime) -> None:
     """Issue a code and confirm with the link that would have been sent with it (no SMS is sent)."""
-    row, _code = codes.issue(OrderConfirmationCode, order_confirmation.PURPOSE, order_id, moment,
-                             OrderConfirmationCode.order_id == order_id, order_id=order_id,
-                             phone=db.session.get(Order, order_id).client.primary_phone or "-")
-    db.session.commit()
+    row, _code = one_transaction(lambda: codes.issue(
+        OrderConfirmationCode, order_confirmation.PURPOSE, order_id, moment, OrderConfirmationCode.order_id == order_id,
+        order_id=order_id, phone=db.session.get(Order, order_id).client.primary_phone or "-"))
     token = order_confirmation.confirmation_link(order_id, row.id).rsplit("/", 1)[1]
     order_confirmation.confirm_with_link(token, now=moment + timedelta(minutes=1))

@@ -5,6 +5,9 @@ from pathlib import Path
 
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
+from flask_babel import gettext as _
+from reportlab.lib import colors
+from reportlab.pdfgen import canvas
 
 FONTS = Path(__file__).resolve().parent.parent.parent / "static" / "fonts"
 REGULAR, BOLD = "DejaVuSans", "DejaVuSans-Bold"
@@ -20,9 +23,6 @@ def register_fonts() -> None:
 def numbered_canvas(title: str, pagesize, margin: float, left: float):
     """A reportlab canvas class that holds the pages back until the end, to write the document's
     title and "Page n of N" at the foot of each (invoices, report exports)."""
-    from flask_babel import gettext as _
-    from reportlab.lib import colors
-    from reportlab.pdfgen import canvas
 
     width = pagesize[0]
 

@@ -28,6 +28,9 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from portal.i18n import currency_sign, money, percent_bp
 from portal.services.statistics.report import Chart, ChartKind, ValueKind
 from portal.documents import BOLD, REGULAR, register_fonts
+from reportlab.graphics.shapes import Drawing, Group
+from reportlab.graphics.shapes import Circle, Line, PolyLine, Polygon, Rect, String
+from reportlab.lib import colors
 
 # A fixed palette, each colour at least 3:1 against white (WCAG 1.4.11): the current period
 # first, the previous period grey, then four more for charts with more series.
@@ -65,7 +68,6 @@ def render_drawing(chart: Chart, *, width: float, max_height: float | None = Non
     The layout is made `width / scale` pixels wide and shrunk by `scale`, so 12 px text becomes
     about 8.6 pt; a drawing taller than `max_height` is shrunk further to fit.
     """
-    from reportlab.graphics.shapes import Drawing, Group
 
     scene = _layout(chart, max(int(round(width / scale)), 200), 320)
     factor = width / scene.width
@@ -639,8 +641,6 @@ def _svg_item(item) -> str:
 # -- reportlab ------------------------------------------------------------------------------------
 
 def _reportlab_shapes(scene: _Scene) -> list:
-    from reportlab.graphics.shapes import Circle, Line, PolyLine, Polygon, Rect, String
-    from reportlab.lib import colors
 
     height = scene.height
     shapes = []

@@ -12,6 +12,7 @@ from reportlab.pdfgen import canvas
 
 from portal.i18n import money
 from portal.documents import BOLD, REGULAR, register_fonts
+from portal.labels import payment_method
 
 WIDTH = 80 * mm
 MARGIN = 4 * mm
@@ -159,5 +160,4 @@ def return_receipt_pdf(ret) -> bytes:
 
 
 def _method(value: str) -> str:
-    from portal.labels import payment_method
     return payment_method(value)

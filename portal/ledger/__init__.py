@@ -5,14 +5,15 @@ inside the caller's transaction; the services commit.
 """
 from portal.ledger import settings
 from portal.ledger.bulk import ImportItem, ImportResult, import_bonus_many
-from portal.ledger.core import client_account, find_client_account
+from portal.ledger.core import client_account, existing_operation, find_client_account
 from portal.ledger.errors import InsufficientBonus
-from portal.ledger.operations import accrue, adjust, import_bonus, redeem, restore_redemption, reverse_accrual, settle, sweep
+from portal.ledger.operations import (accrue, adjust, clients_with_something_due, import_bonus, redeem, restore_redemption,
+                                      reverse_accrual, settle)
 from portal.ledger.reading import Bonus, Leg, accrual_release_at, bonus_of, legs_of
 from portal.ledger.verify import Verification, verify
 
 __all__ = [
     "Bonus", "InsufficientBonus", "Leg", "Verification", "accrual_release_at", "accrue", "adjust", "bonus_of", "client_account",
     "find_client_account", "import_bonus", "import_bonus_many", "ImportItem", "ImportResult", "legs_of", "redeem", "restore_redemption", "reverse_accrual", "settings",
-    "settle", "sweep", "verify",
+    "settle", "verify", "existing_operation", "clients_with_something_due",
 ]

@@ -15,6 +15,7 @@ from portal.extensions import db
 from portal.models import (BonusLot, Bucket, LedgerAccount, LedgerEntry, LedgerOperation, LotMove, LotStatus,
                       OperationKind, SystemAccount)
 from portal.ledger.errors import InsufficientBonus
+from datetime import timedelta
 
 
 def system_account(code: SystemAccount) -> LedgerAccount:
@@ -106,7 +107,6 @@ def transfer(operation: LedgerOperation, source: LedgerAccount, source_bucket: B
 
 def new_lot(operation: LedgerOperation, account: LedgerAccount, amount: int, status: LotStatus,
             available_at: datetime, expiry_days: int) -> BonusLot:
-    from datetime import timedelta
     lot = BonusLot(account_id=account.id, operation_id=operation.id, status=status, amount=amount, remaining=amount,
                    available_at=available_at, expiry_days=expiry_days,
                    expires_at=available_at + timedelta(days=expiry_days) if status is LotStatus.AVAILABLE else None)

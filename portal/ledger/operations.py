@@ -2,16 +2,11 @@
 further effect and returns the original operation. None of them commits."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask_babel import lazy_gettext as _l
-
 from portal.extensions import db
-from portal.models import (BonusLot, Bucket, LedgerAccount, LedgerOperation, LotMove, LotStatus, OperationKind, Role,
-                      SystemAccount, User, utcnow)
-from portal.services import audit
-from portal.errors import DomainError, ValidationError
+from portal.models import (BonusLot, Bucket, LedgerAccount, LedgerOperation, LotMove, LotStatus, OperationKind,
+                      SystemAccount, utcnow)
 from portal.ledger import settings
 from portal.ledger.core import (available_lots, begin_operation, client_account, move_lot, new_lot, system_account,
                    take_from_lots, transfer)
@@ -200,34 +195,21 @@ def reverse_accrual(client_id: int, accrual_key: str, amount: int, key: str, *, 
     return operation, operation.shortfall
 
 
-def adjust(actor: User, client_id: int, amount: int, reason: str, key: str, *,
+def adjust(client_id: int, amount: int, key: str, *, actor_id: int | None = None, reason: str = "",
            now: datetime | None = None) -> LedgerOperation:
-    """A supervisor's manual correction: positive adds an available lot, negative takes from lots.
-
-    Without an actor only from the command line (`flask bonus adjust`, within `audit.system_source("cli")`);
-    the audit event is then "cli:bonus_adjusted". The event is the client's, so the card shows it."""
+    """A manual correction: positive adds an available lot, negative takes from the available lots,
+    never below zero (InsufficientBonus). Who may correct, and why, is the caller's rule
+    (services/clients/bonus.py); the ledger keeps the reason and the actor with the operation."""
     now = now or utcnow()
-    if actor is None:
-        if audit.current_source() != "cli":
-            raise DomainError(_l("Only a supervisor can adjust a client's bonus."), code="forbidden")
-    elif actor.role is not Role.SUPERVISOR or not actor.active:
-        raise DomainError(_l("Only a supervisor can adjust a client's bonus."), code="forbidden")
-    reason = " ".join((reason or "").split())
-    errors = {}
-    if not reason:
-        errors["reason"] = _l("Say why the bonus is adjusted.")
     if amount == 0:
-        errors["amount"] = _l("Enter a non-zero amount.")
-    if errors:
-        raise ValidationError(errors)
+        raise ValueError("an adjustment moves a non-zero amount")
     operation, created = begin_operation(key, OperationKind.ADJUSTMENT, now, client_id=client_id, amount=amount,
-                                         actor_id=actor.id if actor else None, reason=reason[:500])
+                                         actor_id=actor_id, reason=reason[:500])
     if not created:
         return operation
     settle(client_id, now)
     account = client_account(client_id, lock=True)
     adjustments = system_account(SystemAccount.ADJUSTMENTS)
-    before = {"available": account.available, "pending": account.pending}
     if amount > 0:
         transfer(operation, adjustments, A, account, A, amount)
         new_lot(operation, account, amount, LotStatus.AVAILABLE, now, settings.current().expiry_days)
@@ -236,10 +218,6 @@ def adjust(actor: User, client_id: int, amount: int, reason: str, key: str, *,
             raise InsufficientBonus(account.available, -amount)
         transfer(operation, account, A, adjustments, A, -amount)
         take_from_lots(operation, available_lots(account), -amount)
-    db.session.refresh(account)
-    audit.record_id(actor, "bonus_adjusted", "clients", client_id, before=before,
-                    after={"available": account.available, "pending": account.pending, "amount": amount,
-                           "reason": reason, "client_id": client_id, "account_id": account.id})
     return operation
 
 
@@ -261,26 +239,12 @@ def import_bonus(client_id: int, amount: int, key: str, *, at: datetime, reason:
     return operation
 
 
-@dataclass
-class SweepResult:
-    accounts: int
-    released: int
-    expired: int
-
-
-def sweep(now: datetime | None = None, *, release: bool = True, expire: bool = True) -> SweepResult:
-    """The periodic sweep (`flask bonus release` / `flask bonus expire`): every account with
-    something due, one short transaction per account so tills are never held up."""
-    now = now or utcnow()
-    conditions = _due_conditions(now, release=release, expire=expire)
-    from portal.models import LedgerAccount
-    client_ids = db.session.scalars(
+def clients_with_something_due(now: datetime | None = None, *, release: bool = True,
+                                expire: bool = True) -> list[int]:
+    """The clients whose accounts have a lot to release or to expire at `now` (for the sweep)."""
+    conditions = _due_conditions(now or utcnow(), release=release, expire=expire)
+    if not conditions:
+        return []
+    return list(db.session.scalars(
         db.select(LedgerAccount.client_id).join(BonusLot, BonusLot.account_id == LedgerAccount.id)
-        .where(db.or_(*conditions)).distinct()).all()
-    released = expired = 0
-    for client_id in client_ids:
-        r, e = settle(client_id, now, release=release, expire=expire)
-        db.session.commit()
-        released += r
-        expired += e
-    return SweepResult(len(client_ids), released, expired)
+        .where(db.or_(*conditions)).distinct().order_by(LedgerAccount.client_id)))

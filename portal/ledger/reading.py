@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 from portal.extensions import db
 from portal.models import BonusLot, Bucket, LedgerAccount, LedgerEntry, LedgerOperation, LotStatus, utcnow
 from portal.ledger.core import find_client_account
+from portal.models import OperationKind
 
 
 @dataclass(frozen=True)
@@ -115,7 +116,6 @@ def account_summary() -> dict:
 
 def accrual_release_at(order_id: int) -> datetime | None:
     """When the bonus accrued for an order becomes available (for receipts)."""
-    from portal.models import OperationKind
     return db.session.scalar(
         db.select(db.func.min(BonusLot.available_at)).join(LedgerOperation, LedgerOperation.id == BonusLot.operation_id)
         .where(LedgerOperation.order_id == order_id, LedgerOperation.kind == OperationKind.ACCRUAL))

@@ -3,12 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask_babel import lazy_gettext as _l
-
 from portal.extensions import db
-from portal.models import BonusSettings, User
-from portal.services import audit
-from portal.errors import ValidationError
+from portal.models import BonusSettings
 
 
 @dataclass(frozen=True)
@@ -26,29 +22,10 @@ def current() -> Programme:
     return Programme(row.accrual_rate_bp, row.hold_days, row.max_redeem_share_bp, row.expiry_days)
 
 
-def change(actor: User | None, **values) -> Programme:
-    """Change some settings; the others stay. New values apply to new operations only."""
-    old = current()
-    new = Programme(**{**old.__dict__, **{k: v for k, v in values.items() if v is not None}})
-    errors = {}
-    if not 0 <= new.accrual_rate_bp <= 10000:
-        errors["accrual_rate"] = _l("The accrual rate must be between 0 and 100 %.")
-    if not 0 <= new.max_redeem_share_bp <= 10000:
-        errors["max_redeem_share"] = _l("The redeemable share must be between 0 and 100 %.")
-    if not 0 <= new.hold_days <= 3650:
-        errors["hold_days"] = _l("Hold days must be between 0 and 3650.")
-    if not 1 <= new.expiry_days <= 36500:
-        errors["expiry_days"] = _l("Expiry days must be between 1 and 36500.")
-    if errors:
-        raise ValidationError(errors)
-    if new == old:
-        return old
-    row = BonusSettings(changed_by_id=actor.id if actor else None, **new.__dict__)
+def record(new: Programme, changed_by_id: int | None) -> BonusSettings:
+    """Keep `new` as the programme from now on (a new row; the old ones stay as its history).
+    Which values are allowed, and who may change them, is the caller's rule."""
+    row = BonusSettings(changed_by_id=changed_by_id, **new.__dict__)
     db.session.add(row)
     db.session.flush()
-    changed = [key for key, value in new.__dict__.items() if old.__dict__[key] != value]
-    # Without an actor (`flask bonus settings`) the action names the command line: "cli:bonus_settings_changed".
-    audit.record(actor, "bonus_settings_changed", row, before={k: old.__dict__[k] for k in changed},
-                 after={k: new.__dict__[k] for k in changed}, source=None if actor else (audit.current_source() or "cli"))
-    db.session.commit()
-    return new
+    return row

@@ -7,6 +7,7 @@ from contextvars import ContextVar
 
 from portal.extensions import db
 from portal.models import AuditEvent, Notification, User, utcnow
+from portal.services.transactions import operation
 
 # The system that acts when there is no person: "cli", "1c", "api", "opencart", "demo" ...
 _source: ContextVar[str | None] = ContextVar("audit_source", default=None)
@@ -93,11 +94,11 @@ def recent_notifications(user_id: int, limit: int = 50) -> list[Notification]:
         .order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit)))
 
 
+@operation
 def mark_read(user_id: int, notification_id: int | None = None) -> int:
     """Mark one (or, without an id, every) unread notification of the user as read."""
     query = db.update(Notification).where(Notification.user_id == user_id, Notification.read_at.is_(None))
     if notification_id is not None:
         query = query.where(Notification.id == notification_id)
     result = db.session.execute(query.values(read_at=utcnow()))
-    db.session.commit()
     return result.rowcount

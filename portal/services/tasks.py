@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload
 
+from portal import events
 from portal.clock import day_start, local_date
 from portal.extensions import db
 from portal.models import Client, Order, Role, Task, TaskOutcome, TaskStatus, User, utcnow
@@ -24,6 +25,8 @@ from portal.services.staff import team
 from portal.services.orders.order_list import visible_staff_ids
 from portal.errors import DomainError, Forbidden, NotFound, ValidationError
 from portal.services.transactions import one_transaction
+from portal.services.clients import directory
+from portal.services.orders import orders
 
 PER_PAGE = 25
 MAX_TITLE = 300
@@ -101,8 +104,6 @@ def _assignee_for(actor: User, assignee_id) -> User:
 
 
 def _links_for(actor: User, client_id, order_id) -> tuple[Client | None, Order | None]:
-    from portal.services.clients import directory
-    from portal.services.orders import orders
     order = client = None
     if order_id not in (None, ""):
         order = db.session.get(Order, order_id) if isinstance(order_id, int) else None
@@ -195,8 +196,7 @@ def complete(actor: User, task_id: int, outcome: TaskOutcome = TaskOutcome.DONE,
         db.session.flush()
         audit.record(actor, "task_completed", task, before=before, after=_snapshot(task))
         if result is TaskOutcome.NO_ANSWER:
-            from portal.services.automation import engine  # (imported here: the engine itself sets tasks)
-            engine.fire("task_no_answer", task, actor=actor)
+            events.task_no_answer.send(task, actor=actor)
         return task
 
     return one_transaction(operation)

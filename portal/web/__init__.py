@@ -13,6 +13,17 @@ from portal.services.staff import auth as auth_service
 from portal.phones import display_phone
 from portal import labels
 from portal.web.access import home_url, nav_items
+from portal.web.admin import bp as admin_bp
+from portal.web.auth.routes import bp as auth_bp
+from portal.web.cashier.routes import bp as cashier_bp
+from portal.web.client.routes import bp as client_bp
+from portal.web.common.routes import bp as common_bp
+from portal.web.manager import bp as manager_bp
+from portal.web.supervisor import bp as supervisor_bp
+from portal.extensions import db
+from portal.api.errors import error_response
+from portal.services.orders.approvals import pending_count
+from portal.services import tasks as task_service
 
 
 def register_web(app: Flask) -> None:
@@ -22,13 +33,6 @@ def register_web(app: Flask) -> None:
     login_manager.session_protection = "basic"
     login_manager.user_loader(auth_service.load_session_user)
 
-    from portal.web.admin.routes import bp as admin_bp
-    from portal.web.auth.routes import bp as auth_bp
-    from portal.web.cashier.routes import bp as cashier_bp
-    from portal.web.client.routes import bp as client_bp
-    from portal.web.common.routes import bp as common_bp
-    from portal.web.manager.routes import bp as manager_bp
-    from portal.web.supervisor.routes import bp as supervisor_bp
 
     for bp in (auth_bp, common_bp, admin_bp, manager_bp, supervisor_bp, cashier_bp, client_bp):
         app.register_blueprint(bp)
@@ -48,10 +52,8 @@ def register_web(app: Flask) -> None:
         if current_user.is_authenticated:
             unread = audit.unread_count(current_user.id)
             if current_user.role is Role.SUPERVISOR:
-                from portal.services.orders.approvals import pending_count
                 pending_approvals = pending_count(current_user)
             if current_user.role in (Role.MANAGER, Role.SUPERVISOR):
-                from portal.services import tasks as task_service
                 task_counts = task_service.badge_counts(current_user)
         return {"unread_notifications": unread, "nav_items": nav_items(), "home_url": home_url,
                 "labels": labels, "display_phone": display_phone, "pending_approvals": pending_approvals,
@@ -59,7 +61,6 @@ def register_web(app: Flask) -> None:
 
     def error_page(status: int, title, message):
         if request.path.startswith("/api/"):
-            from portal.api.errors import error_response
             code = {404: "not_found", 405: "method_not_allowed", 429: "rate_limited",
                     500: "internal_error"}.get(status, "validation_error")
             body, _ = error_response(code, message)
@@ -95,7 +96,6 @@ def register_web(app: Flask) -> None:
 
     @app.errorhandler(500)
     def server_error(_e):
-        from portal.extensions import db
         db.session.rollback()
         return error_page(500, _l("Something went wrong"),
                           _l("Nothing was saved. Try again; if it happens again, tell the administrator."))

@@ -8,7 +8,6 @@ from decimal import Decimal
 
 import pytest
 
-from portal import ledger
 from portal.extensions import db
 from portal.integrations.sms import sent_messages
 from portal.models import Channel, utcnow
@@ -16,6 +15,7 @@ from portal.services.sales import sales
 
 from ..factories import make_client, make_location, make_product, make_staff
 from .support import assert_no_horizontal_overflow, expect
+from portal.services.clients import bonus as bonus_service
 
 pytestmark = [pytest.mark.e2e, pytest.mark.csrf]
 
@@ -43,7 +43,7 @@ def vera(app, sms_path):
         make_product("DRILL", 1_000_00, stock={warehouse: 100})
         make_product("VALVE", 99_99, stock={warehouse: 100}, discountable=False)
         client = make_client(name="Vera Buyer", phone=PHONE, discount_bp=500)
-        ledger.adjust(make_staff("supervisor"), client.id, 1_234_56, "welcome gift", "e2e:gift",
+        bonus_service.adjust(make_staff("supervisor"), client.id, 1_234_56, "welcome gift", "e2e:gift",
                       now=utcnow() - timedelta(days=340))
         db.session.commit()
         numbers = []

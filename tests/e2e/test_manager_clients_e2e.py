@@ -16,6 +16,7 @@ from portal.services.sales import sales
 
 from ..factories import DEFAULT_PASSWORD, make_client, make_location, make_product, make_staff
 from .support import assert_no_horizontal_overflow, expect, sign_in
+from portal.services.clients import bonus as bonus_service
 
 pytestmark = [pytest.mark.e2e, pytest.mark.csrf]
 
@@ -46,7 +47,7 @@ def office(app):
         make_client(anna, "ИП Трубников", ClientKind.SOLE_PROPRIETOR, "+79267770000", tax_id="500100732259",
                     discount_bp=300, credit_limit=20_000_00, deferral_days=7)
         make_client(colleague, "Colleague's Client", ClientKind.LEGAL_ENTITY, "+79001112233")
-        ledger.adjust(boss, kran.id, 1_250_00, "welcome gift", "e2e:gift:kran")
+        bonus_service.adjust(boss, kran.id, 1_250_00, "welcome gift", "e2e:gift:kran")
         db.session.commit()
         warehouse = make_location("warehouse", code="MAIN", name="Main warehouse", is_main=True)
         make_product("DRILL", 1_000_00, stock={warehouse: 10}, name="Cordless drill")

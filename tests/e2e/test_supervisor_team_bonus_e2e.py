@@ -15,6 +15,7 @@ from portal.models import Channel, ClientKind, Order, OrderStatus
 
 from ..factories import DEFAULT_PASSWORD, make_client, make_staff
 from .support import MIN_TAP, assert_no_horizontal_overflow, expect, sign_in
+from portal.services.clients import bonus as bonus_service
 
 pytestmark = [pytest.mark.e2e, pytest.mark.csrf]
 
@@ -46,7 +47,7 @@ def office(app):
         for status in (OrderStatus.DRAFT, OrderStatus.AWAITING_APPROVAL, OrderStatus.CONFIRMED, OrderStatus.PAID):
             db.session.add(Order(channel=Channel.MANAGER, status=status, client_id=kran.id, created_by_id=anna.id))
         db.session.commit()
-        ledger.adjust(boss, kran.id, 1_000_00, "welcome gift", "e2e:gift:kran")
+        bonus_service.adjust(boss, kran.id, 1_000_00, "welcome gift", "e2e:gift:kran")
         db.session.commit()
         from portal.services.staff import staff
         staff.set_active(boss, carl.id, False)

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from portal import ledger
 from portal.extensions import db
 from portal.ledger.settings import Programme
 from portal.models import Barcode
@@ -20,6 +19,7 @@ from portal.services.sales.pricing import price_lines
 
 from ..factories import DEFAULT_PASSWORD, make_client, make_location, make_product, make_staff
 from .support import expect, sign_in
+from portal.services.clients import bonus as bonus_service
 
 pytestmark = [pytest.mark.e2e, pytest.mark.csrf]
 
@@ -82,7 +82,7 @@ def test_a_sale_with_client_bonus_split_payment_a_return_and_the_z_report(app, l
                             Barcode(product_id=valve.id, code=VALVE_CODE)])
         db.session.commit()
         vera = make_client(name="Vera Buyer", phone="+79161234567", discount_bp=DISCOUNT_BP)
-        ledger.adjust(make_staff("supervisor"), vera.id, GIFT, "welcome gift", "e2e:till:gift")
+        bonus_service.adjust(make_staff("supervisor"), vera.id, GIFT, "welcome gift", "e2e:till:gift")
         db.session.commit()
         cashier = make_staff("cashier", shop=shop, name="Kate Cashier")
         email = cashier.email

@@ -8,8 +8,8 @@ import sqlalchemy as sa
 
 from portal.extensions import db
 from portal.models import Barcode, Product, Section, Stock
-from portal.integrations.catalog_csv import importer
-from portal.integrations.catalog_csv.importer import CatalogFileError, import_catalog
+from portal.integrations.catalog_csv import writing
+from portal.integrations.catalog_csv.writing import CatalogFileError, import_catalog
 
 from ..factories import make_location, make_product
 
@@ -222,7 +222,7 @@ def test_file_objects_and_progress(existing):
 
 def test_a_row_the_database_refuses_is_rolled_back_alone(existing, monkeypatch):
     """Each row has its own savepoint: a refusal from the database undoes that row only, in any batch."""
-    real = importer.stock.set_level
+    real = writing.stock.set_level
 
     def clashing(product_id, location_id, qty):
         real(product_id, location_id, qty)
@@ -230,7 +230,7 @@ def test_a_row_the_database_refuses_is_rolled_back_alone(existing, monkeypatch):
             db.session.execute(sa.insert(Stock.__table__).values(
                 product_id=product_id, location_id=location_id, quantity=qty))
 
-    monkeypatch.setattr(importer.stock, "set_level", clashing)
+    monkeypatch.setattr(writing.stock, "set_level", clashing)
     lines = [HEADER]
     for n in range(1, 8):
         lines.append(f"P-{n};Товар {n};Раздел {n} / Подраздел;{n};{n:013d};;;;{13 if n in (2, 5) else n};;")

@@ -1,5 +1,4 @@
 """Money rules of an order, with exact amounts."""
-import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 

@@ -29,7 +29,7 @@ from portal.extensions import db
 from portal.models import Barcode, Product, Section
 from portal.services import audit
 from portal.services.sales import stock
-from portal.integrations.catalog_csv.importer import (MAX_QUANTITY, MAX_SECTION_NAME, RowError, clean_name, clean_sku, parse_barcodes)
+from portal.integrations.catalog_csv.parsing import (MAX_QUANTITY, MAX_SECTION_NAME, RowError, clean_name, clean_sku, parse_barcodes)
 
 MAX_ONEC_ID = 80
 

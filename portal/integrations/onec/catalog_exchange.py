@@ -40,6 +40,7 @@ from portal.integrations.onec.catalog import ItemRefused, ProductCard
 from portal.integrations.onec import catalog_reader
 from portal.integrations.onec.catalog_reader import Card, CatalogXmlError, Groups, OfferItem, PackageKind, PriceTypes
 from portal.integrations.onec.protocol import ExchangeError, stored_file
+from portal.services.transactions import one_transaction, operation
 
 MAX_REJECTS_KEPT = 100
 CURRENCY_WORDS = {"руб": "RUB", "руб.": "RUB", "643": "RUB", "rur": "RUB", "грн": "UAH", "грн.": "UAH", "980": "UAH"}
@@ -58,21 +59,20 @@ def _import_row(session_id: int, filename: str, now: datetime) -> OnecImport:
         row = OnecImport(session_id=session_id, filename=filename, status="in_progress", position=0,
                          counts={}, message="", started_at=now, updated_at=now)
         db.session.add(row)
-        db.session.commit()
+        db.session.flush()
     return row
 
 
+@operation
 def forget_session_imports(session_id: int) -> None:
     """`init` again in the same session: its files go, and so does the progress made on them."""
     db.session.execute(db.delete(OnecImport).where(OnecImport.session_id == session_id))
-    db.session.commit()
 
 
+@operation
 def _fail(row_id: int, message: str) -> StepResult:
-    db.session.rollback()
     row = db.session.get(OnecImport, row_id)
     row.status, row.message, row.updated_at = "failed", message[:1000], utcnow()
-    db.session.commit()
     return StepResult("failure", message)
 
 
@@ -80,7 +80,7 @@ def import_step(session_id: int, filename: str, now: datetime | None = None) -> 
     """Run one step of importing the session's uploaded file `filename`."""
     now = now or utcnow()
     path = stored_file(session_id, filename)
-    row = _import_row(session_id, path.name, now)
+    row = one_transaction(lambda: _import_row(session_id, path.name, now))
     if row.status == "done":
         return StepResult("success", row.message)
     if row.status == "failed":
@@ -90,10 +90,11 @@ def import_step(session_id: int, filename: str, now: datetime | None = None) -> 
             catalog_reader.check_well_formed(path)
         except CatalogXmlError as exc:
             return _fail(row.id, str(exc))
-    try:
-        return _run(row, path, now)
+    row_id = row.id
+    try:  # one step is one transaction: the items it applied and where the next step starts
+        return one_transaction(lambda: _run(db.session.get(OnecImport, row_id), path, now))
     except (CatalogXmlError, ExchangeError, ItemRefused) as exc:
-        return _fail(row.id, str(exc))
+        return _fail(row_id, str(exc))
 
 
 class _Step:
@@ -135,7 +136,6 @@ def _run(row: OnecImport, path, now: datetime) -> StepResult:
         if step.out_of_budget(done_now):
             row.position = unit - 1
             _save(row, step, "in_progress", "")
-            db.session.commit()
             return StepResult("progress", f"{path.name}: {row.position} items applied")
         _apply_unit(step, item)
         done_now += 1
@@ -148,7 +148,6 @@ def _run(row: OnecImport, path, now: datetime) -> StepResult:
     summary = (f"{path.name}: created {c['created']}, updated {c['updated']}, offers {c['offers']}, "
                f"rejected {c['rejected']}, taken off sale {c['deactivated']}")
     _save(row, step, "done", summary)
-    db.session.commit()
     return StepResult("success", summary)
 
 

@@ -79,6 +79,5 @@ def _apply_report(report: StatusReport, now: datetime | None) -> str:
             else:
                 notes.append(f"shipment noted, the order stays {order.status.value} until it is paid")
     except DomainError as exc:
-        db.session.rollback()
         notes.append(f"refused: {exc.message}")
     return f"{report.number}: " + ("; ".join(notes) if notes else "nothing to change")

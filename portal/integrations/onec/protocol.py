@@ -27,6 +27,7 @@ from flask import Response, current_app
 
 from portal.extensions import db
 from portal.models import OnecSession, utcnow
+from portal.services.transactions import operation
 
 COOKIE_NAME = "portal_1c"
 SESSION_HOURS = 24
@@ -89,16 +90,17 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+@operation
 def open_session(kind: str, now: datetime | None = None) -> str:
     """A new exchange session; returns the cookie value (shown once, kept only as a hash)."""
     now = now or utcnow()
     token = secrets.token_urlsafe(32)
     db.session.add(OnecSession(token_hash=_hash(token), kind=kind, created_at=now, last_seen_at=now))
     _forget_old_sessions(now)
-    db.session.commit()
     return token
 
 
+@operation
 def find_session(token: str | None, now: datetime | None = None) -> OnecSession | None:
     if not token:
         return None
@@ -107,10 +109,10 @@ def find_session(token: str | None, now: datetime | None = None) -> OnecSession 
     if found is None or found.last_seen_at < now - timedelta(hours=SESSION_HOURS):
         return None
     found.last_seen_at = now
-    db.session.commit()
     return found
 
 
+@operation
 def latest_session(kind: str, now: datetime | None = None) -> OnecSession:
     """For a request with valid Basic credentials but no cookie (some 1C versions send only the
     credentials): the newest live session of that kind, or a new one. Files and import progress
@@ -122,7 +124,6 @@ def latest_session(kind: str, now: datetime | None = None) -> OnecSession:
     if found is None:
         return find_session(open_session(kind, now), now)
     found.last_seen_at = now
-    db.session.commit()
     return found
 
 

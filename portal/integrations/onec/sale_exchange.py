@@ -23,6 +23,7 @@ from portal.integrations.onec.order_status import StatusReport, apply_report
 from portal.integrations.onec import orders_document
 from portal.integrations.onec.catalog_reader import ROOT, local, text_of
 from portal.integrations.onec.protocol import ExchangeError, encoding
+from portal.services.transactions import operation
 
 TOPICS = ("1c.order", "1c.return", "1c.client")
 MAX_EVENTS = 1000
@@ -38,6 +39,7 @@ def _order_id(event: OutboxEvent) -> int | None:
     return int(parts[2]) if len(parts) >= 3 and parts[2].isdigit() else None
 
 
+@operation
 def query(session_id: int, now: datetime | None = None) -> bytes:
     now = now or utcnow()
     events = _pending()
@@ -63,10 +65,10 @@ def query(session_id: int, now: datetime | None = None) -> bytes:
                                      encoding=encoding(), now=now)
     db.session.add(OnecOrderQuery(session_id=session_id, event_ids=[e.id for e in events],
                                   documents=len(orders) + len(returns), created_at=now))
-    db.session.commit()
     return document
 
 
+@operation
 def confirm(session_id: int, now: datetime | None = None) -> int:
     """Mark delivered the events of the session's last unconfirmed query; how many were."""
     now = now or utcnow()
@@ -81,7 +83,6 @@ def confirm(session_id: int, now: datetime | None = None) -> int:
             OutboxEvent.id.in_(last.event_ids), OutboxEvent.delivered_at.is_(None))
             .values(delivered_at=now, attempts=OutboxEvent.attempts + 1)).rowcount
     last.confirmed_at = now
-    db.session.commit()
     return marked
 
 

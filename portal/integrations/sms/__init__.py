@@ -19,9 +19,10 @@ from pathlib import Path
 
 from flask import current_app
 
+from portal.integrations.sms.errors import SmsError
+from portal.integrations.sms.http import HttpGateway
 
-class SmsError(RuntimeError):
-    """The message was not accepted; the text says why (shown to the administrator)."""
+__all__ = ["SmsError", "send_sms", "sent_messages"]
 
 
 def send_sms(phone: str, text: str) -> str | None:
@@ -38,7 +39,6 @@ def send_sms(phone: str, text: str) -> str | None:
             f.write(line + "\n")
         return None
     if backend == "http":
-        from portal.integrations.sms.http import HttpGateway
         return HttpGateway.from_config(current_app.config).send(phone, text)
     raise SmsError(f"unknown SMS_BACKEND {backend!r} (console, file or http)")
 

@@ -26,7 +26,7 @@ import urllib.request
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from portal.integrations.sms import SmsError
+from portal.integrations.sms.errors import SmsError
 
 PLACEHOLDER = re.compile(r"\{(phone|phone_digits|text|sender)\}")
 CONTENT_TYPES = {"form": "application/x-www-form-urlencoded; charset=utf-8",

@@ -14,6 +14,15 @@ from portal.services import audit
 from portal.errors import DomainError
 from portal.services.automation import events as ev
 from portal.services.automation import placeholders
+from portal.services import tasks
+from portal.services.staff import team
+from datetime import date
+from portal.services.clients import changes
+from portal.services.messaging import sms
+from portal.models import Product
+from portal.services.orders import orders
+from portal.services.automation.rules import max_discount_percent, percent_to_bp
+from decimal import Decimal
 
 
 class ActionFailed(DomainError):
@@ -50,7 +59,6 @@ def _link(ctx) -> str:
 
 
 def create_task(action: dict, ctx, run) -> dict:
-    from portal.services import tasks
     assignee = _responsible(ctx)
     unit = action.get("due_unit", "hours")
     delta = timedelta(days=action.get("due_in", 0)) if unit == "days" else timedelta(hours=action.get("due_in", 0))
@@ -66,7 +74,6 @@ def create_task(action: dict, ctx, run) -> dict:
 
 
 def _team_managers(supervisor: User) -> list[User]:
-    from portal.services.staff import team
     return [m for m in team.team_members(supervisor) if m.active]
 
 
@@ -81,12 +88,10 @@ def choose_manager(supervisor: User, mode: str) -> User | None:
                                        .where(Client.manager_id.in_([m.id for m in managers]))
                                        .group_by(Client.manager_id)).all())
         return min(managers, key=lambda m: (load.get(m.id, 0), m.id))
-    from datetime import date
     return min(managers, key=lambda m: (m.hired_on or date.max, m.id))
 
 
 def assign_manager(action: dict, ctx, run) -> dict:
-    from portal.services.clients import changes
     if ctx.client is None:
         raise ActionFailed("there is no client to assign")
     supervisor = ctx.rule.supervisor
@@ -104,7 +109,6 @@ def assign_manager(action: dict, ctx, run) -> dict:
 
 
 def send_sms(action: dict, ctx, run, index: int) -> dict:
-    from portal.services.messaging import sms
     client = ctx.client
     if client is None:
         raise ActionFailed("there is no client to send the SMS to")
@@ -138,10 +142,6 @@ def notify_user(action: dict, ctx, run) -> dict:
 def apply_discount(action: dict, ctx, run) -> dict:
     """An extra % on every discountable line of an order still being prepared, re-priced by the
     orders service (its quote and line filling), never by writing money fields here."""
-    from portal.models import Product
-    from portal.services.orders import orders
-    from portal.services.automation.rules import max_discount_percent, percent_to_bp
-    from decimal import Decimal
     order = ctx.order
     if order is None:
         raise ActionFailed("there is no order to discount")

@@ -23,12 +23,17 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 
+from portal import events
 from portal.extensions import db
 from portal.models import Client, Order, OrderStatus, PaymentTerms, Role, Rule, RuleRun, User, utcnow
 from portal.money import parse_amount, to_minor
 from portal.errors import DomainError
 from portal.services.automation import actions as act
 from portal.services.automation import events as ev
+from portal.models import Product, Section
+from portal.services.transactions import one_transaction
+from flask_babel import gettext as _
+from portal.i18n import money
 
 log = logging.getLogger("portal.automation")
 
@@ -81,7 +86,6 @@ def _context(event: str, obj, actor: User | None, now: datetime) -> Context:
 
 def _section_ids(order: Order) -> set[int]:
     """The sections of the order's products and every section above them."""
-    from portal.models import Product, Section
     ids = set(db.session.scalars(db.select(Product.section_id).where(
         Product.id.in_([line.product_id for line in order.lines]), Product.section_id.is_not(None))))
     seen, level = set(), set(ids)
@@ -225,7 +229,7 @@ def fire(event: str | tuple[str, ...], obj, *, actor: User | None = None, now: d
         return []
 
 
-def order_changed(order: Order, actor: User | None, *, created: bool = False, status_changed: bool = False,
+def order_changed(order: Order, actor: User | None = None, *, created: bool = False, status_changed: bool = False,
                   now: datetime | None = None) -> list:
     """The order events of one change: created, status changed (and paid, when it became paid), and
     above an amount (checked at every change, so a draft that grows past the amount fires it once)."""
@@ -237,6 +241,27 @@ def order_changed(order: Order, actor: User | None, *, created: bool = False, st
         if order.status is OrderStatus.PAID or (created and order.paid_at is not None):
             events.append("order_paid")
     return fire(tuple(events), order, actor=actor, now=now)
+
+
+def _on_client_created(client: Client, *, actor: User | None = None, **_ignored) -> None:
+    fire("client_created", client, actor=actor)
+
+
+def _on_order_changed(order: Order, *, actor: User | None = None, created: bool = False,
+                      status_changed: bool = False, now: datetime | None = None, **_ignored) -> None:
+    order_changed(order, actor, created=created, status_changed=status_changed, now=now)
+
+
+def _on_task_no_answer(task, *, actor: User | None = None, **_ignored) -> None:
+    fire("task_no_answer", task, actor=actor)
+
+
+def subscribe() -> None:
+    """Connect the rules to what the services announce (portal/events.py). Called by create_app;
+    connecting again (another app in the same process) changes nothing."""
+    events.client_created.connect(_on_client_created, weak=False)
+    events.order_changed.connect(_on_order_changed, weak=False)
+    events.task_no_answer.connect(_on_task_no_answer, weak=False)
 
 
 # ------------------------------------------------------------------------------------------ date rules
@@ -269,7 +294,6 @@ def _objects_due(event: str, target: date) -> list[int]:
 def run_date_rules(today: date, now: datetime | None = None) -> int:
     """Run every active date rule for the objects whose date falls on `today` (`days_before` ahead).
     Each object is one transaction; a second run for the same day adds nothing. Returns the runs made."""
-    from portal.services.transactions import one_transaction
     now = now or utcnow()
     wanted = sorted({(rule.event, int((rule.event_params or {}).get("days_before", 0)))
                      for rule in db.session.scalars(db.select(Rule).where(
@@ -293,7 +317,6 @@ def run_date_rules(today: date, now: datetime | None = None) -> int:
 
 def describe(entry: dict) -> str:
     """One entry of RuleRun.actions_done in the reader's language."""
-    from flask_babel import gettext as _
     kind = entry.get("type")
     label = str(ev.ACTIONS.get(kind, kind))
     if kind == "create_task" and entry.get("task_id"):
@@ -303,7 +326,6 @@ def describe(entry: dict) -> str:
         user = db.session.get(User, entry["user_id"])
         return f"{label}: {user.name if user else '—'}"
     if kind == "apply_discount":
-        from portal.i18n import money
         return _("Extra discount %(percent)s %%: discount %(before)s → %(after)s", percent=entry.get("percent", ""),
                  before=money(entry.get("discount_before") or 0), after=money(entry.get("discount_after") or 0))
     return label

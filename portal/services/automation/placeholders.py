@@ -8,6 +8,10 @@ from __future__ import annotations
 import re
 
 from flask_babel import lazy_gettext as _l
+from flask import current_app
+from flask_babel import format_date
+from portal.i18n import money
+from portal.labels import order_status
 
 PLACEHOLDERS = ("client_name", "order_number", "amount", "status", "due_date", "manager_name", "manager_phone",
                 "company")
@@ -46,11 +50,7 @@ def render(text: str, values: dict[str, str]) -> str:
 
 def values_for(ctx) -> dict[str, str]:
     """What each placeholder stands for in the context of one run (portal/services/automation/engine.py)."""
-    from flask import current_app
-    from flask_babel import format_date
 
-    from portal.i18n import money
-    from portal.labels import order_status
 
     client, order, manager = ctx.client, ctx.order, ctx.manager
     due = order.due_date if order is not None and order.due_date else (

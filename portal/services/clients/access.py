@@ -13,11 +13,15 @@ from portal.services.clients import clients as client_service
 from portal.services.messaging import codes, sms
 from portal.services.staff.auth import SESSION_TOUCH_EVERY, _request_facts, token_hash
 from portal.services.messaging.codes import CodeRefused, Throttled  # noqa: F401 (the doors catch them from here)
+from portal.services.transactions import one_transaction, operation
+from flask_babel import gettext
+import secrets
 
 LINK_SALT = "client-bonus-link"
 PURPOSE = "client-login"
 
 
+@operation
 def request_code(phone: str, now: datetime | None = None) -> None:
     """Send a 6-digit code to the client with this phone. An unknown phone gets the same answer
     and no SMS, so nobody learns who is a client."""
@@ -31,29 +35,31 @@ def request_code(phone: str, now: datetime | None = None) -> None:
     db.session.flush()
     message = sms.queue(client.primary_phone, _sms_text(code), f"sms:client-code:{row.id}", hide=[code],
                         valid_for=row.expires_at - row.created_at)
-    db.session.commit()
     sms.send_queued(message)
 
 
 def _sms_text(code: str) -> str:
-    from flask_babel import gettext
     return gettext("Your code for the bonus page: %(code)s. It is valid for 10 minutes.", code=code)
 
 
 def verify_code(phone: str, code: str, now: datetime | None = None) -> int:
-    """The client's id if `code` is the latest valid one; CodeRefused otherwise (5 tries per code)."""
+    """The client's id if `code` is the latest valid one; CodeRefused otherwise (5 tries per code).
+    A wrong code uses up a try, which is kept although the code is refused."""
     now = now or utcnow()
     refused = CodeRefused(_l("The code is wrong or has expired. Ask for a new one."))
-    found = client_service.find_by_phone(phone, current_app.config["PORTAL_COUNTRY"])
-    if not found or codes.normalise(code) is None:
+
+    def check() -> int | None:
+        found = client_service.find_by_phone(phone, current_app.config["PORTAL_COUNTRY"])
+        if not found or codes.normalise(code) is None:
+            return None
+        client = found[0]
+        last = codes.latest(ClientLoginCode, ClientLoginCode.client_id == client.id, lock=True)
+        return client.id if codes.check(last, PURPOSE, client.id, code, now) else None
+
+    client_id = one_transaction(check)
+    if client_id is None:
         raise refused
-    client = found[0]
-    last = codes.latest(ClientLoginCode, ClientLoginCode.client_id == client.id, lock=True)
-    accepted = codes.check(last, PURPOSE, client.id, code, now)
-    db.session.commit()
-    if not accepted:
-        raise refused
-    return client.id
+    return client_id
 
 
 def _serializer() -> URLSafeTimedSerializer:
@@ -78,19 +84,19 @@ def client_from_link(token: str) -> int | None:
     return client_id
 
 
+@operation
 def start_session(client_id: int, now: datetime | None = None) -> str:
     """Record a bonus-page session of the client (after a code or a link) and return its random
     token for the cookie; only the token's SHA-256 is stored."""
-    import secrets
 
     now = now or utcnow()
     token = secrets.token_urlsafe(32)
     db.session.add(ClientSession(client_id=client_id, token_hash=token_hash(token), created_at=now,
                                  last_seen_at=now, **_request_facts()))
-    db.session.commit()
     return token
 
 
+@operation
 def session_client(client_id: int | None, token: str | None) -> int | None:
     """The client of a live session with this token (one indexed lookup), else None."""
     if not isinstance(client_id, int) or not isinstance(token, str) or not token:
@@ -102,10 +108,10 @@ def session_client(client_id: int | None, token: str | None) -> int | None:
     now = utcnow()
     if now - row.last_seen_at >= SESSION_TOUCH_EVERY:
         row.last_seen_at = now
-        db.session.commit()
     return row.client_id
 
 
+@operation
 def end_session(token: str | None, now: datetime | None = None) -> None:
     """The client signs out: this session's cookie opens nothing any more."""
     if not isinstance(token, str) or not token:
@@ -113,4 +119,3 @@ def end_session(token: str | None, now: datetime | None = None) -> None:
     db.session.execute(db.update(ClientSession).where(
         ClientSession.token_hash == token_hash(token), ClientSession.ended_at.is_(None)).values(
         ended_at=now or utcnow()))
-    db.session.commit()

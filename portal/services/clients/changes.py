@@ -25,6 +25,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
+from portal import events
 from portal.extensions import db
 from portal.models import (AddressKind, ChangeKind, ChangeRequest, ChangeStatus, Client, ClientAddress, ClientEmail,
                       ClientKind, ClientPhone, ClientStatus, Role, User, utcnow)
@@ -340,8 +341,7 @@ def create_client(actor: User, data: NewClient) -> Client:
             db.session.flush()
             audit.record(actor, "client_change_proposed", client, before=request.before, after=request.after)
             _tell_supervisor(actor, client)
-        from portal.services.automation import engine
-        engine.fire("client_created", client, actor=actor)
+        events.client_created.send(client, actor=actor)
         return client
 
     return _one_transaction(run)

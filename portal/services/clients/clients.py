@@ -1,8 +1,18 @@
 """Clients as the cabinets read them. (Creating and changing clients comes with the manager's cabinet.)"""
 from __future__ import annotations
 
+from email_validator import EmailNotValidError, validate_email
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import IntegrityError
+
+from portal import events
+from portal.errors import DomainError, NotFound, ValidationError
 from portal.extensions import db
-from portal.models import Client, ClientKind
+from portal.models import Client, ClientEmail, ClientKind, ClientPhone, User
+from portal.phones import PhoneError, normalize_phone
+from portal.services import audit
+from portal.services.transactions import operation
+from portal.text import squash
 
 
 def client_counts(manager_ids: list[int]) -> dict:
@@ -36,8 +46,6 @@ def clients_per_manager(manager_ids: list[int]) -> dict[int, int]:
 
 def find_by_phone(phone_text: str, country: str) -> list[Client]:
     """Clients with this phone, written in any common notation. An invalid phone finds nobody."""
-    from portal.models import ClientPhone
-    from portal.phones import PhoneError, normalize_phone
     try:
         number = normalize_phone(phone_text, country)
     except PhoneError:
@@ -47,31 +55,27 @@ def find_by_phone(phone_text: str, country: str) -> list[Client]:
 
 
 def get_client(client_id: int) -> Client:
-    from flask_babel import lazy_gettext as _l
-
-    from portal.errors import NotFound
     client = db.session.get(Client, client_id)
     if client is None:
         raise NotFound(_l("No such client."))
     return client
 
 
+def _phone_taken() -> DomainError:
+    return DomainError(_l("A client with this phone exists already."), code="conflict")
+
+
+@operation
 def register_client(name: str, phone: str, email: str | None, country: str, *, created_by_id: int | None = None,
                     manager_id: int | None = None, on_created=None) -> Client:
     """A private person who registers on the web shop or at a till: name and phone, e-mail optional.
 
-    A phone already used by another client is a conflict (one phone, one client). `on_created(client)`
-    adds what goes with the new client (e.g. the welcome SMS) to the same transaction.
+    A phone already used by another client is a conflict (one phone, one client), also when a
+    twin registration took it a moment ago. `on_created(client)` adds what goes with the new client
+    (e.g. the welcome SMS) to the same transaction.
     """
-    from email_validator import EmailNotValidError, validate_email
-    from flask_babel import lazy_gettext as _l
-
-    from portal.models import ClientEmail, ClientPhone
-    from portal.errors import DomainError, ValidationError
-    from portal.phones import PhoneError, normalize_phone
-
     errors = {}
-    name = " ".join((name or "").split()) if isinstance(name, str) else ""
+    name = squash(name)
     if not name:
         errors["name"] = _l("Enter the name.")
     elif len(name) > 300:
@@ -90,29 +94,23 @@ def register_client(name: str, phone: str, email: str | None, country: str, *, c
     if errors:
         raise ValidationError(errors)
     if db.session.scalar(db.select(ClientPhone.id).where(ClientPhone.number == number)):
-        raise DomainError(_l("A client with this phone exists already."), code="conflict")
+        raise _phone_taken()
     client = Client(kind=ClientKind.PRIVATE_PERSON, name=name, created_by_id=created_by_id, manager_id=manager_id)
     client.phones.append(ClientPhone(number=number))
     if address:
         client.emails.append(ClientEmail(address=address))
-    db.session.add(client)
     try:
-        db.session.flush()
-        from portal.models import User
-        from portal.services import audit
-        actor = db.session.get(User, created_by_id) if created_by_id else None
-        audit.record(actor, "client_registered", client, None,
-                     {"kind": client.kind.value, "name": client.name, "phones": [number],
-                      "emails": [address] if address else [], "manager_id": manager_id},
-                     source=None if actor else "api")
-        if on_created is not None:
-            on_created(client)
-        from portal.services.automation import engine  # the rules of a new client, in this transaction
-        engine.fire("client_created", client, actor=actor)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        if db.session.scalar(db.select(ClientPhone.id).where(ClientPhone.number == number)):
-            raise DomainError(_l("A client with this phone exists already."), code="conflict") from None
-        raise
+        with db.session.begin_nested():  # a twin registration with this phone may have won the race
+            db.session.add(client)
+            db.session.flush()
+    except IntegrityError:
+        raise _phone_taken() from None
+    actor = db.session.get(User, created_by_id) if created_by_id else None
+    audit.record(actor, "client_registered", client, None,
+                 {"kind": client.kind.value, "name": client.name, "phones": [number],
+                  "emails": [address] if address else [], "manager_id": manager_id},
+                 source=None if actor else "api")
+    if on_created is not None:
+        on_created(client)
+    events.client_created.send(client, actor=actor)  # the rules of a new client, in this transaction
     return client

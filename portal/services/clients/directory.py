@@ -19,11 +19,11 @@ from portal.extensions import db
 from portal.ledger.reading import Bonus, Leg, LegPosition
 from portal.models import (AuditEvent, ChangeRequest, ChangeStatus, Client, ClientEmail, ClientKind, ClientPhone,
                       ClientStatus, LedgerAccount, Order, Role, User)
+from portal.services.clients import bonus as bonus_service
 from portal.services.orders import debt as debt_service
 from portal.services.staff import team
 from portal.errors import Forbidden, NotFound
 from portal.phones import PhoneError, normalize_phone
-from portal.services.transactions import retry_when_busy
 
 PER_PAGE = 25
 MAX_PER_PAGE = 100
@@ -56,11 +56,7 @@ def visible_manager_ids(user: User) -> list[int] | None:
     """The managers whose clients `user` sees; None means every client (an admin)."""
     if user.role is Role.ADMIN:
         return None
-    if user.role is Role.MANAGER:
-        return [user.id]
-    if user.role is Role.SUPERVISOR:
-        return [user.id] + [m.id for m in team.team_members(user, include_inactive=True)]
-    return []
+    return team.staff_seen_by(user)
 
 
 def visible_client_filter(user: User):
@@ -288,23 +284,6 @@ class ClientCard:
     history: list[AuditEvent] = field(default_factory=list)
 
 
-def settle_bonus(client_id: int) -> None:
-    """Release what is due and expire what has lapsed before showing a balance, as every other
-    reader of a balance does. A client without a bonus account gets none created."""
-    if ledger.find_client_account(client_id) is None:
-        return
-
-    def run():
-        try:
-            ledger.settle(client_id)
-            db.session.commit()
-        except Exception:
-            db.session.rollback()
-            raise
-
-    retry_when_busy(run)
-
-
 def latest_orders_of(client_id: int, limit: int) -> list[Order]:
     """The client's newest orders of every channel."""
     return list(db.session.scalars(db.select(Order).where(Order.client_id == client_id)
@@ -322,7 +301,7 @@ def client_card(user: User, client_id: int, legs_from: LegPosition | None = None
                 now: datetime | None = None) -> ClientCard:
     """Everything the card shows, for a client `user` may see (NotFound / NotVisible otherwise)."""
     client = visible_client(user, client_id)
-    settle_bonus(client.id)
+    bonus_service.settle(client.id)
     legs, following = ledger.legs_of(client.id, limit=CARD_LEGS, start=legs_from)
     # A release moves bonus from pending to available: it reads as one line, "became available".
     legs = [leg for leg in legs if not (leg.kind == "release" and leg.amount < 0)]

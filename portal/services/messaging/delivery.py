@@ -32,7 +32,7 @@ from portal.extensions import db
 from portal.models import OutboxEvent, User, utcnow
 from portal.services import audit
 from portal.errors import DomainError, NotFound
-from portal.services.transactions import one_transaction, retry_when_busy
+from portal.services.transactions import one_transaction, read_only
 
 log = logging.getLogger("portal.outbox")
 
@@ -42,6 +42,11 @@ STATES = ("pending", "delivered", "failed")
 class DeliveryRefused(Exception):
     """A delivery that can never succeed (e.g. an SMS code that expired before it could be sent):
     the event fails at once, without further tries."""
+
+
+class DeliveryFailed(Exception):
+    """The receiver did not take it this time (a gateway's error, a timeout): the text says why, is
+    shown to the administrator, and the event is tried again later."""
 
 
 @dataclass(frozen=True)
@@ -59,8 +64,7 @@ def register_handler(topic: str, deliver: Callable[[dict, datetime], str | None]
 
 
 def handlers() -> dict[str, Handler]:
-    """Every topic the worker pushes, with its handler."""
-    from portal.services.messaging import sms  # noqa: F401  (registers "sms")
+    """Every topic the worker pushes, with its handler (registered by create_app)."""
     return dict(_HANDLERS)
 
 
@@ -137,12 +141,11 @@ def claim(worker_id: str, now: datetime | None = None, *, limit: int = 1, ids: I
                 .execution_options(synchronize_session=False))
             if done.rowcount == 1:
                 taken.append(event_id)
-        db.session.commit()
         return taken
 
     if not topics:
         return []
-    return retry_when_busy(run)
+    return one_transaction(run)
 
 
 # ------------------------------------------------------------------------------------------ delivering
@@ -157,10 +160,12 @@ class Outcome:
 
 def deliver_claimed(event_id: int, worker_id: str, now: Callable[[], datetime] = utcnow) -> Outcome:
     """Deliver one event this worker claimed and record the result in its own transaction."""
-    event = db.session.scalar(sa.select(OutboxEvent).where(OutboxEvent.id == event_id)
-                              .execution_options(populate_existing=True))
-    topic, payload = event.topic, dict(event.payload)
-    db.session.commit()  # no transaction stays open while the receiver is called
+    def read() -> tuple[str, dict]:
+        event = db.session.scalar(sa.select(OutboxEvent).where(OutboxEvent.id == event_id)
+                                  .execution_options(populate_existing=True))
+        return event.topic, dict(event.payload)
+
+    topic, payload = read_only(read)  # no transaction stays open while the receiver is called
     handler = handlers().get(topic)
     reference, error, permanent = None, "", False
     if handler is None:
@@ -170,11 +175,11 @@ def deliver_claimed(event_id: int, worker_id: str, now: Callable[[], datetime] =
             reference = handler.deliver(payload, now())
         except DeliveryRefused as exc:
             error, permanent = str(exc) or "refused", True
+        except DeliveryFailed as exc:
+            error = str(exc)
         except Exception as exc:  # noqa: BLE001 - whatever went wrong is recorded and tried again
-            from portal.integrations.sms import SmsError
-            if not isinstance(exc, SmsError):
-                log.exception("outbox event %s (%s): the handler failed", event_id, topic)
-            error = str(exc) if isinstance(exc, SmsError) else f"{type(exc).__name__}: {exc}"
+            log.exception("outbox event %s (%s): the handler failed", event_id, topic)
+            error = f"{type(exc).__name__}: {exc}"
     return record(event_id, worker_id, now(), reference=reference, error=error, permanent=permanent,
                   handler=handler)
 
@@ -193,7 +198,6 @@ def record(event_id: int, worker_id: str, at: datetime, *, reference: str | None
             log.warning("outbox event %s: the claim of %s had run out (now %s)", event_id, worker_id,
                         event.claimed_by)
         if event.delivered_at is not None:  # another worker's attempt got through first
-            db.session.commit()
             return Outcome(event_id, True)
         event.attempts += 1
         event.last_attempt_at = at
@@ -211,10 +215,9 @@ def record(event_id: int, worker_id: str, at: datetime, *, reference: str | None
                 event.available_at = at + config.backoff.delay(event.attempts)
         if handler is not None and handler.settle is not None and (not error or permanent):
             event.payload = handler.settle(dict(event.payload))
-        db.session.commit()
         return outcome
 
-    outcome = retry_when_busy(run)
+    outcome = one_transaction(run)
     if outcome.error:
         log.warning("outbox event %s: %s%s", event_id, outcome.error, " (gave up)" if outcome.gave_up else "")
     return outcome

@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from portal.extensions import db
-from portal.integrations.sms import send_sms
+from portal.integrations.sms import SmsError, send_sms
 from portal.models import OutboxEvent, utcnow
-from portal.services.messaging import outbox, delivery
-from portal.services.messaging.delivery import DeliveryRefused
+from portal.services.messaging import delivery, outbox
+from portal.services.messaging.delivery import DeliveryFailed, DeliveryRefused
+from portal.services.transactions import after_commit
 
 TOPIC = "sms"
 MASK = "•••"
@@ -36,8 +37,9 @@ def queue(phone: str, text: str, key: str, hide: list[str] | tuple[str, ...] = (
 
 
 def send_queued(*events: OutboxEvent) -> None:
-    """After the commit: deliver these messages now if so configured (never raises)."""
-    delivery.deliver_now([event.id for event in events])
+    """Deliver these messages now if so configured (never raises), once the change that queued
+    them has committed: right away when it has, else after its commit."""
+    after_commit(lambda: delivery.deliver_now([event.id for event in events]))
 
 
 def deliver(payload: dict, now: datetime) -> str | None:
@@ -45,7 +47,10 @@ def deliver(payload: dict, now: datetime) -> str | None:
     expires_at = payload.get("expires_at")
     if expires_at and datetime.fromisoformat(expires_at) <= now:
         raise DeliveryRefused("the message expired before it could be sent")
-    return send_sms(payload["phone"], payload["text"])
+    try:
+        return send_sms(payload["phone"], payload["text"])
+    except SmsError as exc:
+        raise DeliveryFailed(str(exc)) from exc
 
 
 def masked_text(payload: dict) -> str:
@@ -60,7 +65,9 @@ def settle(payload: dict) -> dict:
     return {**payload, "text": masked_text(payload), "hide": []}
 
 
-delivery.register_handler(TOPIC, deliver, settle)
+def register() -> None:
+    """Make "sms" a topic the outbox pushes (called by create_app)."""
+    delivery.register_handler(TOPIC, deliver, settle)
 
 
 @dataclass(frozen=True)

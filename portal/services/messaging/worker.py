@@ -17,6 +17,8 @@ from flask import current_app
 
 from portal.extensions import db
 from portal.services.messaging import delivery as outbox_delivery
+from portal.clock import local_date
+from portal.services.automation import engine
 
 log = logging.getLogger("portal.outbox")
 
@@ -70,8 +72,6 @@ class Worker:
 
     def run_date_rules(self, today: date | None = None) -> int | None:
         """The automation date rules of `today` (company-local), once a day per process."""
-        from portal.clock import local_date
-        from portal.services.automation import engine
         today = today or local_date()
         if self.dates_done_on == today:
             return None

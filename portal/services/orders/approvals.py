@@ -325,7 +325,6 @@ def decide_many(supervisor: User, keys: list[str], approve: bool = True, comment
         try:
             outcome.decided.append(decide(supervisor, kind, item_id, approve, comment))
         except DomainError as exc:
-            db.session.rollback()
             # Someone else's (or a missing) item is named by its key only: its client is not theirs to read.
             label = f"#{item_id}" if exc.code in ("forbidden", "not_found") else _label(kind, item_id)
             outcome.failed.append(Failure(kind, item_id, label, str(exc.message)))

@@ -18,12 +18,16 @@ from portal.extensions import db
 from portal.models import Order, OrderConfirmationCode, OrderStatus, PaymentTerms, User, utcnow
 from portal.services import audit
 from portal.services.messaging import codes, sms
-from portal.services.orders import invoices, orders
+from portal.services.orders import history, invoices, orders
 from portal.services.sales import stock
 from portal.services.messaging.codes import MAX_ATTEMPTS, CodeRefused
 from portal.errors import DomainError, NotFound, ValidationError
 from portal.services.messaging.outbox import enqueue
 from portal.services.transactions import one_transaction
+from portal.i18n import money
+from portal.services.orders.debt import debt_of
+from portal.services.orders.payments import finish_payment
+from portal.models import Invoice
 
 PURPOSE = "order-confirmation"
 LINK_SALT = "order-confirmation-link"
@@ -81,7 +85,6 @@ def sms_key(code_id: int) -> str:
 
 
 def _sms_text(order: Order, code: str, link: str) -> str:
-    from portal.i18n import money
     return gettext("Code %(code)s confirms order %(number)s for %(amount)s. Or confirm here: %(link)s",
                    code=code, number=order.number, amount=money(order.paid), link=link)
 
@@ -100,13 +103,17 @@ def confirm_with_code(actor: User, order_id: int, code: str, now: datetime | Non
         if not codes.check(row, PURPOSE, order.id, code, now):
             left = max(MAX_ATTEMPTS - row.attempts, 0)
             audit.record(actor, "order_code_failed", order, None, {"tries_left": left})
-            db.session.commit()
+            # The refusal is returned, not raised, so the used-up try and its audit event commit.
             if left and codes.usable(row, now):
-                raise CodeRefused(_l("The code is wrong. Tries left: %(n)d.", n=left))
-            raise CodeRefused(_l("The code has expired or was tried too many times. Send a new one."))
+                return CodeRefused(_l("The code is wrong. Tries left: %(n)d.", n=left))
+            return CodeRefused(_l("The code has expired or was tried too many times. Send a new one."))
         _confirm(order, actor, now)
         return order
-    return one_transaction(run)
+
+    result = one_transaction(run)
+    if isinstance(result, CodeRefused):
+        raise result
+    return result
 
 
 # ------------------------------------------------------------------------------------------ the link
@@ -165,10 +172,9 @@ def confirm_with_link(token: str, now: datetime | None = None) -> Order:
 def _confirm(order: Order, actor: User | None, now: datetime) -> None:
     """Everything confirmation does, in the caller's transaction. Rules are checked again: the
     stock, the bonus and the client's debt may have changed since the order was sent."""
-    before = orders.snapshot(order)
+    before = history.snapshot(order)
     client = order.client
     if order.payment_terms is PaymentTerms.DEFERRED:
-        from portal.services.orders.debt import debt_of
         problems: dict = {}
         orders.check_credit(client, order.paid, debt_of(client.id).open, problems)
         if problems:
@@ -184,13 +190,12 @@ def _confirm(order: Order, actor: User | None, now: datetime) -> None:
         order.due_date = local_date(now) + timedelta(days=client.deferral_days)
     invoices.issue_invoice(order, now)
     enqueue("1c.order", f"1c:order:{order.id}:confirmed", order_payload(order))
-    orders.record_change(actor, "order_confirmed", order, before)
+    history.record_change(actor, "order_confirmed", order, before)
     orders.run_rules(order, actor, status_changed=True)
     author = order.created_by
     if author is not None and (actor is None or author.id != actor.id):
         audit.notify(author, "order_confirmed", orders.order_link(order), client=client.name, number=order.number)
     if order.paid == 0:  # paid wholly with bonus: nothing to wait for
-        from portal.services.orders.payments import finish_payment
         finish_payment(order, actor, now)
 
 
@@ -216,7 +221,6 @@ def order_payload(order: Order) -> dict:
 
 def invoice_for(order_id: int):
     """The stored invoice of an order, or NotFound."""
-    from portal.models import Invoice
     invoice = db.session.scalar(db.select(Invoice).where(Invoice.order_id == order_id))
     if invoice is None:
         raise NotFound(_l("The invoice is made when the client confirms the order."))

@@ -11,6 +11,8 @@ from portal.clock import local_date
 from portal.documents.invoices import InvoiceData, InvoiceLine, Party, render_invoice
 from portal.extensions import db
 from portal.models import AddressKind, Invoice, Order, PaymentTerms
+from portal.labels import delivery_method, payment_terms
+from flask_babel import format_date
 
 
 def invoice_data(order: Order, issued_at: datetime) -> InvoiceData:
@@ -21,7 +23,6 @@ def invoice_data(order: Order, issued_at: datetime) -> InvoiceData:
                    address=config["PORTAL_COMPANY_ADDRESS"], phone=config["PORTAL_COMPANY_PHONE"],
                    bank_lines=tuple(p.strip() for p in config["PORTAL_COMPANY_BANK"].split("|") if p.strip()))
     buyer = Party(name=client.name, tax_id=client.tax_id or "", address=legal, phone=client.primary_phone)
-    from portal.labels import delivery_method, payment_terms
     terms = payment_terms(order.payment_terms)
     if order.payment_terms is PaymentTerms.DEFERRED:
         terms = _("Deferred payment, %(n)d days", n=client.deferral_days)
@@ -29,7 +30,6 @@ def invoice_data(order: Order, issued_at: datetime) -> InvoiceData:
     if order.delivery_address:
         delivery += f": {order.delivery_address}"
     if order.delivery_date:
-        from flask_babel import format_date
         delivery += f", {format_date(order.delivery_date)}"
     return InvoiceData(
         number=order.number, issued_on=local_date(issued_at), seller=seller, buyer=buyer,

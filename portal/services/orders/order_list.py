@@ -23,6 +23,8 @@ from portal.clock import day_start
 from portal.extensions import db
 from portal.models import Channel, Client, Order, OrderStatus, PaymentTerms, Role, User
 from portal.services.staff import team
+from portal.clock import local_date
+from portal.services.orders import debt
 
 PER_PAGE = 25
 MAX_PER_PAGE = 100
@@ -127,11 +129,7 @@ def visible_staff_ids(viewer: User) -> list[int]:
     """The staff whose clients' and own orders `viewer` sees."""
     if viewer is None or not getattr(viewer, "active", False):
         return []
-    if viewer.role is Role.MANAGER:
-        return [viewer.id]
-    if viewer.role is Role.SUPERVISOR:
-        return [viewer.id] + [m.id for m in team.team_members(viewer, include_inactive=True)]
-    return []
+    return team.staff_seen_by(viewer)
 
 
 def visible_orders_condition(viewer: User):
@@ -290,8 +288,6 @@ class OrdersAtAGlance:
 def orders_at_a_glance(viewer: User, today: date | None = None) -> OrdersAtAGlance:
     """What needs the viewer's attention, counted in SQL over the orders they may open: managers'
     orders by state (a web-shop order is paid and done), and the debt of deferred orders."""
-    from portal.clock import local_date
-    from portal.services.orders import debt
     today = today or local_date()
     waiting = (OrderStatus.DRAFT, OrderStatus.AWAITING_APPROVAL, OrderStatus.AWAITING_CONFIRMATION,
                OrderStatus.CONFIRMED, OrderStatus.PAID)

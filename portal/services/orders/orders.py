@@ -12,17 +12,24 @@ from datetime import date, datetime
 from flask_babel import lazy_gettext as _l
 
 from portal import ledger
-from portal.money import format_plain
+from portal import events
 from portal.extensions import db
 from portal.models import (OPEN_STATES, Channel, Client, ClientStatus, DeliveryMethod, Location, Order, OrderLine,
                       OrderStatus, PaymentTerms, Product, Role, Stock, User, utcnow)
 from portal.services import audit
 from portal.services.orders import debt
+from portal.services.orders.history import record_change, snapshot
 from portal.services.sales import stock
 from portal.errors import DomainError, Forbidden, NotFound, ValidationError
 from portal.services.sales.pricing import Pricing, price_lines
 from portal.services.sales.sales import MAX_QTY, order_number
 from portal.services.transactions import one_transaction
+from portal.services.orders.order_list import visible_staff_ids
+from portal.services.clients.directory import visible_client
+from portal.i18n import money
+from portal.labels import order_status
+from portal.models import OrderConfirmationCode
+from portal.services.messaging.outbox import enqueue
 
 MAX_LINES = 200
 MAX_DISCOUNT_BP = 10_000
@@ -79,7 +86,6 @@ class Quote:
 def can_open(user: User, order: Order) -> bool:
     """A manager opens the orders of their clients and the ones they made; a supervisor their team's
     (the same rule as the order list's, which applies it in SQL)."""
-    from portal.services.orders.order_list import visible_staff_ids
     ids = visible_staff_ids(user)
     return order.created_by_id in ids or (order.client is not None and order.client.manager_id in ids)
 
@@ -98,7 +104,6 @@ def order_for(user: User | None, order_id: int, *, lock: bool = False) -> Order:
 
 def _client_for(user: User, client_id: int) -> Client:
     """The client an order is made for: one the person may see (the client list's rule), not rejected."""
-    from portal.services.clients.directory import visible_client
     if user.role not in (Role.MANAGER, Role.SUPERVISOR):
         raise Forbidden(_l("Only managers and supervisors make orders for clients."))
     try:
@@ -186,7 +191,6 @@ def check_credit(client: Client, amount: int, open_debt: int, problems: dict) ->
 
 
 def _plain(minor: int) -> str:
-    from portal.i18n import money
     return money(minor)
 
 
@@ -214,40 +218,6 @@ def _stock_at(product_ids: list[int], location_id: int | None) -> dict[int, int]
 
 
 # ------------------------------------------------------------------------------------------ drafts
-
-def snapshot(order: Order) -> dict:
-    """The order as plain values, for the history of changes."""
-    return {
-        "status": order.status.value,
-        "client": order.client.name if order.client else None,
-        "location": order.location.name if order.location else None,
-        "lines": [f"{line.sku} × {line.qty} @ {format_plain(line.price)}, −{format_plain(line.discount_bp)} %"
-                  for line in order.lines],
-        "subtotal": order.subtotal, "discount": order.discount, "bonus": order.bonus_redeemed, "to_pay": order.paid,
-        "received": order.received,
-        "payment_terms": order.payment_terms.value if order.payment_terms else None,
-        "due_date": order.due_date.isoformat() if order.due_date else None,
-        "delivery_method": order.delivery_method.value if order.delivery_method else None,
-        "delivery_address": order.delivery_address, "delivery_date":
-            order.delivery_date.isoformat() if order.delivery_date else None,
-        "comment": order.comment,
-    }
-
-
-def changes(before: dict, after: dict) -> tuple[dict, dict]:
-    """Only what differs, so the history reads as what changed."""
-    keys = [k for k in after if before.get(k) != after.get(k)]
-    return {k: before.get(k) for k in keys}, {k: after.get(k) for k in keys}
-
-
-def record_change(actor: User | None, action: str, order: Order, before: dict) -> None:
-    """An entry in the order's history: only what changed (everything, when it was just made)."""
-    if not before:
-        audit.record(actor, action, order, None, snapshot(order))
-        return
-    b, a = changes(before, snapshot(order))
-    audit.record(actor, action, order, b, a)
-
 
 def _fill(order: Order, q: Quote, draft: OrderDraft) -> None:
     order.client_id = q.client.id
@@ -335,8 +305,7 @@ def reprice_in_transaction(actor: User, order: Order, draft: OrderDraft, action:
 
 def run_rules(order: Order, actor: User | None, *, created: bool = False, status_changed: bool = False) -> None:
     """The automation rules of this change, in its transaction (they never break it)."""
-    from portal.services.automation import engine
-    engine.order_changed(order, actor, created=created, status_changed=status_changed)
+    events.order_changed.send(order, actor=actor, created=created, status_changed=status_changed, now=None)
 
 
 def draft_of(order: Order) -> OrderDraft:
@@ -368,7 +337,6 @@ def _transition(actor: User, order_id: int, allowed: tuple[OrderStatus, ...], ch
 
 
 def _status_text(status: OrderStatus) -> str:
-    from portal.labels import order_status
     return order_status(status).lower()
 
 
@@ -443,7 +411,6 @@ def reopen(actor: User, order_id: int) -> Order:
 
 def expire_codes(order_id: int, now: datetime | None = None) -> None:
     """Make every confirmation code (and link) still valid for the order unusable."""
-    from portal.models import OrderConfirmationCode
     now = now or utcnow()
     db.session.execute(db.update(OrderConfirmationCode).where(
         OrderConfirmationCode.order_id == order_id, OrderConfirmationCode.used_at.is_(None),
@@ -464,7 +431,6 @@ def cancel(actor: User, order_id: int, now: datetime | None = None) -> Order:
             if order.bonus_redeemed:
                 ledger.restore_redemption(order.client_id, order.bonus_redeemed, f"cancellation:order:{order.id}",
                                           order_id=order.id, now=now)
-            from portal.services.messaging.outbox import enqueue
             enqueue("1c.order", f"1c:order:{order.id}:cancelled", {"order": order.number, "event": "cancelled"})
         order.status = OrderStatus.CANCELLED
         order.cancelled_at = now

@@ -10,11 +10,12 @@ from flask_babel import lazy_gettext as _l
 from portal.extensions import db
 from portal.models import Order, OrderStatus, Payment, PaymentMethod, User, utcnow
 from portal.services import audit
-from portal.services.orders import orders
+from portal.services.orders import history, orders
 from portal.services.sales import sales
 from portal.errors import DomainError, ValidationError
 from portal.services.messaging.outbox import enqueue
 from portal.services.transactions import one_transaction
+from portal.i18n import money
 
 MANAGER_METHODS = (PaymentMethod.BANK_TRANSFER, PaymentMethod.CARD, PaymentMethod.CASH)
 
@@ -36,14 +37,13 @@ def record_payment(actor: User, order_id: int, method: PaymentMethod, amount: in
         if not isinstance(amount, int) or amount <= 0:
             raise ValidationError({"amount": _l("Enter an amount greater than zero.")})
         if amount > order.outstanding:
-            from portal.i18n import money
             raise ValidationError({"amount": _l("At most %(left)s is still to be paid.",
                                                 left=money(order.outstanding))})
-        before = orders.snapshot(order)
+        before = history.snapshot(order)
         order.payments.append(Payment(method=method, amount=amount, tendered=amount))
         order.received += amount
         db.session.flush()
-        orders.record_change(actor, "order_payment_recorded", order, before)
+        history.record_change(actor, "order_payment_recorded", order, before)
         if order.received == order.paid:
             finish_payment(order, actor, now)
         return order
@@ -52,9 +52,9 @@ def record_payment(actor: User, order_id: int, method: PaymentMethod, amount: in
 
 def finish_payment(order: Order, actor: User | None, now: datetime) -> None:
     """The order has all its money: paid, bonus accrued, 1C told, manager and client notified."""
-    before = orders.snapshot(order)
+    before = history.snapshot(order)
     sales.mark_paid(order, now)
-    orders.record_change(actor, "order_paid", order, before)
+    history.record_change(actor, "order_paid", order, before)
     orders.run_rules(order, actor, status_changed=True)
     enqueue("1c.order", f"1c:order:{order.id}:paid", {"number": order.number, "event": "paid",
                                                       "received": order.received, "accrual": order.accrual})

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from portal.extensions import db
 from portal.models import Location, Product, Stock
+from portal.models import Barcode
 
 
 def location_stock_overview(location_id: int, low_threshold: int = 3, limit: int = 12) -> dict:
@@ -26,7 +27,6 @@ def location_stock_overview(location_id: int, low_threshold: int = 3, limit: int
 
 def stock_by_location(product_ids: list[int]) -> dict[int, list[tuple[Location, int]]]:
     """Every active location's stock of each product (zeros left out), shops and warehouses by name."""
-    from portal.models import Location
     result: dict[int, list[tuple[Location, int]]] = {pid: [] for pid in product_ids}
     if not product_ids:
         return result
@@ -41,7 +41,6 @@ def stock_by_location(product_ids: list[int]) -> dict[int, list[tuple[Location, 
 
 def find_products(query: str, limit: int = 10) -> list[Product]:
     """Active products whose SKU, barcode or name contains the query (any case); exact SKU first."""
-    from portal.models import Barcode
     text = (query or "").strip().lower()[:100]
     if len(text) < 2:
         return []

@@ -2,15 +2,16 @@
 from __future__ import annotations
 
 import calendar
+import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from flask import current_app
 from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.exc import IntegrityError
 
 from portal import daily_sums, ledger
+from portal import events
 from portal.clock import local_date
 from portal.extensions import db
 from portal.models import Order, OrderLine, OrderStatus, Payment, Refund, Return, ReturnLine, utcnow
@@ -18,8 +19,12 @@ from portal.money import allocate
 from portal.services.sales import stock
 from portal.errors import DomainError, NotFound, ValidationError
 from portal.services.sales.pricing import share
-from portal.services.transactions import retry_when_busy
+from portal.services.transactions import one_transaction, read_only
 from portal.services.sales.sales import accrual_key
+from portal.services.messaging.outbox import enqueue
+from portal.models import User
+from portal.services import audit
+from portal.models import LedgerOperation, OperationKind
 
 RETURNABLE_STATES = {OrderStatus.PAID, OrderStatus.COMPLETED, OrderStatus.PARTIALLY_RETURNED}
 
@@ -52,25 +57,9 @@ def return_goods(order_id: int, requests: list[ReturnRequest], *, key: str, reas
     """Take back the requested quantities. Repeating a key returns the first result unchanged."""
     now = now or utcnow()
 
-    def once() -> Return:
-        found = db.session.scalar(db.select(Return).where(Return.key == key))
-        if found is not None:
-            return found
-        try:
-            ret = _take_back(order_id, requests, key, reason, actor_id, location_id, shift_id, now)
-            db.session.commit()
-            return ret
-        except IntegrityError:
-            db.session.rollback()
-            found = db.session.scalar(db.select(Return).where(Return.key == key))
-            if found is not None:  # a twin request with the same key took it back a moment ago
-                return found
-            raise
-        except Exception:
-            db.session.rollback()
-            raise
-
-    return retry_when_busy(once)
+    return one_transaction(
+        lambda: _take_back(order_id, requests, key, reason, actor_id, location_id, shift_id, now),
+        replay=lambda: db.session.scalar(db.select(Return).where(Return.key == key)))
 
 
 def _match_lines(order: Order, requests: list[ReturnRequest]) -> list[tuple[OrderLine, int]]:
@@ -169,14 +158,11 @@ def _take_back(order_id, requests, key, reason, actor_id, location_id, shift_id,
                     else OrderStatus.PARTIALLY_RETURNED)
     db.session.flush()
     if order.status is not previous_status:
-        from portal.models import User
-        from portal.services.automation import engine
-        engine.order_changed(order, db.session.get(User, actor_id) if actor_id else None, status_changed=True,
-                             now=now)
+        events.order_changed.send(order, actor=db.session.get(User, actor_id) if actor_id else None,
+                                  created=False, status_changed=True, now=now)
     _audit_return(order, ret, parts, status_before, actor_id)
     daily_sums.record_return(ret.id, order.client_id)
     # 1C pulls returns through the exchange (portal/integrations/onec), in the return's transaction.
-    from portal.services.messaging.outbox import enqueue
     enqueue("1c.return", f"1c:return:{ret.id}", {"return": ret.id, "order": order.number,
                                                  "refund": ret.refund_total, "withheld": ret.withheld})
     return ret
@@ -184,8 +170,6 @@ def _take_back(order_id, requests, key, reason, actor_id, location_id, shift_id,
 
 def _audit_return(order: Order, ret: Return, parts, status_before: str, actor_id: int | None) -> None:
     """The return in the order's history: status, the units returned before and after, the money."""
-    from portal.models import User
-    from portal.services import audit
     actor = db.session.get(User, actor_id) if actor_id else None
     before = {"status": status_before,
               "returned": [f"{line.sku} × {line.returned_qty - part.qty}" for line, part in parts]}
@@ -203,7 +187,6 @@ def _unrecovered_before(order: Order, ret: Return) -> int:
     kopeck it has no refund to keep it from; it is kept from the next return instead, and the
     last return of the order always has money enough (accrual never exceeds money paid).
     """
-    from portal.models import LedgerOperation, OperationKind
     short = db.session.scalar(db.select(db.func.coalesce(db.func.sum(LedgerOperation.shortfall), 0)).where(
         LedgerOperation.order_id == order.id, LedgerOperation.kind == OperationKind.ACCRUAL_REVERSAL,
         LedgerOperation.return_id != ret.id)) or 0
@@ -247,18 +230,19 @@ class ReturnPreview:
 
 def preview_return(order_id: int, requests: list[ReturnRequest], now: datetime | None = None) -> ReturnPreview:
     """Run the return inside a savepoint, read its figures, and roll it back: nothing is kept."""
-    import uuid
     now = now or utcnow()
-    nested = db.session.begin_nested()
-    try:
-        ret = _take_back(order_id, requests, f"preview:{uuid.uuid4().hex}", "", None, None, None, now)
-        preview = ReturnPreview(
-            lines=[(p.order_line.sku, p.order_line.name, p.qty, p.refund, p.bonus_restored, p.accrual_reversed)
-                   for p in ret.lines],
-            refunds=[(r.method.value, r.amount, r.withheld) for r in ret.refunds],
-            refund_total=ret.refund_total, withheld=ret.withheld, bonus_restored=ret.bonus_restored,
-            accrual_reversed=ret.accrual_reversed)
-    finally:
-        nested.rollback()
-        db.session.rollback()
-    return preview
+
+    def compute() -> ReturnPreview:
+        nested = db.session.begin_nested()
+        try:
+            ret = _take_back(order_id, requests, f"preview:{uuid.uuid4().hex}", "", None, None, None, now)
+            return ReturnPreview(
+                lines=[(p.order_line.sku, p.order_line.name, p.qty, p.refund, p.bonus_restored, p.accrual_reversed)
+                       for p in ret.lines],
+                refunds=[(r.method.value, r.amount, r.withheld) for r in ret.refunds],
+                refund_total=ret.refund_total, withheld=ret.withheld, bonus_restored=ret.bonus_restored,
+                accrual_reversed=ret.accrual_reversed)
+        finally:
+            nested.rollback()
+
+    return read_only(compute)

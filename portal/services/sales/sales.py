@@ -5,16 +5,19 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.exc import IntegrityError
 
 from portal import daily_sums, ledger
+from portal import events
 from portal.extensions import db
 from portal.money import format_plain
 from portal.models import Channel, Client, Location, Order, OrderLine, OrderStatus, Payment, PaymentMethod, Product, utcnow
 from portal.services.sales import stock
 from portal.errors import DomainError, NotFound, ValidationError
-from portal.services.transactions import retry_when_busy
+from portal.services.transactions import one_transaction
 from portal.services.sales.pricing import accruals_for, price_lines
+from portal.models import User
+from portal.services import audit
+from portal.services.orders.history import snapshot
 
 NUMBER_PREFIX = {Channel.WEB: "W", Channel.SHOP: "S", Channel.MANAGER: "M"}
 MAX_QTY = 100_000
@@ -75,29 +78,13 @@ def place_paid_order(sale: Sale) -> Order:
     Raises ValidationError, NotFound, InsufficientBonus, InsufficientStock or ExternalIdTaken;
     on any error nothing is written. Placing again with the same key returns the first order.
     """
-    return retry_when_busy(lambda: _place_once(sale))
+    return one_transaction(lambda: _place(sale, sale.now or utcnow()),
+                           replay=(lambda: order_with_key(sale.key)) if sale.key is not None else None)
 
 
-def _place_once(sale: Sale) -> Order:
-    now = sale.now or utcnow()
-    if sale.key is not None:
-        found = db.session.scalar(db.select(Order).where(Order.key == sale.key))
-        if found is not None:
-            return found
-    try:
-        order = _place(sale, now)
-        db.session.commit()
-        return order
-    except IntegrityError:
-        db.session.rollback()
-        if sale.key is not None:  # a twin request with the same key placed it a moment ago
-            found = db.session.scalar(db.select(Order).where(Order.key == sale.key))
-            if found is not None:
-                return found
-        raise
-    except Exception:
-        db.session.rollback()
-        raise
+def order_with_key(key: str) -> Order | None:
+    """The order placed under this idempotency key, if any."""
+    return db.session.scalar(db.select(Order).where(Order.key == key))
 
 
 def _place(sale: Sale, now: datetime) -> Order:
@@ -166,18 +153,13 @@ def _place(sale: Sale, now: datetime) -> Order:
             ledger.redeem(client.id, pricing.bonus, f"redemption:order:{order.id}", order_id=order.id, now=now)
         accrue_for(order, now)
     _audit_placed(order, sale)
-    from portal.models import User
-    from portal.services.automation import engine  # the rules of a new paid order, in its transaction
-    engine.order_changed(order, db.session.get(User, sale.created_by_id) if sale.created_by_id else None,
-                         created=True, status_changed=True, now=now)
+    events.order_changed.send(order, actor=db.session.get(User, sale.created_by_id) if sale.created_by_id else None,
+                              created=True, status_changed=True, now=now)
     return order
 
 
 def _audit_placed(order: Order, sale: Sale) -> None:
     """The sale in the order's history: the cashier who made it, or the web shop (through the API)."""
-    from portal.models import User
-    from portal.services import audit
-    from portal.services.orders.orders import snapshot
     actor = db.session.get(User, sale.created_by_id) if sale.created_by_id else None
     source = None
     if actor is None:

@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from portal.extensions import db
 from portal.models import Order, Payment, PaymentMethod, Refund, Return, Role, Shift, User, utcnow
+from portal.services.transactions import one_transaction
 from portal.errors import DomainError, ValidationError
 
 TILL_METHODS = (PaymentMethod.CASH, PaymentMethod.CARD)
@@ -39,15 +40,18 @@ def open_shift(cashier: User, opening_float: int, now: datetime | None = None) -
         raise ValidationError({"opening_float": _l("The float cannot be negative.")})
     if current_shift(cashier.id) is not None:
         raise DomainError(_l("Your shift is already open."))
-    shift = Shift(cashier_id=cashier.id, location_id=cashier.shop_id, opened_at=now or utcnow(),
-                  opening_float=opening_float)
-    db.session.add(shift)
+
+    def run() -> Shift:
+        shift = Shift(cashier_id=cashier.id, location_id=cashier.shop_id, opened_at=now or utcnow(),
+                      opening_float=opening_float)
+        db.session.add(shift)
+        db.session.flush()
+        return shift
+
     try:
-        db.session.commit()
+        return one_transaction(run)
     except IntegrityError:  # a second tap opened it a moment ago
-        db.session.rollback()
         raise DomainError(_l("Your shift is already open.")) from None
-    return shift
 
 
 @dataclass
@@ -108,6 +112,10 @@ def close_shift(cashier: User, counted_cash: int, now: datetime | None = None) -
     """Close the cashier's shift with the counted cash; the Z report is fixed from then on."""
     if counted_cash < 0:
         raise ValidationError({"counted_cash": _l("The counted cash cannot be negative.")})
+    return one_transaction(lambda: _close(cashier, counted_cash, now))
+
+
+def _close(cashier: User, counted_cash: int, now: datetime | None) -> ShiftReport:
     shift = db.session.scalar(db.select(Shift).where(Shift.cashier_id == cashier.id, Shift.closed_at.is_(None))
                               .with_for_update())
     if shift is None:
@@ -116,7 +124,7 @@ def close_shift(cashier: User, counted_cash: int, now: datetime | None = None) -
     shift.expected_cash = z.expected_cash
     shift.counted_cash = counted_cash
     shift.closed_at = now or utcnow()
-    db.session.commit()
+    db.session.flush()
     return report(shift)
 
 

@@ -18,6 +18,7 @@ from portal.services.clients import clients as client_service
 from portal.errors import DomainError, NotFound, ValidationError
 from portal.services.sales.pricing import Pricing, price_lines
 from portal.services.sales.stock import InsufficientStock
+from portal.services.transactions import one_transaction
 
 
 @dataclass
@@ -50,11 +51,12 @@ class CartView:
 
 
 def cart_of(cashier: User) -> TillCart:
+    """The cashier's cart (an empty one is made the first time, in the caller's transaction)."""
     cart = db.session.scalar(db.select(TillCart).where(TillCart.cashier_id == cashier.id))
     if cart is None:
         cart = TillCart(cashier_id=cashier.id, lines=[], bonus=0, version=0)
         db.session.add(cart)
-        db.session.commit()
+        db.session.flush()
     return cart
 
 
@@ -63,7 +65,6 @@ def _save(cart: TillCart, lines: list[dict] | None = None) -> None:
         cart.lines = [dict(line) for line in lines]  # a new list, so the JSON column sees the change
     cart.version += 1
     cart.updated_at = utcnow()
-    db.session.commit()
 
 
 def _stock_here(product_ids: list[int], shop_id: int) -> dict[int, int]:
@@ -74,6 +75,13 @@ def _stock_here(product_ids: list[int], shop_id: int) -> dict[int, int]:
 
 
 def view(cashier: User) -> CartView:
+    """The cart as the till shows it: lines with the shop's stock, the client with the bonus they
+    have now (due bonus released first), prices. The bonus the cart holds follows what the client
+    and the cart allow now (another till may have spent it)."""
+    return one_transaction(lambda: _view(cashier))
+
+
+def _view(cashier: User) -> CartView:
     cart = cart_of(cashier)
     ids = [line["product_id"] for line in cart.lines]
     products = {p.id: p for p in db.session.scalars(db.select(Product).where(Product.id.in_(ids)))} if ids else {}
@@ -83,7 +91,6 @@ def view(cashier: User) -> CartView:
     available = 0
     if client is not None:
         ledger.settle(client.id)
-        db.session.commit()
         available = ledger.bonus_of(client.id).available
     base = [(products[line["product_id"]].price, line["qty"], products[line["product_id"]].discountable)
             for line in present]
@@ -145,6 +152,10 @@ def _set_qty(cashier: User, product: Product, qty: int) -> None:
 
 
 def add(cashier: User, product_id: int, by: int = 1) -> Product:
+    return one_transaction(lambda: _add(cashier, product_id, by))
+
+
+def _add(cashier: User, product_id: int, by: int = 1) -> Product:
     product = db.session.get(Product, product_id)
     if product is None or not product.active:
         raise NotFound(_l("No such product."))
@@ -157,7 +168,7 @@ def scan(cashier: User, code: str) -> Product:
     product = find_by_code(code)
     if product is None:
         raise NotFound(_l("No product with the barcode or SKU %(code)s.", code=(code or "").strip()[:64]))
-    return add(cashier, product.id)
+    return one_transaction(lambda: _add(cashier, product.id))
 
 
 def set_quantity(cashier: User, product_id: int, qty: int) -> None:
@@ -166,7 +177,7 @@ def set_quantity(cashier: User, product_id: int, qty: int) -> None:
         raise NotFound(_l("No such product."))
     if qty < 0 or qty > sales.MAX_QTY:
         raise ValidationError({"qty": _l("The quantity must be a whole number from 1 to %(n)d.", n=sales.MAX_QTY)})
-    _set_qty(cashier, product, qty)
+    one_transaction(lambda: _set_qty(cashier, product, qty))
 
 
 def attach_client(cashier: User, query: str) -> Client:
@@ -178,18 +189,19 @@ def attach_client(cashier: User, query: str) -> Client:
         client = found[0] if found else None
     if client is None:
         raise NotFound(_l("No client with this phone or card number."))
-    cart = cart_of(cashier)
-    cart.client_id = client.id
-    cart.bonus = 0
-    _save(cart)
+    one_transaction(lambda: _set_client(cashier, client.id))
     return client
 
 
-def detach_client(cashier: User) -> None:
+def _set_client(cashier: User, client_id: int | None) -> None:
     cart = cart_of(cashier)
-    cart.client_id = None
+    cart.client_id = client_id
     cart.bonus = 0
     _save(cart)
+
+
+def detach_client(cashier: User) -> None:
+    one_transaction(lambda: _set_client(cashier, None))
 
 
 def register_client(cashier: User, name: str, phone: str) -> Client:
@@ -200,19 +212,24 @@ def register_client(cashier: User, name: str, phone: str) -> Client:
         link = access.signed_link(client.id)
         welcome.append(sms.queue(client.primary_phone, gettext("Welcome! Your bonus page: %(link)s", link=link),
                                  f"sms:welcome:client:{client.id}", hide=[link]))
-    client = client_service.register_client(name, phone, None, current_app.config["PORTAL_COUNTRY"],
-                                            created_by_id=cashier.id, on_created=queue_welcome)
+    def run() -> Client:
+        client = client_service.register_client(name, phone, None, current_app.config["PORTAL_COUNTRY"],
+                                                created_by_id=cashier.id, on_created=queue_welcome)
+        _set_client(cashier, client.id)
+        return client
+
+    client = one_transaction(run)
     sms.send_queued(*welcome)
-    cart = cart_of(cashier)
-    cart.client_id = client.id
-    cart.bonus = 0
-    _save(cart)
     return client
 
 
 def set_bonus(cashier: User, amount: int | None) -> int:
     """Spend `amount` of bonus on this cart, or the most allowed when None."""
-    current = view(cashier)
+    return one_transaction(lambda: _set_bonus(cashier, amount))
+
+
+def _set_bonus(cashier: User, amount: int | None) -> int:
+    current = _view(cashier)
     if current.client is None:
         raise ValidationError({"bonus": _l("Attach a client first.")})
     wanted = current.max_bonus if amount is None else amount
@@ -225,6 +242,10 @@ def set_bonus(cashier: User, amount: int | None) -> int:
 
 
 def clear(cashier: User) -> None:
+    one_transaction(lambda: _clear(cashier))
+
+
+def _clear(cashier: User) -> None:
     cart = cart_of(cashier)
     cart.client_id = None
     cart.bonus = 0
@@ -244,11 +265,17 @@ def checkout(cashier: User, *, card: int, cash_tendered: int | None, version: in
     `version` is the cart version the cashier saw; a second tap on "Pay" finds the sale already
     placed under the same key and shows it again instead of selling twice. `planned_bonus` is the
     bonus the cart held when the caller started (a caller that showed `view()` first passes it).
+    The sale and the emptied cart are one transaction.
     """
+    return one_transaction(lambda: _checkout(cashier, card, cash_tendered, version, planned_bonus))
+
+
+def _checkout(cashier: User, card: int, cash_tendered: int | None, version: int,
+              planned_bonus: int | None) -> Checkout:
     shift = shifts.require_open_shift(cashier.id)
     # Before view() fits the bonus to what the client has now.
     planned = cart_of(cashier).bonus if planned_bonus is None else planned_bonus
-    current = view(cashier)
+    current = _view(cashier)
     key = f"till:{current.cart.id}:v{version}"
     placed = db.session.scalar(db.select(Order).where(Order.key == key))
     if placed is not None:
@@ -279,7 +306,7 @@ def checkout(cashier: User, *, card: int, cash_tendered: int | None, version: in
         location_id=cashier.shop_id, client_id=current.client.id if current.client else None,
         bonus_to_redeem=current.cart.bonus, payments=payments, cash_tendered=cash_tendered if cash else None,
         created_by_id=cashier.id, shift_id=shift.id, key=key))
-    clear(cashier)
+    _clear(cashier)
     return Checkout(order, _change(order))
 
 

@@ -10,6 +10,8 @@ from flask_babel import lazy_gettext as _l
 from portal.extensions import db
 from portal.models import ApiKey, utcnow
 from portal.errors import ValidationError
+from portal.services import audit
+from portal.services.transactions import operation
 
 PREFIX = "pk_"
 LAST_USED_EVERY = timedelta(minutes=1)
@@ -19,6 +21,7 @@ def _digest(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
+@operation
 def create_key(name: str) -> tuple[ApiKey, str]:
     name = " ".join((name or "").split())
     if not name or len(name) > 100:
@@ -27,13 +30,13 @@ def create_key(name: str) -> tuple[ApiKey, str]:
     api_key = ApiKey(name=name, prefix=key[:10], key_hash=_digest(key))
     db.session.add(api_key)
     db.session.flush()
-    from portal.services import audit  # keys are made from the command line only: the event names it
+    # Keys are made from the command line only: the event names it.
     audit.record(None, "api_key_created", api_key, None, {"name": name, "prefix": api_key.prefix},
                  source=audit.current_source() or "cli")
-    db.session.commit()
     return api_key, key
 
 
+@operation
 def authenticate(key: str | None) -> ApiKey | None:
     """The active key matching this secret, or None. Keys are high-entropy, so a fast hash is enough."""
     if not key or len(key) > 200:
@@ -44,19 +47,17 @@ def authenticate(key: str | None) -> ApiKey | None:
         now = utcnow()
         if api_key.last_used_at is None or now - api_key.last_used_at >= LAST_USED_EVERY:
             api_key.last_used_at = now
-            db.session.commit()
     return api_key
 
 
+@operation
 def revoke(name_or_prefix: str) -> int:
     keys = db.session.scalars(db.select(ApiKey).where(
         db.or_(ApiKey.name == name_or_prefix, ApiKey.prefix == name_or_prefix), ApiKey.revoked_at.is_(None))).all()
-    from portal.services import audit
     for api_key in keys:
         api_key.revoked_at = utcnow()
         audit.record(None, "api_key_revoked", api_key, {"revoked_at": None},
                      {"revoked_at": api_key.revoked_at.isoformat()}, source=audit.current_source() or "cli")
-    db.session.commit()
     return len(keys)
 
 

@@ -12,6 +12,7 @@ from portal.models import Location, LocationKind, Role, Stock, User
 from portal.services import audit
 from portal.errors import NotFound, ValidationError
 from portal.phones import PhoneError, normalize_phone
+from portal.services.transactions import operation
 
 CODE_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9_-]{0,19}$")
 
@@ -85,16 +86,17 @@ def _make_only_main(location: Location) -> None:
         db.session.execute(db.update(Location).where(Location.id != location.id).values(is_main=False))
 
 
+@operation
 def create_location(actor: User | None, data: LocationInput) -> Location:
     location = Location(**_clean(data, None))
     db.session.add(location)
     db.session.flush()
     _make_only_main(location)
     audit.record(actor, "location_created", location, after=_snapshot(location))
-    db.session.commit()
     return location
 
 
+@operation
 def update_location(actor: User, location_id: int, data: LocationInput) -> Location:
     location = get_location(location_id)
     values = _clean(data, location.id)
@@ -103,7 +105,6 @@ def update_location(actor: User, location_id: int, data: LocationInput) -> Locat
         setattr(location, key, value)
     _make_only_main(location)
     audit.record(actor, "location_updated", location, before=before, after=_snapshot(location))
-    db.session.commit()
     return location
 
 

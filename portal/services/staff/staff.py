@@ -15,6 +15,8 @@ from portal.services import audit
 from portal.services.staff.auth import MIN_PASSWORD_LENGTH, generate_password, hash_password
 from portal.errors import DomainError, NotFound, ValidationError
 from portal.phones import PhoneError, normalize_phone
+from portal.services.transactions import operation
+from portal.models import utcnow
 
 
 @dataclass
@@ -90,6 +92,7 @@ def _clean(data: StaffInput, user_id: int | None) -> dict:
     return values
 
 
+@operation
 def create_staff(actor: User | None, data: StaffInput, password: str | None = None) -> tuple[User, str]:
     """Create a staff account. Returns the user and its password (generated when not given)."""
     values = _clean(data, None)
@@ -102,7 +105,6 @@ def create_staff(actor: User | None, data: StaffInput, password: str | None = No
     db.session.flush()
     audit.record(actor, "staff_created", user, after=_snapshot(user))
     audit.notify(user, "welcome", link="/")
-    db.session.commit()
     return user, plain
 
 
@@ -113,6 +115,7 @@ def get_staff(user_id: int) -> User:
     return user
 
 
+@operation
 def update_staff(actor: User, user_id: int, data: StaffInput) -> User:
     user = get_staff(user_id)
     values = _clean(data, user.id)
@@ -124,7 +127,6 @@ def update_staff(actor: User, user_id: int, data: StaffInput) -> User:
     for key, value in values.items():
         setattr(user, key, value)
     audit.record(actor, "staff_updated", user, before=before, after=_snapshot(user))
-    db.session.commit()
     return user
 
 
@@ -132,6 +134,7 @@ def _active_team(user: User) -> list[User]:
     return [m for m in user.team if m.active]
 
 
+@operation
 def set_active(actor: User, user_id: int, active: bool) -> User:
     """Deactivate (every session of the user ends at once) or reactivate an account."""
     user = get_staff(user_id)
@@ -146,10 +149,10 @@ def set_active(actor: User, user_id: int, active: bool) -> User:
     user.session_version += 1
     audit.record(actor, "staff_activated" if active else "staff_deactivated", user,
                  before=before, after=_snapshot(user))
-    db.session.commit()
     return user
 
 
+@operation
 def reset_password(actor: User, user_id: int) -> str:
     """Give the user a new random password and end their sessions. The plain password is
     returned once for the admin to pass on; only its hash is kept."""
@@ -166,15 +169,14 @@ def reset_password(actor: User, user_id: int) -> str:
     user.locked_until = None
     audit.record(actor, "password_reset", user, before=before, after={**state(), "password": "changed"})
     audit.notify(user, "password_reset", link="/", by=actor.name if actor else "")
-    db.session.commit()
     return plain
 
 
+@operation
 def set_locale(user: User, locale: str) -> None:
     if locale not in SUPPORTED_LOCALES:
         raise ValidationError({"locale": _l("Unknown language.")})
     user.locale = locale
-    db.session.commit()
 
 
 def list_staff(role: str | None = None, query: str = "", include_inactive: bool = True) -> list[User]:
@@ -201,5 +203,4 @@ def find_by_email(email: str) -> User | None:
 
 def locked_count() -> int:
     """How many accounts are locked out right now after failed sign-ins."""
-    from portal.models import utcnow
     return db.session.scalar(db.select(db.func.count(User.id)).where(User.locked_until > utcnow())) or 0

@@ -8,13 +8,13 @@ so they can be reactivated); anyone else is `Forbidden`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 
 from portal.extensions import db
-from portal.models import OPEN_STATES, Channel, Client, Order, Role, User, utcnow
+from portal.models import OPEN_STATES, Channel, Client, Order, Role, User
 from portal.errors import Forbidden, NotFound
+from portal.services.staff import staff
 
 
 def team_members(supervisor: User, include_inactive: bool = False) -> list[User]:
@@ -111,7 +111,6 @@ def team_member(supervisor: User, user_id: int) -> User:
 def reset_member_password(supervisor: User, user_id: int) -> tuple[User, str]:
     """A new random password for a manager of the team (their sessions end). Returns the manager
     and the plain password, to be shown once; only its hash is kept. Audited by the staff service."""
-    from portal.services.staff import staff
     member = team_member(supervisor, user_id)
     return member, staff.reset_password(supervisor, member.id)
 
@@ -119,50 +118,16 @@ def reset_member_password(supervisor: User, user_id: int) -> tuple[User, str]:
 def set_member_active(supervisor: User, user_id: int, active: bool) -> User:
     """Deactivate (their sessions end at once) or reactivate a manager of the team, by the staff
     service's rules (a DomainError when it refuses). Audited by the staff service."""
-    from portal.services.staff import staff
     member = team_member(supervisor, user_id)
     return staff.set_active(supervisor, member.id, active)
 
 
-# --- adjusting a client's bonus --------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class BonusAdjustment:
-    client: Client
-    amount: int        # signed, minor units
-    before: object     # ledger.Bonus
-    after: object      # ledger.Bonus
-    repeated: bool     # the key was used already: nothing changed this time
-
-
-def adjustment_key(supervisor: User, token: str) -> str:
-    return f"supervisor:{supervisor.id}:adjust:{token}"
-
-
-def adjust_client_bonus(supervisor: User, client_id: int, amount: int, reason: str, token: str,
-                        now: datetime | None = None) -> BonusAdjustment:
-    """A supervisor's manual correction of the bonus of a client they may see, as one
-    transaction, under an idempotency key made of the form's one-time `token` (a double submit
-    adjusts once). `ledger.adjust` decides the rest: only a supervisor, a reason, a non-zero
-    amount, never below zero (InsufficientBonus); it writes the audit event.
-
-    NotFound / NotVisible (a Forbidden) for a client that is not there or not the team's."""
-    from portal import ledger
-    from portal.services.clients.directory import settle_bonus, visible_client
-    from portal.services.transactions import one_transaction
-
-    client = visible_client(supervisor, client_id)
-    settle_bonus(client.id)
-    key = adjustment_key(supervisor, token)
-
-    def run() -> BonusAdjustment:
-        moment = now or utcnow()
-        before = ledger.bonus_of(client.id, moment)
-        operation = ledger.adjust(supervisor, client.id, amount, reason, key, now=moment)
-        # The ledger returns the first operation made under a key; ours carries our own moment.
-        repeated = operation.created_at != moment or operation.client_id != client.id
-        db.session.flush()
-        after = ledger.bonus_of(client.id, moment)
-        return BonusAdjustment(client, operation.amount if not repeated else 0, before, after, repeated)
-
-    return one_transaction(run)
+def staff_seen_by(user: User) -> list[int]:
+    """The staff whose clients and orders `user` sees: a manager, themselves; a supervisor,
+    themselves and every member of the team, former members included; anyone else, nobody's.
+    The one rule behind the client list, the order list, an order's and a task's card."""
+    if user.role is Role.MANAGER:
+        return [user.id]
+    if user.role is Role.SUPERVISOR:
+        return [user.id] + [m.id for m in team_members(user, include_inactive=True)]
+    return []

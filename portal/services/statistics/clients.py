@@ -26,6 +26,8 @@ from portal.services.statistics.common import bucket_label, bucket_of, in_span, 
 from portal.services.statistics.periods import Span, grouping_for, previous, span_of
 from portal.services.statistics.report import Chart, ChartKind, Column, Period, Report, Series, ValueKind
 from portal.services.statistics.sales import bucket_dates, date_columns
+from portal.labels import CLIENT_KINDS
+from flask_babel import format_date
 
 CHART_CLIENTS = 10
 KIND_KEYS = {ClientKind.LEGAL_ENTITY: "legal_entity", ClientKind.SOLE_PROPRIETOR: "sole_proprietor",
@@ -59,7 +61,6 @@ def new_clients(viewer, period: Period, compare: bool) -> Report:
     """New clients of the team per day (up to 31 days), week (up to 185) or month, by kind, with
     the previous period's total (and its counts per day/week/month in the chart, lined up by
     position)."""
-    from portal.labels import CLIENT_KINDS
     grouping = grouping_for(period)
     span = span_of(period, grouping)
     counts = _new_per_bucket(viewer, span)
@@ -131,6 +132,5 @@ def client_debt(viewer, period: Period, compare: bool, *, today: date | None = N
 
 
 def _format_day(day: date) -> str:
-    from flask_babel import format_date
     return format_date(day, "medium")
 

@@ -35,6 +35,7 @@ from portal.extensions import db
 from portal.models import Client, Order, Return, SalesDay, User
 from portal.services.orders.order_list import visible_staff_ids
 from portal.services.statistics.periods import Grouping, Span
+from flask_babel import format_date
 
 RETURN_VALUE = Return.refund_total + Return.withheld + Return.bonus_restored  # = the sum of its lines'
 
@@ -141,7 +142,6 @@ def drill_dates(start: date, end: date) -> dict:
 
 def bucket_label(first: date, last: date, grouping: Grouping) -> str:
     """A short label for a chart: 3 Mar / 2–8 Mar / Mar 2026, in the reader's language."""
-    from flask_babel import format_date
     if grouping is Grouping.DAY:
         return format_date(first, "d MMM")
     if grouping is Grouping.MONTH:
@@ -154,7 +154,6 @@ def bucket_label(first: date, last: date, grouping: Grouping) -> str:
 
 def period_label(first: date, last: date) -> str:
     """A period in words for titles and series: 1 Mar 2026 – 31 Mar 2026, or one day."""
-    from flask_babel import format_date
     if first == last:
         return format_date(first, "medium")
     return f"{format_date(first, 'medium')} – {format_date(last, 'medium')}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import render_template
 
 from portal.integrations.onec.status import exchange_status, last_activity
-from portal.web.admin.routes import bp
+from portal.web.admin.blueprint import bp
 
 
 @bp.get("/onec")

@@ -10,7 +10,7 @@ from portal.models import utcnow
 from portal.services.messaging import delivery
 from portal.services.messaging import sms as sms_service
 from portal.errors import DomainError
-from portal.web.admin.routes import bp
+from portal.web.admin.blueprint import bp
 
 PER_PAGE = 50
 

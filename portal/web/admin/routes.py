@@ -1,5 +1,5 @@
 """Administrator: staff accounts, shops and warehouses, audit log."""
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import SelectChoice
@@ -9,17 +9,10 @@ from portal.models import AuditEvent, Client, LocationKind, Product, Role, User
 from portal.services.staff import locations as location_service
 from portal.services.staff import staff as staff_service
 from portal.errors import DomainError, NotFound, ValidationError
-from portal.web.access import roles_required
+from portal.web.admin.blueprint import bp
 from portal.web.forms import apply_errors
 from portal.web.admin.forms import LocationForm, NewStaffForm, StaffForm
 
-bp = Blueprint("admin", __name__, url_prefix="/admin")
-
-
-@bp.before_request
-@roles_required(Role.ADMIN)
-def only_admins():
-    return None
 
 
 @bp.get("/")
@@ -186,5 +179,3 @@ def audit():
     return render_template("admin/audit.html", events=events)
 
 
-from portal.web.admin import outbox as _outbox_pages  # noqa: E402,F401  (registers the outbox pages on bp)
-from portal.web.admin import onec as _onec_pages  # noqa: E402,F401  (registers the 1C exchange page on bp)

@@ -11,6 +11,7 @@ from portal.cursors import CursorError, decode_cursor, encode_cursor
 from portal.extensions import db, limiter
 from portal.models import Order
 from portal.services import audit
+from portal.services.clients import bonus as bonus_service
 from portal.services.clients import access, directory
 from portal.services.orders import confirmation as order_confirmation
 from portal.services.clients import clients as client_service
@@ -125,8 +126,7 @@ def bonus():
     except NotFound:
         session.pop(SESSION_KEY, None)
         return redirect(url_for("client.login"))
-    ledger.settle(client.id)
-    db.session.commit()
+    bonus_service.settle(client.id)
     try:
         start = decode_cursor(request.args["from"], parts=3) if request.args.get("from") else None
     except CursorError:

@@ -19,7 +19,7 @@ from portal.errors import DomainError, NotFound, ValidationError
 from portal.web.forms import safe_next
 from portal.web.manager.client_forms import (ClientDatesForm, ClientFilterForm, ClientForm, ContactsForm, NewClientForm, choices,
                            contacts_data, show_errors)
-from portal.web.manager.routes import bp
+from portal.web.manager.blueprint import bp
 
 LIST_ARGS = ("q", "kind", "status", "debt", "bonus", "manager", "sort", "dir")
 

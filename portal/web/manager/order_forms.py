@@ -14,6 +14,8 @@ from flask_babel import lazy_gettext as _l
 from portal.models import DeliveryMethod, PaymentTerms
 from portal.money import MoneyError, parse_amount, parse_percent, to_minor
 from portal.services.orders.orders import DraftLine, OrderDraft
+from portal.money import format_plain
+from portal.services.orders.orders import draft_of
 
 LINE_FIELD = re.compile(r"^lines-(\d{1,3})-(sku|qty|discount)$")
 
@@ -95,8 +97,6 @@ def _enum(cls, text: str, default):
 
 def form_of(order) -> OrderForm:
     """The form as an existing draft fills it."""
-    from portal.money import format_plain
-    from portal.services.orders.orders import draft_of
     lines = [{"sku": line.sku, "qty": str(line.qty),
               "discount": percent_text(line.discount_bp)} for line in order.lines]
     values = {"location_id": str(order.location_id or ""),

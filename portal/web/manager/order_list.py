@@ -29,7 +29,7 @@ from portal.money import MoneyError, format_plain, parse_amount, to_minor
 from portal.services.orders import order_list
 from portal.services.orders.order_list import Direction, OrderListFilter, OrderSort
 from portal import labels
-from portal.web.manager.routes import bp
+from portal.web.manager.blueprint import bp
 
 TEXT_LIMITS = {"number": 100, "client": 300}
 FILTER_FIELDS = ("date_from", "date_to", "number", "client", "amount_min", "amount_max", "status", "channel",

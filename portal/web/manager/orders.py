@@ -23,7 +23,8 @@ from portal.services.sales.stock import InsufficientStock
 from portal.ledger.errors import InsufficientBonus
 from portal.web.pdf import pdf_response
 from portal.web.manager.order_forms import OrderForm, form_of, percent_text, read_order_form
-from portal.web.manager.routes import bp
+from portal.web.manager.blueprint import bp
+from portal.phones import display_phone
 
 ACTIONS = ("recalculate", "add", "remove", "save", "send")
 
@@ -252,7 +253,6 @@ def order_send_code(order_id: int):
     except DomainError as exc:
         flash(str(exc.message), "error")
     else:
-        from portal.phones import display_phone
         flash(_("A code was sent to %(phone)s.", phone=display_phone(state.phone)), "success")
     return redirect(url_for("manager.order_card", order_id=order_id), code=303)
 

@@ -1,20 +1,14 @@
 """Manager's cabinet. A supervisor opens the same screens over the whole team, or one member's."""
-from flask import Blueprint, abort, render_template, request
+from flask import abort, render_template, request
 from flask_login import current_user
 
 from portal.ids import parse_id
 from portal.models import Role
 from portal.services.clients import clients as client_service
+from portal.services.orders.order_list import orders_at_a_glance
 from portal.services.staff import team
-from portal.web.access import roles_required
+from portal.web.manager.blueprint import bp
 
-bp = Blueprint("manager", __name__, url_prefix="/manager")
-
-
-@bp.before_request
-@roles_required(Role.MANAGER, Role.SUPERVISOR)
-def only_managers_and_supervisors():
-    return None
 
 
 def visible_manager_ids() -> tuple[list[int], object]:
@@ -41,13 +35,8 @@ def visible_manager_ids() -> tuple[list[int], object]:
 def home():
     manager_ids, chosen = visible_manager_ids()
     members = team.team_members(current_user) if current_user.role is Role.SUPERVISOR else []
-    from portal.services.orders.order_list import orders_at_a_glance
     return render_template("manager/home.html", chosen=chosen, members=members,
                            counts=client_service.client_counts(manager_ids),
                            recent=client_service.recent_clients(manager_ids),
                            glance=orders_at_a_glance(chosen or current_user))
 
-
-# The clients' and the orders' screens register their routes on `bp`.
-from portal.web.manager import clients as _clients, order_list as _order_list, orders as _orders  # noqa: E402,F401
-from portal.web.manager import tasks as _tasks  # noqa: E402,F401

@@ -18,8 +18,11 @@ from portal.services.orders import orders as order_service
 from portal.services import tasks as task_service
 from portal.errors import DomainError, NotFound, ValidationError
 from portal.web.forms import apply_errors, safe_next
-from portal.web.manager.routes import bp, visible_manager_ids
+from portal.web.manager.blueprint import bp
+from portal.web.manager.routes import visible_manager_ids
 from portal.web.manager.task_forms import OUTCOMES, CompleteForm, EmptyForm, RescheduleForm, TaskForm, aware, default_due, local_input
+from portal.services.staff import team
+from portal.services import audit
 
 
 
@@ -57,7 +60,6 @@ def tasks():
     members = []
     team_counts = {}
     if me.role is Role.SUPERVISOR:
-        from portal.services.staff import team
         members = team.team_members(me, include_inactive=True)
         team_counts = task_service.team_counts(me)
     open_count, overdue_count = task_service.badge_counts(me)
@@ -127,7 +129,6 @@ def _render_task(task, reschedule_form=None, complete_form=None, status: int = 2
         reschedule_form = RescheduleForm(formdata=None)
         reschedule_form.due_at.data = local_input(task.due_at)
     complete_form = complete_form or CompleteForm(formdata=None)
-    from portal.services import audit
     return render_template("manager/task.html", task=task, reschedule_form=reschedule_form,
                            complete_form=complete_form, cancel_form=EmptyForm(formdata=None),
                            history=audit.history_of(task), now=utcnow(),

@@ -16,7 +16,7 @@ from flask_login import current_user
 
 from portal.services.orders import approvals as approval_queue
 from portal.errors import DomainError, NotFound, ValidationError
-from portal.web.supervisor.routes import bp
+from portal.web.supervisor.blueprint import bp
 
 WHAT = {
     approval_queue.NEW_CLIENT: _l("New client"),

@@ -19,7 +19,7 @@ from portal.services.staff import team
 from portal.services.automation import engine, events as ev, placeholders, rules, templates
 from portal.errors import DomainError, NotFound, ValidationError
 from portal.web.supervisor.automation_forms import ActionForm, RuleForm
-from portal.web.supervisor.routes import bp
+from portal.web.supervisor.blueprint import bp
 
 
 def _me():

@@ -17,12 +17,12 @@ from portal.ids import parse_id
 from portal.extensions import db
 from portal.i18n import money, percent_bp
 from portal.models import AuditEvent
-from portal.services.clients import directory
-from portal.services.staff import team
+from portal.services.clients import bonus as bonus_service
+from portal.services.clients import corrections, directory
 from portal.errors import Forbidden, NotFound, ValidationError
 from portal.web.forms import apply_errors
 from portal.web.supervisor.forms import BonusAdjustmentForm, BonusSettingsForm, decimal_mark, new_token, percent_text, valid_token
-from portal.web.supervisor.routes import bp
+from portal.web.supervisor.blueprint import bp
 
 HISTORY_ROWS = 20
 SEARCH_ROWS = 10
@@ -97,7 +97,7 @@ def _chosen_client(client_id: int | None):
         abort(404)
     except Forbidden:
         abort(403)
-    directory.settle_bonus(client.id)
+    bonus_service.settle(client.id)
     return client
 
 
@@ -133,7 +133,7 @@ def bonus():
         if values is not None:
             before = ledger.settings.current()
             try:
-                after = ledger.settings.change(current_user, **values)
+                after = bonus_service.change_programme(current_user, **values)
             except ValidationError as exc:
                 apply_errors(form, exc)
             else:
@@ -164,8 +164,8 @@ def bonus_adjust():
                 form.reason.errors = list(form.reason.errors) + [_("Say why the bonus is adjusted.")]
         else:
             try:
-                done = team.adjust_client_bonus(current_user, client.id, amount, form.reason.data or "",
-                                                form.token.data)
+                done = corrections.adjust_client_bonus(current_user, client.id, amount, form.reason.data or "",
+                                                       form.token.data)
             except ValidationError as exc:
                 apply_errors(form, exc)
             except ledger.InsufficientBonus as exc:

@@ -1,22 +1,14 @@
 """Supervisor's cabinet: the team directory (figures per manager, search, password reset,
 deactivation and reactivation of the team's managers)."""
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal.models import Role
 from portal.services.clients import clients
 from portal.services.staff import team
 from portal.errors import DomainError, Forbidden, NotFound
-from portal.web.access import roles_required
+from portal.web.supervisor.blueprint import bp
 
-bp = Blueprint("supervisor", __name__, url_prefix="/supervisor")
-
-
-@bp.before_request
-@roles_required(Role.SUPERVISOR)
-def only_supervisors():
-    return None
 
 
 @bp.get("/")
@@ -63,6 +55,3 @@ def set_active(user_id: int):
     return _back_to_team()
 
 
-# The approval queue, the bonus programme and the statistics register their routes on `bp`.
-from portal.web.supervisor import approvals as _approvals, bonus as _bonus, statistics as _statistics  # noqa: E402,F401
-from portal.web.supervisor import automation as _automation  # noqa: E402,F401

@@ -30,7 +30,10 @@ from portal.services.statistics import CATALOGUE, REPORTS
 from portal.services.statistics.common import divide
 from portal.services.statistics.periods import PeriodKind, next_period, period_for, previous
 from portal.services.statistics.report import Period, Report, ValueKind
-from portal.web.supervisor.routes import bp
+from portal.web.supervisor.blueprint import bp
+from portal.documents.charts import render_svg
+from portal.documents.report_exports import report_csv as make_csv
+from portal.documents.report_exports import report_pdf as make_pdf
 
 _DOTTED_DATE = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -181,7 +184,6 @@ def change_text(figure: Figure) -> str:
 def _chart_svg(report: Report) -> str | None:
     if report.chart is None:
         return None
-    from portal.documents.charts import render_svg
     return render_svg(report.chart, title=report.title)
 
 
@@ -248,11 +250,9 @@ def _download(key: str, extension: str, make, mimetype: str):
 
 @bp.get("/statistics/<key>.csv")
 def report_csv(key: str):
-    from portal.documents.report_exports import report_csv as make_csv
     return _download(key, "csv", make_csv, "text/csv")
 
 
 @bp.get("/statistics/<key>.pdf")
 def report_pdf(key: str):
-    from portal.documents.report_exports import report_pdf as make_pdf
     return _download(key, "pdf", make_pdf, "application/pdf")

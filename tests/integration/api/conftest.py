@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from portal.extensions import db
 
 from ...factories import make_client, make_location, make_product
+from portal.services.clients import bonus as bonus_service
 
 MONEY = re.compile(r"^[0-9]+\.[0-9]{2}$")
 SIGNED_MONEY = re.compile(r"^-?[0-9]+\.[0-9]{2}$")
@@ -129,12 +130,11 @@ def shop(app):
 
 def give_bonus(app, client_id: int, amount: int, key: str = "gift") -> None:
     """An approved manual adjustment (the way a client gets spendable bonus today)."""
-    from portal import ledger
 
     from ...factories import make_staff
     with app.app_context():
         boss = make_staff("supervisor")
-        ledger.adjust(boss, client_id, amount, "welcome gift", f"test:{key}:{client_id}:{amount}")
+        bonus_service.adjust(boss, client_id, amount, "welcome gift", f"test:{key}:{client_id}:{amount}")
         db.session.commit()
 
 

@@ -16,6 +16,7 @@ from portal.models import Stock
 from .conftest import (BUYER_PHONE, MONEY, SIGNED_MONEY, check_bonus, check_client, check_error, check_order,
                        check_return, check_time, create_key, give_bonus, ledger_verify, minor, row_counts,
                        sell_in_the_past)
+from portal.services.clients import bonus as bonus_service
 
 HUGE = "99999999999999999999"
 ON_POSTGRES = bool(os.environ.get("TEST_DATABASE_URL"))
@@ -850,14 +851,13 @@ def test_a_page_of_entries_never_exceeds_the_limit(app, api, shop):
 
 
 def test_bonus_expiring_within_30_days_and_next_release(app, runner, api, shop):
-    from portal import ledger
     from portal.models import utcnow
 
     from ...factories import make_staff
     with app.app_context():
         boss = make_staff("supervisor")
-        ledger.adjust(boss, shop["client_id"], 12_34, "old gift", "test:old", now=utcnow() - timedelta(days=340))
-        ledger.adjust(boss, shop["client_id"], 50_00, "new gift", "test:new")
+        bonus_service.adjust(boss, shop["client_id"], 12_34, "old gift", "test:old", now=utcnow() - timedelta(days=340))
+        bonus_service.adjust(boss, shop["client_id"], 50_00, "new gift", "test:new")
         db.session.commit()
     order = api.order([("DRILL", 1)], client_id=shop["client_id"]).get_json()
     bonus = check_bonus(api.get(f"/clients/{shop['client_id']}/bonus").get_json(), shop["client_id"])

@@ -32,6 +32,7 @@ from portal.services.sales.pricing import price_lines
 from ...postgres import postgres_database
 from ...conftest import TEST_CONFIG, empty_all_tables
 from ...factories import make_client, make_location, make_product, make_staff
+from portal.services.clients import bonus as bonus_service
 
 pytestmark = pytest.mark.postgres
 
@@ -71,7 +72,7 @@ def funded(pg_app):
         make_product("DRILL", 1_000_00, stock={warehouse: 1000})
         client = make_client(name="Contested")
         boss = make_staff("supervisor")
-        ledger.adjust(boss, client.id, 1_000_00, "opening balance", "opening")
+        bonus_service.adjust(boss, client.id, 1_000_00, "opening balance", "opening")
         db.session.commit()
         assert ledger.bonus_of(client.id).available == 1_000_00
         return {"app": pg_app, "client_id": client.id, "warehouse_id": warehouse.id}
@@ -174,7 +175,7 @@ def fifty_tills(pg_app):
         asked = sum(a.bonus for plan in plans.values() for a in plan)
         funded = asked * 3 // 5    # 60 %, exactly in minor units
         client = make_client(name="Contested", card_number=CARD, discount_bp=500)
-        ledger.adjust(make_staff("supervisor"), client.id, funded, "opening balance", "opening")
+        bonus_service.adjust(make_staff("supervisor"), client.id, funded, "opening balance", "opening")
         db.session.commit()
         assert ledger.bonus_of(client.id).available == funded
         return {"app": pg_app, "client_id": client.id, "plans": plans, "funded": funded, "asked": asked,
@@ -263,7 +264,7 @@ def test_ten_thousand_redemptions_by_fifty_tills_for_one_client_never_overdraw(p
     funded = asked // 5
     with pg_app.app_context():
         client_id = make_client(name="Contested").id
-        ledger.adjust(make_staff("supervisor"), client_id, funded, "opening balance", "opening")
+        bonus_service.adjust(make_staff("supervisor"), client_id, funded, "opening balance", "opening")
         db.session.commit()
     barrier = threading.Barrier(TILLS)
     results: dict[int, list] = {}
@@ -335,7 +336,7 @@ def test_a_deadlock_victim_is_run_again_whole_and_logged(pg_app, caplog):
 
         with pg_app.app_context():
             try:
-                results[name] = transactions.retry_when_busy(operation)
+                results[name] = transactions.one_transaction(operation)
             except Exception as exc:  # noqa: BLE001 - inspected below
                 results[name] = exc
             finally:

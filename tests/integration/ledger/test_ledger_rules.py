@@ -16,6 +16,7 @@ from portal.services.sales.returns import ReturnRequest
 from portal.services.sales.sales import Sale, SaleLine
 
 from ...factories import make_client, make_location, make_product, make_staff
+from portal.services.clients import bonus as bonus_service
 
 T = datetime(2025, 3, 3, 10, 0, tzinfo=timezone.utc)
 DAY = timedelta(days=1)
@@ -42,7 +43,7 @@ def sell(shop, who, lines, *, at, bonus=0):
 
 
 def adjust(shop, who, amount, key, *, at, reason="goodwill"):
-    operation = ledger.adjust(shop["boss"], shop[who], amount, reason, key, now=at)
+    operation = bonus_service.adjust(shop["boss"], shop[who], amount, reason, key, now=at)
     db.session.commit()
     return operation
 
@@ -93,10 +94,10 @@ def test_release_is_lazy_on_touch_and_done_for_everyone_by_the_sweep(shop):
     assert balance(shop, "ann", later) == (40_00, 0)
     assert balance(shop, "bob", later) == (0, 100_00)
     # The sweep releases whatever is due on every account, and nothing twice.
-    result = ledger.sweep(later)
+    result = bonus_service.sweep(later)
     assert (result.accounts, result.released, result.expired) == (1, 1, 0)
     assert balance(shop, "bob", later) == (100_00, 0)
-    result = ledger.sweep(later)
+    result = bonus_service.sweep(later)
     assert (result.accounts, result.released, result.expired) == (0, 0, 0)
     assert ledger.verify().ok
 
@@ -121,7 +122,7 @@ def test_a_lot_expires_expiry_days_after_it_became_available_and_shows_as_expiri
     assert balance(shop, "bob", T + 365 * DAY) == (0, 0)
     assert ledger.bonus_of(shop["bob"], T + 365 * DAY).expiring_30d == 0
 
-    result = ledger.sweep(T + 379 * DAY)
+    result = bonus_service.sweep(T + 379 * DAY)
     assert (result.accounts, result.released, result.expired) == (1, 0, 1)
     assert balance(shop, "ann", T + 379 * DAY) == (0, 0)
     assert account_summary()["system"]["expired"] == 147_50
@@ -171,7 +172,7 @@ def test_a_negative_adjustment_beyond_available_is_refused(shop):
     sell(shop, "bob", [("DRILL", 1)], at=T)                   # 50.00 pending does not count
     before = entries_count()
     with pytest.raises(ledger.InsufficientBonus) as refused:
-        ledger.adjust(shop["boss"], shop["bob"], -10_01, "correction", "too-much", now=T)
+        bonus_service.adjust(shop["boss"], shop["bob"], -10_01, "correction", "too-much", now=T)
     db.session.rollback()
     assert (refused.value.available, refused.value.wanted) == (10_00, 10_01)
     assert balance(shop, "bob", T) == (10_00, 50_00)
@@ -185,11 +186,11 @@ def test_a_negative_adjustment_beyond_available_is_refused(shop):
 @pytest.mark.parametrize("reason", ["", "   ", None])
 def test_an_adjustment_needs_a_reason(shop, reason):
     with pytest.raises(ValidationError) as err:
-        ledger.adjust(shop["boss"], shop["bob"], 5_00, reason, "no-reason", now=T)
+        bonus_service.adjust(shop["boss"], shop["bob"], 5_00, reason, "no-reason", now=T)
     db.session.rollback()
     assert "reason" in err.value.fields
     with pytest.raises(ValidationError) as err:
-        ledger.adjust(shop["boss"], shop["bob"], 0, "zero", "zero", now=T)
+        bonus_service.adjust(shop["boss"], shop["bob"], 0, "zero", "zero", now=T)
     db.session.rollback()
     assert "amount" in err.value.fields
     assert balance(shop, "bob", T) == (0, 0)

@@ -34,6 +34,7 @@ from portal.services.sales.sales import Sale, SaleLine
 
 from ...conftest import empty_all_tables
 from ...factories import make_client, make_location, make_product, make_staff
+from portal.services.clients import bonus as bonus_service
 
 UTC = timezone.utc
 START = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
@@ -503,7 +504,7 @@ class LedgerMachine(RuleBasedStateMachine):
         else:
             op_id, cid, amount = self.adjust_keys[key]
             other = data.draw(st.sampled_from([amount, -amount, 10**9, -(10**9)]), label="replayed amount")
-            operation = ledger.adjust(self.boss, cid, other, "pressed twice", key, now=self.now)
+            operation = bonus_service.adjust(self.boss, cid, other, "pressed twice", key, now=self.now)
             db.session.commit()
             assert (operation.id, operation.amount) == (op_id, amount)
             event("adjustment replayed")
@@ -569,7 +570,7 @@ class LedgerMachine(RuleBasedStateMachine):
             r, e = self.model.settle(c, self.now)
             released += r
             expired += e
-        result = ledger.sweep(self.now)
+        result = bonus_service.sweep(self.now)
         assert (result.accounts, result.released, result.expired) == (len(expected_accounts), released, expired)
 
     # ---- supervisor adjustments ----
@@ -590,11 +591,11 @@ class LedgerMachine(RuleBasedStateMachine):
         key = self.next_key("adjust")
         if mode == "beyond":
             with pytest.raises(ledger.InsufficientBonus):
-                ledger.adjust(self.boss, cid, amount, "stock-take correction", key, now=self.now)
+                bonus_service.adjust(self.boss, cid, amount, "stock-take correction", key, now=self.now)
             db.session.rollback()
             event("adjustment refused: InsufficientBonus")
             return
-        operation = ledger.adjust(self.boss, cid, amount, "stock-take correction", key, now=self.now)
+        operation = bonus_service.adjust(self.boss, cid, amount, "stock-take correction", key, now=self.now)
         db.session.commit()
         self.model.adjust(cid, amount, self.now)
         self.adjust_keys[key] = (operation.id, cid, amount)

@@ -53,6 +53,7 @@ from ...factories import make_client, make_location, make_product, make_staff
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "bench"))
 import served  # noqa: E402  (bench/served.py: the gunicorn harness shared with bench/till_load.py)
+from portal.services.clients import bonus as bonus_service
 
 pytestmark = pytest.mark.postgres
 
@@ -89,9 +90,9 @@ def world(pg_url):
         rich = [make_client(name=f"Rich {i}", discount_bp=500 * i) for i in range(3)]
         plain = [make_client(name=f"Plain {i}") for i in range(2)]
         for client in contended:
-            ledger.adjust(boss, client.id, CONTENDED_BONUS, "opening balance", f"opening:{client.id}")
+            bonus_service.adjust(boss, client.id, CONTENDED_BONUS, "opening balance", f"opening:{client.id}")
         for client in rich:
-            ledger.adjust(boss, client.id, RICH_BONUS, "opening balance", f"opening:{client.id}")
+            bonus_service.adjust(boss, client.id, RICH_BONUS, "opening balance", f"opening:{client.id}")
         db.session.commit()
         _, key = api_keys.create_key("crash-test shop")
         data = {"app": app, "url": pg_url, "key": key, "contended": [c.id for c in contended],

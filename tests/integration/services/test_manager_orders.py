@@ -30,6 +30,7 @@ from portal.errors import DomainError, Forbidden, ValidationError
 from portal.services.orders.orders import DraftLine, OrderDraft
 
 from ...factories import make_client, make_location, make_staff
+from portal.services.clients import bonus as bonus_service
 
 NBSP = "\u00a0"
 
@@ -97,7 +98,7 @@ def submitted(office: Office, lines=STANDARD, *, actor=None, **kwargs) -> Order:
 
 def give_bonus(office: Office, amount: int, client=None, now: datetime | None = None) -> None:
     client = client or office.client
-    ledger.adjust(office.gifter, client.id, amount, "welcome gift", f"test:gift:{client.id}:{amount}:{now}",
+    bonus_service.adjust(office.gifter, client.id, amount, "welcome gift", f"test:gift:{client.id}:{amount}:{now}",
                   now=now)
     db.session.commit()
 
@@ -394,7 +395,7 @@ def test_submit_refuses_bonus_over_what_the_client_has(office):
 def test_submit_refuses_bonus_over_the_cap(office):
     give_bonus(office, 1_000_00)
     order = new_order(office, bonus=854_99)
-    ledger.settings.change(None, max_redeem_share_bp=2999)  # the cap becomes 854.71 (854.7147, down)
+    bonus_service.change_programme(None, max_redeem_share_bp=2999)  # the cap becomes 854.71 (854.7147, down)
     with pytest.raises(ValidationError) as refused:
         orders.submit(office.manager, order.id)
     assert str(refused.value.fields["bonus"]) == (

@@ -29,6 +29,7 @@ from ...pdf_text import pdf_text
 from .test_manager_orders import (STANDARD, actions, code_in, draft, give_bonus, invoices_of, last_sms,  # noqa: F401
                                   local_day, new_order, notes, office, outbox, reload, rub, send_code, stock_of,
                                   submitted, token_in)
+from portal.services.clients import bonus as bonus_service
 
 TEN_MINUTES = timedelta(minutes=10)
 
@@ -408,7 +409,7 @@ def test_a_code_sent_before_the_order_was_changed_confirms_nothing(office):
 # ------------------------------------------------------------------------------- wholly paid with bonus
 
 def test_an_order_paid_wholly_with_bonus_is_paid_at_confirmation(office):
-    ledger.settings.change(None, max_redeem_share_bp=10_000)
+    bonus_service.change_programme(None, max_redeem_share_bp=10_000)
     give_bonus(office, 3_000_00)
     order = submitted(office, bonus=2_849_99)
     assert (order.total, order.bonus_redeemed, order.paid) == (2_849_99, 2_849_99, 0)
@@ -432,7 +433,7 @@ def test_an_order_paid_wholly_with_bonus_is_paid_at_confirmation(office):
 
 
 def test_an_order_paid_wholly_with_bonus_has_its_history_in_order(office):
-    ledger.settings.change(None, max_redeem_share_bp=10_000)
+    bonus_service.change_programme(None, max_redeem_share_bp=10_000)
     give_bonus(office, 3_000_00)
     order = submitted(office, bonus=2_849_99)
     code, _token = send_code(office, order)

@@ -11,7 +11,6 @@ from datetime import date, datetime, timezone
 
 import pytest
 
-from portal import ledger
 from portal.extensions import db
 from portal.integrations.sms import sent_messages
 from portal.models import Channel, ClientKind, Order, OrderStatus, PaymentMethod, PaymentTerms
@@ -24,6 +23,7 @@ from portal.services.orders.orders import DraftLine, OrderDraft
 from portal.services.sales.sales import Sale, SaleLine
 
 from ...factories import make_client, make_location, make_product, make_staff
+from portal.services.clients import bonus as bonus_service
 
 UTC = timezone.utc
 
@@ -91,7 +91,7 @@ def build_world(app, sms_path: str) -> World:
     beta = make_client(m2, name="Beta Supplies", phone="+79160000003")
     delta = make_client(m1, name="Delta Parts", phone="+79160000004")
     gamma = make_client(m3, name="Gamma Foreign", phone="+79160000005")
-    ledger.adjust(boss, acme.id, 500_00, "welcome gift", "test:order-list:gift", now=at(1, 8))
+    bonus_service.adjust(boss, acme.id, 500_00, "welcome gift", "test:order-list:gift", now=at(1, 8))
     db.session.commit()
 
     made = {}

@@ -11,6 +11,7 @@ from portal.errors import ValidationError
 from portal.services.sales.returns import NotReturnable, ReturnRequest
 from portal.services.sales.sales import Sale, SaleLine
 from portal.services.sales.stock import InsufficientStock
+from portal.services.clients import bonus as bonus_service
 
 
 def sell(shop, lines, bonus=0, payments=None, now=None, client=True, channel=Channel.WEB):
@@ -26,7 +27,7 @@ def stock_of(shop, sku):
 def give_bonus(shop, amount):
     from ...factories import make_staff
     boss = make_staff("supervisor")
-    ledger.adjust(boss, shop["client"].id, amount, "welcome gift", f"test:gift:{amount}")
+    bonus_service.adjust(boss, shop["client"].id, amount, "welcome gift", f"test:gift:{amount}")
     db.session.commit()
 
 
@@ -166,12 +167,12 @@ def test_only_a_supervisor_adjusts_bonus_and_always_with_a_reason(shop):
     from ...factories import make_staff
     manager = make_staff("manager")
     with pytest.raises(DomainError, match="Only a supervisor"):
-        ledger.adjust(manager, shop["client"].id, 100, "gift", "test:by-manager")
+        bonus_service.adjust(manager, shop["client"].id, 100, "gift", "test:by-manager")
     with pytest.raises(DomainError, match="Only a supervisor"):
-        ledger.adjust(None, shop["client"].id, 100, "gift", "test:by-nobody")
+        bonus_service.adjust(None, shop["client"].id, 100, "gift", "test:by-nobody")
     boss = make_staff("supervisor")
     with pytest.raises(ValidationError) as no_reason:
-        ledger.adjust(boss, shop["client"].id, 100, "   ", "test:no-reason")
+        bonus_service.adjust(boss, shop["client"].id, 100, "   ", "test:no-reason")
     assert "reason" in no_reason.value.fields
     db.session.rollback()
     assert ledger.bonus_of(shop["client"].id).available == 0

@@ -8,7 +8,6 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.exc import IntegrityError
 
-from portal import ledger
 from portal.extensions import db
 from portal.models import Order, PaymentMethod, Shift
 from portal.services.sales import returns, shifts, till
@@ -16,6 +15,7 @@ from portal.errors import DomainError, ValidationError
 from portal.services.sales.returns import ReturnRequest
 
 from ...factories import make_client, make_location, make_product, make_staff
+from portal.services.clients import bonus as bonus_service
 
 CASH, CARD = PaymentMethod.CASH, PaymentMethod.CARD
 
@@ -29,7 +29,7 @@ def desk(ctx):
     berry = make_product("BERRY", 33_33, stock={shop: 50})
     client = make_client(name="Regular", phone="+79161234567")
     boss = make_staff("supervisor")
-    ledger.adjust(boss, client.id, 500_00, "welcome gift", "test:shift:gift")
+    bonus_service.adjust(boss, client.id, 500_00, "welcome gift", "test:shift:gift")
     db.session.commit()
     return {"shop": shop, "cashier": cashier, "apple": apple, "berry": berry, "client": client}
 

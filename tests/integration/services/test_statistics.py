@@ -60,6 +60,7 @@ from portal.services.statistics.periods import Period, period_for, previous
 from portal.services.statistics.report import ChartKind, Report, ValueKind
 
 from ...factories import make_client, make_location, make_product, make_staff
+from portal.services.clients import bonus as bonus_service
 
 UTC = timezone.utc
 MARCH = Period(date(2026, 3, 1), date(2026, 3, 31))
@@ -147,8 +148,8 @@ def build_history(app, sms_path: str) -> History:
                                            location_id=warehouse.id, client_id=client.id if client else None,
                                            now=now))
 
-    ledger.adjust(boss, c["acme"].id, 30_00, "loyalty", "test:stats:acme-gift", now=at(3, 5, 10, year=2025))
-    ledger.adjust(boss, c["romashka"].id, 100_00, "loyalty", "test:stats:romashka-gift", now=at(1, 20, 10))
+    bonus_service.adjust(boss, c["acme"].id, 30_00, "loyalty", "test:stats:acme-gift", now=at(3, 5, 10, year=2025))
+    bonus_service.adjust(boss, c["romashka"].id, 100_00, "loyalty", "test:stats:romashka-gift", now=at(1, 20, 10))
     db.session.commit()
     made["M5"] = draft(m1, c["romashka"], [("DRILL", 1)], at(2, 20, 7))
     made["S1"] = web(c["acme"], [("DRILL", 1)], at(2, 28, 20, 59))
@@ -173,14 +174,14 @@ def build_history(app, sms_path: str) -> History:
         created_by_id=cashier.id, now=at(3, 10, 11)))
     returns.return_goods(made["S3"].id, [ReturnRequest(1, "VALVE")], key="test:stats:R2", now=at(3, 15, 9))
     made["M3"] = draft(m1, c["acme"], [("VALVE", 1)], at(3, 20, 7))
-    ledger.adjust(boss, c["beta"].id, 25_00, "apology", "test:stats:beta-gift", now=at(3, 20, 12))
+    bonus_service.adjust(boss, c["beta"].id, 25_00, "apology", "test:stats:beta-gift", now=at(3, 20, 12))
     db.session.commit()
     made["M4"] = draft(m1, c["romashka"], [("VALVE", 1)], at(3, 25, 7))
     confirm(m1, made["M4"], at(3, 26, 7))
     orders.cancel(m1, made["M4"].id, now=at(3, 27, 7))
     made["S4"] = web(c["delta"], [("VALVE", 1)], at(3, 31, 20, 59))
     made["S5"] = web(c["beta"], [("VALVE", 1)], at(3, 31, 21, 1))
-    ledger.sweep(at(4, 5, 0))
+    bonus_service.sweep(at(4, 5, 0))
     db.session.expire_all()
     return History(boss=boss, m1=m1, m2=m2, other_boss=other_boss, m3=m3, cashier=cashier, clients=clients,
                    orders={k: db.session.get(Order, v.id) for k, v in made.items()})

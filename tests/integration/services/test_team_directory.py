@@ -31,6 +31,7 @@ from portal.errors import DomainError, Forbidden, NotFound, ValidationError
 from portal.services.orders.order_list import orders_at_a_glance
 
 from ...factories import make_client, make_staff
+from portal.services.clients import corrections
 
 
 @dataclass
@@ -193,32 +194,32 @@ def test_deactivate_and_reactivate_a_member(crew):
 # --- the bonus of a client of the team -------------------------------------------------------------
 
 def test_adjust_adds_and_takes_exact_amounts_once_per_token(crew):
-    done = team.adjust_client_bonus(crew.boss, crew.a1.id, 150_50, "Apology for a late delivery", "t" * 20)
+    done = corrections.adjust_client_bonus(crew.boss, crew.a1.id, 150_50, "Apology for a late delivery", "t" * 20)
     assert (done.before.available, done.after.available, done.amount, done.repeated) == (0, 150_50, 150_50, False)
-    again = team.adjust_client_bonus(crew.boss, crew.a1.id, 150_50, "Apology for a late delivery", "t" * 20)
+    again = corrections.adjust_client_bonus(crew.boss, crew.a1.id, 150_50, "Apology for a late delivery", "t" * 20)
     assert again.repeated and again.after.available == 150_50
-    taken = team.adjust_client_bonus(crew.boss, crew.a1.id, -50_25, "Wrongly given", "u" * 20)
+    taken = corrections.adjust_client_bonus(crew.boss, crew.a1.id, -50_25, "Wrongly given", "u" * 20)
     assert (taken.before.available, taken.after.available, taken.amount) == (150_50, 100_25, -50_25)
     assert ledger.bonus_of(crew.a1.id).available == 100_25
     with pytest.raises(ledger.InsufficientBonus):
-        team.adjust_client_bonus(crew.boss, crew.a1.id, -100_26, "Too much", "v" * 20)
+        corrections.adjust_client_bonus(crew.boss, crew.a1.id, -100_26, "Too much", "v" * 20)
     assert ledger.bonus_of(crew.a1.id).available == 100_25
     # The refused token was not used up: the corrected request goes through with it.
-    team.adjust_client_bonus(crew.boss, crew.a1.id, -100_25, "All of it", "v" * 20)
+    corrections.adjust_client_bonus(crew.boss, crew.a1.id, -100_25, "All of it", "v" * 20)
     assert ledger.bonus_of(crew.a1.id).available == 0
     assert ledger.verify().ok
 
 
 def test_adjust_needs_a_reason_and_a_client_of_the_team(crew):
     with pytest.raises(ValidationError) as refused:
-        team.adjust_client_bonus(crew.boss, crew.a1.id, 100, "  ", "w" * 20)
+        corrections.adjust_client_bonus(crew.boss, crew.a1.id, 100, "  ", "w" * 20)
     assert set(refused.value.fields) == {"reason"}
     with pytest.raises(NotVisible):
-        team.adjust_client_bonus(crew.boss, crew.s1.id, 100, "Not mine", "x" * 20)
+        corrections.adjust_client_bonus(crew.boss, crew.s1.id, 100, "Not mine", "x" * 20)
     with pytest.raises(NotFound):
-        team.adjust_client_bonus(crew.boss, 999_999, 100, "Nobody", "y" * 20)
+        corrections.adjust_client_bonus(crew.boss, 999_999, 100, "Nobody", "y" * 20)
     with pytest.raises(DomainError):
-        team.adjust_client_bonus(crew.anna, crew.a1.id, 100, "A manager may not", "z" * 20)
+        corrections.adjust_client_bonus(crew.anna, crew.a1.id, 100, "A manager may not", "z" * 20)
     assert ledger.bonus_of(crew.a1.id).available == 0
     assert ledger.bonus_of(crew.s1.id).available == 0
     assert ledger.verify().ok

@@ -12,6 +12,7 @@ from portal.errors import DomainError, NotFound, ValidationError
 from portal.services.sales.stock import InsufficientStock
 
 from ...factories import make_client, make_location, make_product, make_staff
+from portal.services.clients import bonus as bonus_service
 
 CASH, CARD = PaymentMethod.CASH, PaymentMethod.CARD
 PHONE = "+79161234567"
@@ -32,7 +33,7 @@ def desk(ctx, tmp_path):
     db.session.commit()
     client = make_client(name="Vera Buyer", phone=PHONE, discount_bp=500, card_number="C-000123")
     boss = make_staff("supervisor")
-    ledger.adjust(boss, client.id, 5_000_00, "welcome gift", "test:till:gift")
+    bonus_service.adjust(boss, client.id, 5_000_00, "welcome gift", "test:till:gift")
     db.session.commit()
     shift = shifts.open_shift(cashier, 1_000_00)
     return {"shop": shop, "warehouse": warehouse, "cashier": cashier, "shift": shift, "drill": drill,
@@ -171,7 +172,7 @@ def test_max_bonus_is_the_smaller_of_the_available_bonus_and_the_cap(desk):
     till.scan(cashier, "DRILL")
     till.attach_client(cashier, PHONE)
     assert till.view(cashier).max_bonus == 285_00  # 30 % of 950.00
-    ledger.adjust(desk["boss"], desk["client"].id, -4_900_00, "correction", "test:till:take")
+    bonus_service.adjust(desk["boss"], desk["client"].id, -4_900_00, "correction", "test:till:take")
     db.session.commit()
     cart = till.view(cashier)
     assert (cart.available_bonus, cart.max_bonus) == (100_00, 100_00)

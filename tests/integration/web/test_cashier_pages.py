@@ -18,6 +18,7 @@ from portal.services.sales.returns import add_months
 
 from ...pdf_text import pdf_text
 from ...factories import DEFAULT_PASSWORD, make_client, make_location, make_product, make_staff
+from portal.services.clients import bonus as bonus_service
 
 EN = {"Accept-Language": "en"}
 HX = {"HX-Request": "true", **EN}
@@ -92,7 +93,7 @@ def store(app, tmp_path):
         db.session.commit()
         vera = make_client(name="Vera Buyer", phone=PHONE, discount_bp=500, card_number="C-000123")
         boss = make_staff("supervisor")
-        ledger.adjust(boss, vera.id, 500_00, "welcome gift", "test:web:gift")
+        bonus_service.adjust(boss, vera.id, 500_00, "welcome gift", "test:web:gift")
         db.session.commit()
         ids = {"shop": shop.id, "other": other.id, "warehouse": warehouse.id, "drill": drill.id, "valve": valve.id,
                "pipe": pipe.id, "nut": nut.id, "vera": vera.id}

@@ -12,7 +12,6 @@ from zoneinfo import ZoneInfo
 import pytest
 from babel.dates import format_date
 
-from portal import ledger
 from portal.extensions import db
 from portal.integrations.sms import sent_messages
 from portal.models import BonusLot, Channel, ClientLoginCode, LotStatus, utcnow
@@ -20,6 +19,7 @@ from portal.services.clients import access
 from portal.services.sales import sales
 
 from ...factories import make_client, make_location, make_product, make_staff
+from portal.services.clients import bonus as bonus_service
 
 PHONE = "+79161112233"
 OTHER_PHONE = "+79035550011"
@@ -106,8 +106,8 @@ def people(app, sms_path):
         oleg = make_client(name="Oleg Other", phone=OTHER_PHONE)
         boss = make_staff("supervisor")
         # a gift that became available 340 days ago: it expires within 30 days
-        ledger.adjust(boss, vera.id, 1_234_56, "welcome gift", "test:gift", now=utcnow() - timedelta(days=340))
-        ledger.adjust(boss, oleg.id, 77_00, "welcome gift", "test:gift:oleg")
+        bonus_service.adjust(boss, vera.id, 1_234_56, "welcome gift", "test:gift", now=utcnow() - timedelta(days=340))
+        bonus_service.adjust(boss, oleg.id, 77_00, "welcome gift", "test:gift:oleg")
         db.session.commit()
 
         def sell(client_id, lines, days_ago, bonus=0):
@@ -292,7 +292,7 @@ def test_the_history_pages_through_every_entry(app, client, people, sms_path, ap
     with app.app_context():
         boss = make_staff("supervisor")
         for n in range(45):
-            ledger.adjust(boss, people["vera"], (-1) ** n * (n + 1), f"correction {n}", f"test:many:{n}")
+            bonus_service.adjust(boss, people["vera"], (-1) ** n * (n + 1), f"correction {n}", f"test:many:{n}")
         db.session.commit()
     sign_in(client, sms_path)
     shown, url, pages = [], "/my/", 0

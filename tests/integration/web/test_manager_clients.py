@@ -16,6 +16,7 @@ from portal.services.clients import changes as client_changes
 from portal.services.sales import sales
 
 from ...factories import DEFAULT_PASSWORD, make_client, make_location, make_product, make_staff
+from portal.services.clients import bonus as bonus_service
 
 INN_LEGAL = "7707083893"
 NBSP = "\u00a0"
@@ -144,7 +145,7 @@ def test_the_card_shows_every_figure(app, client, team):
         order = sales.place_paid_order(sales.Sale(channel=Channel.WEB, lines=[sales.SaleLine(qty=2, sku="DRILL")],
                                                   location_id=warehouse.id, client_id=team["kran"]))
         boss = db.session.get(User, team["boss"])
-        ledger.adjust(boss, team["kran"], 250_00, "welcome gift", "test:gift:kran")
+        bonus_service.adjust(boss, team["kran"], 250_00, "welcome gift", "test:gift:kran")
         db.session.add(Order(channel=Channel.MANAGER, status=OrderStatus.CONFIRMED, client_id=team["kran"],
                              payment_terms=PaymentTerms.DEFERRED, due_date=local_date() - timedelta(days=4),
                              subtotal=700_00, paid=700_00, received=0, confirmed_at=utcnow(), number="M-TEST01"))

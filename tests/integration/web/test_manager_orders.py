@@ -33,6 +33,7 @@ from portal.services.orders.orders import DraftLine, OrderDraft
 
 from ...factories import DEFAULT_PASSWORD, make_client, make_location, make_product, make_staff
 from ...pdf_text import pdf_text
+from portal.services.clients import bonus as bonus_service
 
 EN = {"Accept-Language": "en"}
 HX = {"HX-Request": "true", **EN}
@@ -237,7 +238,7 @@ def w(app, tmp_path):
                            discount_bp=500, credit_limit=50_000_00, deferral_days=14)
         vera = make_client(anna, "Vera Private", ClientKind.PRIVATE_PERSON, "+79035550011")
         stranger = make_client(oleg, "Stranger Trade", ClientKind.LEGAL_ENTITY, "+79267770000")
-        ledger.adjust(boss, vega.id, 500_00, "welcome gift", "test:web:orders:gift")
+        bonus_service.adjust(boss, vega.id, 500_00, "welcome gift", "test:web:orders:gift")
         db.session.commit()
         return {
             "sms": app.config["SMS_FILE_PATH"], "main": main.id, "shop": shop.id,

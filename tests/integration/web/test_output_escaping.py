@@ -26,7 +26,6 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from portal import ledger
 from portal.extensions import db
 from portal.integrations.sms import sent_messages
 from portal.models import (ClientKind, Notification, OrderLine, OutboxEvent, PaymentMethod, PaymentTerms, Shift,
@@ -40,6 +39,7 @@ from portal.services.statistics import REPORTS
 
 from ...factories import DEFAULT_PASSWORD, make_client, make_location, make_product, make_staff
 from ...pdf_text import pdf_text
+from portal.services.clients import bonus as bonus_service
 
 EN = {"Accept-Language": "en"}
 SCRIPT = "<script>alert(1)</script>"
@@ -71,7 +71,7 @@ def build_world(app, sms_path: str) -> dict:
                            discount_bp=500, credit_limit=50_000_00, deferral_days=14)
         formula = make_client(manager, FORMULAS[0], ClientKind.PRIVATE_PERSON, "+79035550011")
         at_sum = make_client(manager, FORMULAS[1], ClientKind.PRIVATE_PERSON, "+79035550022")
-        ledger.adjust(boss, evil.id, 500_00, SCRIPT, "test:escaping:gift")
+        bonus_service.adjust(boss, evil.id, 500_00, SCRIPT, "test:escaping:gift")
         db.session.commit()
 
         # A manager's order: sent, confirmed with the SMS code (the invoice is made), paid in full.
