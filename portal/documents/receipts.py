@@ -7,11 +7,12 @@ from flask import current_app
 from flask_babel import format_date, format_datetime
 from flask_babel import gettext as _
 from reportlab.lib.units import mm
+from reportlab.lib.utils import simpleSplit
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen import canvas
 
-from portal.i18n import money
 from portal.documents import BOLD, REGULAR, register_fonts
+from portal.i18n import money
 from portal.labels import payment_method
 
 WIDTH = 80 * mm
@@ -67,15 +68,27 @@ class _Tape:
 
 
 def _wrap(text: str, font: str, width: float) -> list[str]:
-    words, lines, current = text.split(), [], ""
-    for word in words:
-        candidate = f"{current} {word}".strip()
-        if stringWidth(candidate, font, SIZE) <= width or not current:
-            current = candidate
-        else:
-            lines.append(current)
-            current = word
-    return lines + [current] if current or not lines else lines
+    """`text` in lines no wider than `width`, broken between words by reportlab's simpleSplit.
+
+    Line breaks in the text are spaces on the tape. A word wider than a whole line (a long name
+    without spaces) is cut between characters, which simpleSplit does not do, so it stays on the paper.
+    Empty text is one empty line, so a row with only a right-hand figure is still printed."""
+    lines = []
+    for line in simpleSplit(" ".join(text.split()), font, SIZE, width):
+        lines += [line] if stringWidth(line, font, SIZE) <= width else _cut(line, font, width)
+    return lines or [""]
+
+
+def _cut(word: str, font: str, width: float) -> list[str]:
+    """A word in pieces no wider than `width` (at least one character each). Not reportlab's
+    textsplit.wordSplit: it hangs closing punctuation past the width, off the printable 72 mm."""
+    pieces, piece = [], ""
+    for char in word:
+        if piece and stringWidth(piece + char, font, SIZE) > width:
+            pieces.append(piece)
+            piece = ""
+        piece += char
+    return pieces + [piece]
 
 
 def _header(tape: _Tape, order, title: str, when) -> None:
