@@ -1,85 +1,24 @@
 """The OpenAPI document describes the API that is there: every documented operation answers with a
-documented status and a body that fits the documented schema, and every route is documented."""
+documented status and a body that fits the documented schema, and every route is documented.
+
+Bodies are checked by Schemathesis against the served document (`validated`): a response against
+what its operation documents for its status, a request value against the operation's request
+body or parameter schema."""
 from __future__ import annotations
 
+import copy
+import json
 import re
 
 import pytest
+import schemathesis
+from schemathesis.config import SchemathesisConfig
+from schemathesis.core.failures import FailureGroup
+from schemathesis.openapi.checks import JsonSchemaError
 
 from .conftest import give_bonus
 
 METHODS = {"get", "post", "put", "patch", "delete"}
-
-
-class SchemaMismatch(AssertionError):
-    pass
-
-
-def resolve(doc: dict, schema: dict) -> dict:
-    seen = 0
-    while "$ref" in schema:
-        ref = schema["$ref"]
-        assert ref.startswith("#/"), ref
-        node = doc
-        for part in ref[2:].split("/"):
-            node = node[part]
-        schema = node
-        seen += 1
-        assert seen < 20, f"a $ref cycle at {ref}"
-    return schema
-
-
-def conforms(doc: dict, schema: dict, value, where: str = "$") -> None:
-    """A small checker: $ref, nullable, type, enum, pattern, required, properties, items,
-    additionalProperties. Raises SchemaMismatch with the place that does not fit."""
-    schema = resolve(doc, schema)
-    if value is None:
-        if schema.get("nullable") or "type" not in schema:
-            return
-        raise SchemaMismatch(f"{where}: null where {schema.get('type')} is documented")
-    kind = schema.get("type")
-    checks = {"object": lambda v: isinstance(v, dict), "array": lambda v: isinstance(v, list),
-              "string": lambda v: isinstance(v, str), "boolean": lambda v: isinstance(v, bool),
-              "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
-              "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)}
-    if kind is not None and not checks[kind](value):
-        raise SchemaMismatch(f"{where}: {value!r} is not of type {kind}")
-    if "enum" in schema and value not in schema["enum"]:
-        raise SchemaMismatch(f"{where}: {value!r} is not one of {schema['enum']}")
-    if "pattern" in schema and isinstance(value, str) and not re.search(schema["pattern"], value):
-        raise SchemaMismatch(f"{where}: {value!r} does not match {schema['pattern']}")
-    if isinstance(value, str) and not schema.get("minLength", 0) <= len(value) <= schema.get("maxLength", len(value)):
-        raise SchemaMismatch(f"{where}: {value!r} is shorter or longer than documented")
-    if isinstance(value, list) and not schema.get("minItems", 0) <= len(value) <= schema.get("maxItems", len(value)):
-        raise SchemaMismatch(f"{where}: {len(value)} items, fewer or more than documented")
-    if isinstance(value, int) and not isinstance(value, bool) and (
-            value < schema.get("minimum", value) or value > schema.get("maximum", value)):
-        raise SchemaMismatch(f"{where}: {value!r} is out of the documented range")
-    if isinstance(value, dict):
-        missing = [name for name in schema.get("required", []) if name not in value]
-        if missing:
-            raise SchemaMismatch(f"{where}: required {missing} missing from {sorted(value)}")
-        properties = schema.get("properties", {})
-        for name, item in value.items():
-            if name in properties:
-                conforms(doc, properties[name], item, f"{where}.{name}")
-            elif isinstance(schema.get("additionalProperties"), dict):
-                conforms(doc, schema["additionalProperties"], item, f"{where}.{name}")
-    if isinstance(value, list) and "items" in schema:
-        for i, item in enumerate(value):
-            conforms(doc, schema["items"], item, f"{where}[{i}]")
-
-
-def test_the_checker_catches_what_it_should():
-    doc = {"components": {"schemas": {"M": {"type": "string", "pattern": r"^[0-9]+\.[0-9]{2}$"},
-                                      "O": {"type": "object", "required": ["a", "m"], "properties": {
-                                          "a": {"type": "array", "items": {"$ref": "#/components/schemas/M"}},
-                                          "m": {"$ref": "#/components/schemas/M", "nullable": True}}}}}}
-    ref = {"$ref": "#/components/schemas/O"}
-    conforms(doc, ref, {"a": ["1.00"], "m": "2.00"})
-    for bad in ({"a": ["1.0"], "m": "2.00"}, {"a": []}, {"a": [1], "m": "2.00"}, {"a": "x", "m": "2.00"}, []):
-        with pytest.raises(SchemaMismatch):
-            conforms(doc, ref, bad)
 
 
 @pytest.fixture
@@ -87,6 +26,69 @@ def doc(client):
     response = client.get("/api/v1/openapi.json")  # no key needed
     assert response.status_code == 200 and response.is_json
     return response.get_json()
+
+
+@pytest.fixture
+def schema(doc):
+    """The served document, loaded by Schemathesis (on a copy: loading may add to what it reads)."""
+    return schemathesis.openapi.from_dict(copy.deepcopy(doc), config=SchemathesisConfig.from_dict({}))
+
+
+def validated(schema, path: str, method: str, response) -> None:
+    """Schemathesis validates `response` (a test-client response) against the schema the document
+    gives its operation for its status; raises a Schemathesis failure where it does not fit."""
+    operation = schema[path][method.upper()]
+    status = str(response.status_code)
+    assert status in operation.responses.status_codes, (operation.label, status, response.get_data(as_text=True))
+    # Schemathesis passes a status or media type without a documented schema unchecked: make sure there is one.
+    definition = operation.responses.get(status)
+    assert definition.get_schema(response.mimetype).schema is not None, (operation.label, status, response.mimetype)
+    operation.validate_response(response)
+
+
+def _json_body(schema, operation_id: str):
+    return schema.find_operation_by_id(operation_id).get_body_for_media_type("application/json")
+
+
+def test_schemathesis_refuses_a_response_that_breaks_the_document(api, schema, shop):
+    response = api.order([("DRILL", 1)], client_id=shop["client_id"])
+    assert response.status_code == 201
+    good = response.get_json()
+    validated(schema, "/orders", "post", response)
+    response.set_data(json.dumps({**good, "client_id": None}))  # nullable
+    validated(schema, "/orders", "post", response)
+
+    lines = good["lines"]
+    bad = [
+        ({**good, "paid": "1.5"}, ["paid"]),  # Money with one decimal
+        ({key: value for key, value in good.items() if key != "lines"}, []),  # a required field missing
+        ({**good, "lines": [{**lines[0], "price": 1000}]}, ["lines", 0, "price"]),  # Money as a number
+        ({**good, "lines": [{**lines[0], "price": "-1.00"}]}, ["lines", 0, "price"]),  # Money is not negative
+        ({**good, "client_id": "x"}, ["client_id"]),
+        ({**good, "lines": "x"}, ["lines"]),
+        ({**good, "created_at": "yesterday"}, ["created_at"]),  # format: date-time
+        ([good], []),
+    ]
+    for body, where in bad:
+        response.set_data(json.dumps(body))
+        assert not schema["/orders"]["POST"].is_valid_response(response), body
+        with pytest.raises(JsonSchemaError) as refused:
+            validated(schema, "/orders", "post", response)
+        assert list(refused.value.instance_path) == where, str(refused.value)
+
+    # Against the schema of the status it came with: an Order is no Error.
+    response.set_data(json.dumps(good))
+    response.status_code = 404
+    with pytest.raises(JsonSchemaError, match="required"):
+        validated(schema, "/orders", "post", response)
+    response.set_data(json.dumps({"error": "not_found", "message": "No such order."}))
+    validated(schema, "/orders", "post", response)
+    # Several breaks at once: all of them reported.
+    response.status_code = 201
+    response.set_data(json.dumps({**good, "paid": "1.5", "accrual": 1}))
+    with pytest.raises(FailureGroup) as refused:
+        validated(schema, "/orders", "post", response)
+    assert sorted(list(failure.instance_path) for failure in refused.value.exceptions) == [["accrual"], ["paid"]]
 
 
 def test_the_document_is_openapi_3_without_a_key(doc):
@@ -107,7 +109,16 @@ def test_the_document_is_openapi_3_without_a_key(doc):
             for value in node:
                 yield from refs(value)
     for ref in refs(doc):
-        resolve(doc, {"$ref": ref})
+        node, seen = {"$ref": ref}, 0
+        while "$ref" in node:
+            target = node["$ref"]
+            assert target.startswith("#/"), target
+            node = doc
+            for part in target[2:].split("/"):
+                assert isinstance(node, dict) and part in node, f"{target} does not resolve"
+                node = node[part]
+            seen += 1
+            assert seen < 20, f"a $ref cycle at {target}"
 
 
 def _operations(doc):
@@ -132,22 +143,18 @@ def test_every_route_under_api_v1_is_documented(app, doc):
     assert len(routes) == 9
 
 
-def _example(doc, schema, shop):
+def _example(name: str, client_id: int) -> dict:
     """A valid request body for a documented request schema, built for this test's data."""
-    name = schema["$ref"].rsplit("/", 1)[-1]
-    bodies = {
+    return {
         "NewClient": {"name": "Vera", "phone": "+79035550011", "email": "vera@example.com"},
-        "OrderRequest": {"external_id": "oa-1", "client_id": shop["client_id"],
+        "OrderRequest": {"external_id": "oa-1", "client_id": client_id,
                          "lines": [{"sku": "DRILL", "qty": 1}, {"sku": "VALVE", "qty": 2}],
                          "bonus_to_redeem": "10.00", "payment_method": "online"},
         "ReturnRequest": {"lines": [{"sku": "DRILL", "qty": 1}], "reason": "does not fit"},
-    }
-    body = bodies[name]
-    conforms(doc, schema, body)  # the example itself fits the request schema
-    return body
+    }[name]
 
 
-def test_every_documented_operation_answers_as_documented(app, api, doc, shop):
+def test_every_documented_operation_answers_as_documented(app, api, doc, schema, shop):
     give_bonus(app, shop["client_id"], 100_00)
     order = api.order([("DRILL", 2), ("PENNY", 1)], client_id=shop["client_id"]).get_json()
     called = 0
@@ -171,40 +178,40 @@ def test_every_documented_operation_answers_as_documented(app, api, doc, shop):
         else:
             body = None
             if "requestBody" in operation:
-                body = _example(doc, operation["requestBody"]["content"]["application/json"]["schema"], shop)
+                ref = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+                body = _example(ref.rsplit("/", 1)[-1], shop["client_id"])
+                # the example itself fits the request schema
+                _json_body(schema, operation["operationId"]).validate(body)
             response = api.post(url, body, key=headers.get("Idempotency-Key"))
         called += 1
         documented = operation["responses"]
         status = str(response.status_code)
         assert status in documented, (method, path, status, response.get_data(as_text=True))
         assert status.startswith("2"), (method, path, response.get_data(as_text=True))
-        schema = documented[status]["content"]["application/json"]["schema"]
-        try:
-            conforms(doc, schema, response.get_json())
-        except SchemaMismatch as exc:
-            raise AssertionError(f"{method.upper()} {path}: {exc}") from None
+        validated(schema, path, method, response)
         if method == "get" and path.endswith("s") and "items" in response.get_json():
             assert response.get_json()["items"], f"{path}: the example should list something"
     assert called == 9
 
 
-def test_error_answers_fit_the_documented_error_schema(api, client, doc, shop):
+def test_error_answers_fit_the_documented_error_schema(api, client, doc, schema, shop):
     for path, method, operation in _operations(doc):
         url = path.replace("{id}", "999999")
         # without a key: 401, documented everywhere
         response = client.open("/api/v1" + url, method=method.upper(), json={})
         assert "401" in operation["responses"], (method, path)
         assert response.status_code == 401
-        conforms(doc, operation["responses"]["401"]["content"]["application/json"]["schema"], response.get_json())
+        validated(schema, path, method, response)
         if "{id}" in path:
             response = api.get(url) if method == "get" else api.post(url, {"lines": [{"sku": "DRILL", "qty": 1}]})
             assert str(response.status_code) == "404" and "404" in operation["responses"], (method, path)
-            conforms(doc, operation["responses"]["404"]["content"]["application/json"]["schema"],
-                     response.get_json())
+            validated(schema, path, method, response)
         if method == "post":
             response = api.post(url if "{id}" not in path else path.replace("{id}", "1"), {}, key=None)
             assert str(response.status_code) in operation["responses"], (method, path, response.status_code)
-            conforms(doc, resolve(doc, {"$ref": "#/components/schemas/Error"}), response.get_json())
+            validated(schema, path, method, response)
+            assert operation["responses"][str(response.status_code)]["content"]["application/json"]["schema"] \
+                == {"$ref": "#/components/schemas/Error"}, (method, path, response.status_code)
 
 
 @pytest.mark.parametrize("name", ["Product", "Client", "Bonus", "BonusEntry", "Order", "Return"])
@@ -222,11 +229,13 @@ def test_response_schemas_require_what_the_contract_lists(doc, name):
     assert contract <= set(doc["components"]["schemas"][name]["required"])
 
 
-def _parameter(doc, operation_id: str, name: str) -> dict:
-    for _path, _method, operation in _operations(doc):
-        if operation["operationId"] == operation_id:
-            return next(p["schema"] for p in operation["parameters"] if p["name"] == name)
-    raise KeyError(operation_id)
+def _taking(doc, name: str) -> str:
+    """The operationId of the operation whose JSON request body is the schema `name`."""
+    taking = [operation["operationId"] for _path, _method, operation in _operations(doc)
+              if operation.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema")
+              == {"$ref": f"#/components/schemas/{name}"}]
+    assert len(taking) == 1, (name, taking)
+    return taking[0]
 
 
 # (where in the document, a value, whether the API takes it). Schemathesis found the document
@@ -255,26 +264,40 @@ REQUEST_VALUES = [
 
 @pytest.mark.parametrize("where,value,taken", REQUEST_VALUES,
                          ids=[f"{w}={v!r}"[:60] for w, v, _ in REQUEST_VALUES])
-def test_the_documented_request_schemas_take_what_the_api_takes(doc, where, value, taken):
+def test_the_documented_request_schemas_take_what_the_api_takes(doc, schema, where, value, taken):
+    """Schemathesis checks the value in its place: a parameter of the operation, or a field of a
+    request body that otherwise keeps to the document (a LineRequest field in an order's line)."""
     if ":" in where:
-        schema = _parameter(doc, *where.split(":"))
+        operation_id, name = where.split(":")
+        operation = schema.find_operation_by_id(operation_id)
+        parameter = next(p for p in operation.iter_parameters() if p.name == name)
+        documented = parameter.is_valid(value)
     else:
         name, field = where.split(".")
-        schema = doc["components"]["schemas"][name]["properties"][field]
-    try:
-        conforms(doc, schema, value)
-        documented = True
-    except SchemaMismatch:
-        documented = False
+        assert field in doc["components"]["schemas"][name]["properties"], where
+        if name == "LineRequest":
+            assert doc["components"]["schemas"]["OrderRequest"]["properties"]["lines"]["items"] \
+                == {"$ref": "#/components/schemas/LineRequest"}
+            container = "OrderRequest"
+        else:
+            container = name
+        body = _json_body(schema, _taking(doc, container))
+        example = _example(container, client_id=1)
+        body.validate(example)
+        if name == "LineRequest":
+            example["lines"][0][field] = value
+        else:
+            example[field] = value
+        documented = body.is_valid(example)
     assert documented == taken
 
 
 @pytest.mark.parametrize("bonus,redeemed", [("12.5", "12.50"), ("12", "12.00")])
-def test_money_with_fewer_than_two_decimals_is_taken_as_documented(app, api, doc, shop, bonus, redeemed):
+def test_money_with_fewer_than_two_decimals_is_taken_as_documented(app, api, schema, shop, bonus, redeemed):
     give_bonus(app, shop["client_id"], 100_00)
     body = {"external_id": f"short-{bonus}", "client_id": shop["client_id"], "lines": [{"sku": "DRILL", "qty": 1}],
             "bonus_to_redeem": bonus}
-    conforms(doc, {"$ref": "#/components/schemas/OrderRequest"}, body)
+    _json_body(schema, "createOrder").validate(body)
     response = api.post("/orders", body)
     assert response.status_code == 201, response.get_data(as_text=True)
     assert response.get_json()["bonus_redeemed"] == redeemed
