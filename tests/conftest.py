@@ -7,6 +7,7 @@ The schema always comes from the migrations. Every test starts with empty tables
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 
 import pytest
@@ -15,6 +16,7 @@ import sqlalchemy as sa
 from portal import create_app
 from portal.extensions import db
 
+from .e2e.support import playwright_plugin_active
 from .factories import DEFAULT_PASSWORD, make_staff
 
 TEST_CONFIG = {
@@ -144,6 +146,29 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "ratelimit: run this test with rate limiting switched on")
     config.addinivalue_line("markers", "e2e: browser test (Playwright driving Chromium)")
     config.addinivalue_line("markers", "postgres: needs PostgreSQL")
+    if playwright_plugin_active(config.pluginmanager):
+        # pytest-playwright (the browser tests): a failed test leaves a full-page screenshot of
+        # every page it opened in test-artifacts/<test>/ (--output DIR and --screenshot on still apply).
+        if config.option.output == "test-results":  # the plugin's default
+            config.option.output = str(config.rootpath / "test-artifacts")
+        if config.option.screenshot == "off":  # the plugin's default
+            config.option.screenshot = "only-on-failure"
+        config.option.full_page_screenshot = True
+
+
+def pytest_sessionstart(session):
+    """The browser tests' artifacts folder holds this run's only: emptied once, before any test, by
+    the process that runs them or, under xdist, by the controller (see `delete_output_dir`)."""
+    config = session.config
+    if playwright_plugin_active(config.pluginmanager) and not hasattr(config, "workerinput"):
+        shutil.rmtree(config.option.output, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def delete_output_dir():
+    """Replaces pytest-playwright's autouse fixture of this name, which empties the artifacts folder
+    in each xdist worker at its first test, possibly after another worker has saved a failed test's
+    screenshots there. pytest_sessionstart empties it instead."""
 
 
 def pytest_collection_modifyitems(config, items):

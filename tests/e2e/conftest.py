@@ -1,47 +1,50 @@
 """Browser tests: the real app served on a local port, driven by Playwright through Chromium.
 
+The browser comes from the pytest-playwright plugin (requirements-dev.txt); this file adapts it:
+
 * `live_server` serves the test's `app` (so tables are emptied after the test, as everywhere)
   on 127.0.0.1 with a free port and yields its base URL.
-* `browser` is one Chromium for the whole run; `page` (desktop, 1366x900) and `tablet_page`
-  (768x1024 portrait, touch) each get a fresh context; `open_page(...)` makes more, e.g. a second
-  person's browser or another language.
-* On a failure every page the test opened is saved as a screenshot in test-artifacts/.
-* Without the playwright package or a Chromium binary the whole folder is skipped with the reason.
+* The plugin's `browser` is one Chromium per test process (each xdist worker has its own),
+  launched from chromium_path() with CHROMIUM_ARGS (`browser_type_launch_args` below).
+* `page` (desktop, 1366x900) and `tablet_page` (768x1024 portrait, touch) each get a fresh
+  context; `open_page(...)` makes more, e.g. a second person's browser or another language. All
+  are English unless asked otherwise, with a default timeout of 10 s. They come from the plugin's
+  `new_context`, which closes the contexts after the test.
+* On a failure the plugin saves a screenshot of every page of those contexts in
+  test-artifacts/<test>/ (tests/conftest.py sets its --output and --screenshot defaults).
+* Without the playwright package, the plugin or a Chromium binary, the whole folder is skipped
+  with the reason. They run on Chromium only; the plugin puts it in their ids: test_x[chromium].
+
+Why the contexts' viewport and locale are not in `browser_context_args`: the plugin passes that
+dict and new_context()'s own arguments together to browser.new_context(), so a key in it could
+not be set again per page (the tablet's viewport, another language).
 """
 from __future__ import annotations
 
 import logging
-import re
 import threading
 from pathlib import Path
 
 import pytest
 from werkzeug.serving import make_server
 
-from .support import DESKTOP, TABLET, chromium_path, skip_reason
+from .support import DEFAULT_TIMEOUT_MS, DESKTOP, TABLET, chromium_path, skip_reason
 
 _HERE = Path(__file__).parent
-_SKIP_REASON = skip_reason()
-_REPORTS = pytest.StashKey[dict]()
 
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
 
 
 def pytest_collection_modifyitems(config, items):
-    if _SKIP_REASON is None:
+    mine = [item for item in items if _HERE in Path(str(item.path)).parents]
+    if not mine:
         return
-    skip = pytest.mark.skip(reason=_SKIP_REASON)
-    for item in items:
-        if _HERE in Path(str(item.path)).parents:
-            item.add_marker(skip)
-
-
-@pytest.hookimpl(wrapper=True, tryfirst=True)
-def pytest_runtest_makereport(item, call):
-    report = yield
-    item.stash.setdefault(_REPORTS, {})[report.when] = report
-    return report
+    reason = skip_reason(config.pluginmanager)
+    # Chromium only: with --browser firefox the plugin skips these tests, saying why.
+    marker = pytest.mark.skip(reason=reason) if reason is not None else pytest.mark.only_browser("chromium")
+    for item in mine:
+        item.add_marker(marker)
 
 
 @pytest.fixture
@@ -64,57 +67,39 @@ def live_server(app):
 
 
 @pytest.fixture(scope="session")
-def browser():
-    if _SKIP_REASON is not None:
-        pytest.skip(_SKIP_REASON)
-    from playwright.sync_api import sync_playwright
+def browser_type_launch_args(browser_type_launch_args):
+    """The plugin's launch options (from --headed, --slowmo, ...) with this machine's Chromium."""
+    return {**browser_type_launch_args, "executable_path": chromium_path(), "args": CHROMIUM_ARGS}
 
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+
+@pytest.fixture(scope="session")
+def base_url(pytestconfig):
+    """--base-url, for the plugin's contexts (the tests themselves use `live_server`'s address).
+
+    The same value as the plugin's own fixture, which, without pytest-base-url installed, is an
+    instance method of a plugin class: pytest 9 warns that it is deprecated."""
+    return pytestconfig.getoption("--base-url", default=None) or pytestconfig.getini("base_url") or None
 
 
 @pytest.fixture
-def open_page(browser, request):
+def open_page(new_context):
     """open_page(size="desktop"|"tablet", locale="en-US", **context_options) -> a page in a new context."""
-    contexts = []
 
     def make(size: str = "desktop", locale: str = "en-US", **options):
         if size == "tablet":
             options = {"viewport": TABLET, "has_touch": True, **options}
         else:
             options = {"viewport": DESKTOP, **options}
-        context = browser.new_context(locale=locale, **options)
-        context.set_default_timeout(10_000)
-        contexts.append(context)
+        context = new_context(locale=locale, **options)
+        context.set_default_timeout(DEFAULT_TIMEOUT_MS)
         return context.new_page()
 
-    yield make
-
-    reports = request.node.stash.get(_REPORTS, {})
-    failed = any(r.failed for r in reports.values())
-    if failed:
-        folder = Path(request.config.rootpath) / "test-artifacts"
-        folder.mkdir(exist_ok=True)
-        stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.nodeid)[-150:]
-        n = 0
-        for context in contexts:
-            for pg in context.pages:
-                n += 1
-                try:
-                    pg.screenshot(path=str(folder / f"{stem}-{n}.png"), full_page=True)
-                except Exception:  # a crashed page must not hide the real failure
-                    pass
-    for context in contexts:
-        context.close()
+    return make
 
 
 @pytest.fixture
 def page(open_page):
-    """A desktop page (1366x900, English)."""
+    """A desktop page (1366x900, English); replaces the plugin's `page`."""
     return open_page("desktop")
 
 

@@ -5,11 +5,13 @@ with a clear reason) on machines without it.
 """
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
+import sys
 
 try:  # pragma: no cover - depends on the machine
-    from playwright.sync_api import Page, expect  # noqa: F401
+    from playwright.sync_api import Page, expect
     PLAYWRIGHT_IMPORT_ERROR: str | None = None
 except ImportError as exc:  # pragma: no cover
     Page = object  # type: ignore[assignment,misc]
@@ -19,17 +21,33 @@ except ImportError as exc:  # pragma: no cover
 DESKTOP = {"width": 1366, "height": 900}
 TABLET = {"width": 768, "height": 1024}
 MIN_TAP = 44  # px: the portal's touch-target size (static/css/portal.css, --tap)
+DEFAULT_TIMEOUT_MS = 10_000  # every page's default for actions and waits (expect() keeps its own)
+
+# The pytest plugin (PyPI pytest-playwright) that launches the browser and makes the contexts.
+PLUGIN_MODULE = "pytest_playwright.pytest_playwright"
 
 
 def chromium_path() -> str:
     return os.environ.get("CHROMIUM_PATH") or "/usr/bin/chromium"
 
 
-def skip_reason() -> str | None:
-    """Why the browser tests cannot run here, or None when they can."""
+def playwright_plugin_active(pluginmanager) -> bool:
+    """Is pytest-playwright loaded in this run (installed, and not switched off with -p no:playwright)?"""
+    module = sys.modules.get(PLUGIN_MODULE)
+    return module is not None and pluginmanager.is_registered(module)
+
+
+def skip_reason(pluginmanager=None) -> str | None:
+    """Why the browser tests cannot run here, or None when they can.
+
+    With the run's plugin manager it also checks that pytest-playwright is loaded in this run."""
     if PLAYWRIGHT_IMPORT_ERROR is not None:
         return ("Playwright is not installed (pip install -r requirements-dev.txt): "
                 + PLAYWRIGHT_IMPORT_ERROR)
+    if importlib.util.find_spec("pytest_playwright") is None:
+        return "pytest-playwright is not installed (pip install -r requirements-dev.txt)"
+    if pluginmanager is not None and not playwright_plugin_active(pluginmanager):
+        return "the pytest-playwright plugin is not loaded in this run (was it switched off with -p no:playwright?)"
     path = chromium_path()
     if not (os.path.isfile(path) and os.access(path, os.X_OK)) and shutil.which(path) is None:
         return f"Chromium not installed at {path}: apt-get install -y chromium (or set CHROMIUM_PATH)"
