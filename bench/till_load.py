@@ -260,7 +260,7 @@ def main() -> int:
     print(f"machine: {os.cpu_count()} CPUs (nproc), load average {os.getloadavg()[0]:.1f}, "
           f"PostgreSQL {data['postgres']}, gunicorn {args.workers} sync workers, Python {sys.version.split()[0]}")
     env = served.server_env(args.database_url, PORTAL_DEFAULT_LOCALE="en")
-    env.pop("PASSWORD_HASH_METHOD", None)  # production's scrypt
+    env.pop("PASSWORD_HASH_METHOD", None)  # production's argon2id
     errors = 0
     with served.Gunicorn(env, workers=args.workers, timeout=120) as server:
         for tills in steps:

@@ -76,7 +76,13 @@ def from_environment(instance_path: str) -> dict:
         "SMS_HTTP_URL": os.environ.get("SMS_HTTP_URL", ""),
         "LOGIN_MAX_FAILURES": int(os.environ.get("LOGIN_MAX_FAILURES", "10")),
         "LOGIN_LOCK_MINUTES": int(os.environ.get("LOGIN_LOCK_MINUTES", "15")),
-        "PASSWORD_HASH_METHOD": os.environ.get("PASSWORD_HASH_METHOD", "scrypt"),
+        # "argon2id" (argon2-cffi), or a Werkzeug method such as "pbkdf2:sha256:1000" (tests, benchmarks);
+        # Argon2id's costs: passes over memory, and memory in KiB (the library's defaults: 3, 64 MiB).
+        "PASSWORD_HASH_METHOD": os.environ.get("PASSWORD_HASH_METHOD", "argon2id"),
+        "ARGON2_TIME_COST": int(os.environ.get("ARGON2_TIME_COST", "3")),
+        "ARGON2_MEMORY_COST": int(os.environ.get("ARGON2_MEMORY_COST", "65536")),
+        # A staff session with no request for longer than this ends (the visitor signs in again).
+        "SESSION_IDLE_MINUTES": int(os.environ.get("SESSION_IDLE_MINUTES", "480")),
         # Rate limits (Flask-Limiter, "N per minute|hour|..."; several separated by ";"), counted per
         # client address in RATELIMIT_STORAGE_URI: memory:// is per process, production sets
         # redis://host:6379/0 so every worker and host shares the counters.

@@ -22,7 +22,7 @@ from .factories import DEFAULT_PASSWORD, make_staff
 TEST_CONFIG = {
     "TESTING": True,
     "SECRET_KEY": "test-secret-key",
-    # A cheap hash keeps the suite fast; production uses scrypt.
+    # A cheap hash keeps the suite fast; production uses Argon2id (tested explicitly in test_auth.py).
     "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
     "SMS_BACKEND": "file",
     "PORTAL_COUNTRY": "RU",

@@ -3,6 +3,7 @@ from datetime import timedelta
 
 import pytest
 
+from portal.config import from_environment
 from portal.extensions import db
 from portal.models import AuditEvent, User, utcnow
 from portal.services.staff import auth, staff
@@ -123,3 +124,99 @@ def test_passwords_are_stored_hashed(ctx):
     user = make_staff("manager")
     assert DEFAULT_PASSWORD not in user.password_hash
     assert user.password_hash.startswith("pbkdf2:")
+
+
+# ----------------------------------------------------------------------------- Argon2id
+
+def _sign_in(client, email, password=DEFAULT_PASSWORD):
+    return client.post("/login", data={"email": email, "password": password})
+
+
+def _stored_hash(app, email):
+    with app.app_context():
+        return staff.find_by_email(email).password_hash
+
+
+def test_argon2id_is_the_default_and_an_account_made_under_it_signs_in(app, client, tmp_path, monkeypatch):
+    for name in ("PASSWORD_HASH_METHOD", "ARGON2_TIME_COST", "ARGON2_MEMORY_COST"):
+        monkeypatch.delenv(name, raising=False)
+    defaults = from_environment(str(tmp_path))
+    assert (defaults["PASSWORD_HASH_METHOD"], defaults["ARGON2_TIME_COST"], defaults["ARGON2_MEMORY_COST"]) == (
+        "argon2id", 3, 65536)
+    monkeypatch.setenv("ARGON2_TIME_COST", "4")
+    monkeypatch.setenv("ARGON2_MEMORY_COST", "131072")
+    configured = from_environment(str(tmp_path))
+    assert (configured["ARGON2_TIME_COST"], configured["ARGON2_MEMORY_COST"]) == (4, 131072)
+    app.config.update({key: defaults[key] for key in ("PASSWORD_HASH_METHOD", "ARGON2_TIME_COST", "ARGON2_MEMORY_COST")})
+    with app.app_context():
+        email = make_staff("manager").email
+    stored = _stored_hash(app, email)
+    assert stored.startswith("$argon2id$v=19$m=65536,t=3,p=4$") and DEFAULT_PASSWORD not in stored
+    assert _sign_in(client, email).location == "/manager/"
+    assert client.get("/manager/").status_code == 200
+    assert _stored_hash(app, email) == stored  # a current hash is kept as it is
+
+
+@pytest.mark.parametrize("old_method", ["scrypt", "pbkdf2:sha256:1000"])
+def test_an_old_werkzeug_hash_still_signs_in_and_becomes_argon2id_at_that_sign_in(app, client, old_method):
+    app.config["PASSWORD_HASH_METHOD"] = old_method
+    with app.app_context():
+        email = make_staff("admin").email
+    old = _stored_hash(app, email)
+    assert old.startswith(old_method.split(":")[0] + ":")
+    app.config["PASSWORD_HASH_METHOD"] = "argon2id"
+    assert _sign_in(client, email, "wrong-password").status_code == 401
+    assert _stored_hash(app, email) == old  # a wrong password upgrades nothing
+    with app.app_context():  # nor does the right one on a deactivated account
+        user = staff.find_by_email(email)
+        user.active = False
+        db.session.commit()
+    assert _sign_in(client, email).status_code == 401
+    assert _stored_hash(app, email) == old
+    with app.app_context():
+        staff.find_by_email(email).active = True
+        db.session.commit()
+    assert _sign_in(client, email).location == "/admin/"
+    upgraded = _stored_hash(app, email)
+    assert upgraded.startswith("$argon2id$") and upgraded != old
+    with app.app_context():
+        user = staff.find_by_email(email)
+        assert user.failed_logins == 0 and user.last_login_at is not None  # recorded in the same commit
+        assert auth.check_password_hash(upgraded, DEFAULT_PASSWORD) and not auth.password_needs_rehash(upgraded)
+    client.post("/logout")
+    assert _sign_in(client, email).location == "/admin/"  # and signs in again with the new hash
+    assert _stored_hash(app, email) == upgraded
+
+
+def test_an_argon2id_hash_with_outdated_costs_is_rehashed_at_the_next_sign_in(app, client):
+    app.config.update(PASSWORD_HASH_METHOD="argon2id", ARGON2_TIME_COST=1, ARGON2_MEMORY_COST=8192)
+    with app.app_context():
+        email = make_staff("admin").email
+    old = _stored_hash(app, email)
+    assert old.startswith("$argon2id$v=19$m=8192,t=1,")
+    app.config.update(ARGON2_TIME_COST=2, ARGON2_MEMORY_COST=16384)
+    assert _sign_in(client, email, "wrong-password").status_code == 401
+    assert _stored_hash(app, email) == old  # a wrong password upgrades nothing
+    assert _sign_in(client, email).location == "/admin/"  # the old costs still verify ...
+    assert _stored_hash(app, email).startswith("$argon2id$v=19$m=16384,t=2,")  # ... and are replaced
+
+
+def test_an_unknown_email_is_checked_against_a_hash_made_as_real_accounts_are(app, client, monkeypatch):
+    checked = []
+    real_check = auth.check_password_hash
+
+    def spy(stored, plain):
+        checked.append(stored)
+        return real_check(stored, plain)
+
+    monkeypatch.setattr(auth, "check_password_hash", spy)
+    app.config.update(PASSWORD_HASH_METHOD="argon2id", ARGON2_TIME_COST=2, ARGON2_MEMORY_COST=8192)
+    with app.app_context():
+        email = make_staff("manager").email
+    assert _sign_in(client, "nobody@example.com").status_code == 401
+    assert _sign_in(client, email, "wrong-password").status_code == 401
+    dummy, real = checked
+    assert dummy.startswith("$argon2id$v=19$m=8192,t=2,") and dummy.split("$")[3] == real.split("$")[3]
+    app.config["PASSWORD_HASH_METHOD"] = "pbkdf2:sha256:1000"  # the dummy follows the setting
+    assert _sign_in(client, "nobody@example.com").status_code == 401
+    assert checked[-1].startswith("pbkdf2:sha256:1000$")

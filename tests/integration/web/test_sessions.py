@@ -1,14 +1,18 @@
 """Server-side sessions: signing out ends the session for good (a cookie copied before opens
-nothing after), only that session ends, a reset ends them all; session cookies are HttpOnly,
-SameSite=Lax and Secure over HTTPS (directly or behind a trusted proxy)."""
+nothing after), only that session ends, a reset ends them all, a staff session idle longer than
+SESSION_IDLE_MINUTES ends; session cookies are HttpOnly, SameSite=Lax and Secure over HTTPS
+(directly or behind a trusted proxy)."""
 from __future__ import annotations
+
+from datetime import datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
 
 from portal import create_app
+from portal.config import from_environment
 from portal.extensions import db
-from portal.models import ClientSession, StaffSession
+from portal.models import ClientSession, StaffSession, utcnow
 
 from ...conftest import TEST_CONFIG
 from ...factories import DEFAULT_PASSWORD, make_client, make_staff
@@ -167,3 +171,64 @@ def test_behind_a_trusted_https_proxy_the_cookie_is_secure_and_hsts_is_sent(app,
             assert "Secure" not in cookie and "Strict-Transport-Security" not in page.headers
         with proxied.app_context():
             db.engine.dispose()
+
+
+# ----------------------------------------------------------------------------- idle timeout
+
+def _idle_for(app, idle: timedelta) -> datetime:
+    """Time travel: every staff session was last seen `idle` ago. Returns that moment."""
+    with app.app_context():
+        seen = utcnow() - idle
+        db.session.execute(sa.update(StaffSession).values(last_seen_at=seen))
+        db.session.commit()
+        return seen
+
+
+def _only_session(app) -> StaffSession:
+    with app.app_context():
+        return db.session.scalars(sa.select(StaffSession)).one()
+
+
+def test_a_session_idle_just_under_the_limit_still_works_and_is_touched(app, client, admin_email):
+    assert app.config["SESSION_IDLE_MINUTES"] == 480
+    _sign_in(client, admin_email)
+    seen = _idle_for(app, timedelta(minutes=480) - timedelta(seconds=30))
+    before = utcnow()
+    assert client.get("/admin/").status_code == 200
+    row = _only_session(app)
+    assert row.ended_at is None and row.last_seen_at >= before > seen
+    # Seen again within the touch interval: not written (at most one write every five minutes).
+    seen = _idle_for(app, timedelta(minutes=4))
+    assert client.get("/admin/").status_code == 200
+    assert _only_session(app).last_seen_at == seen
+
+
+def test_a_session_idle_over_the_limit_is_refused_and_its_row_ended(app, client, admin_email):
+    _sign_in(client, admin_email)
+    _idle_for(app, timedelta(minutes=480, seconds=30))
+    page = client.get("/admin/")
+    assert page.status_code == 302 and page.location.startswith("/login?next=")  # as any signed-out visitor
+    assert _only_session(app).ended_at is not None
+    _idle_for(app, timedelta(0))  # ended for good: coming back to life opens nothing
+    assert client.get("/admin/").status_code == 302
+    assert _sign_in(client, admin_email).location == "/admin/"  # signing in again works
+    assert client.get("/admin/").status_code == 200
+
+
+def test_an_idle_limit_shorter_than_the_touch_interval_is_touched_at_a_tenth_of_it(app, client, admin_email):
+    app.config["SESSION_IDLE_MINUTES"] = 2  # last_seen_at written every 12 s instead of every 5 min
+    _sign_in(client, admin_email)
+    _idle_for(app, timedelta(seconds=90))
+    before = utcnow()
+    assert client.get("/admin/").status_code == 200
+    assert _only_session(app).last_seen_at >= before
+    _idle_for(app, timedelta(seconds=121))
+    assert client.get("/admin/").status_code == 302
+    assert _only_session(app).ended_at is not None
+
+
+def test_the_idle_limit_defaults_to_480_minutes_and_is_read_from_the_environment(tmp_path, monkeypatch):
+    monkeypatch.delenv("SESSION_IDLE_MINUTES", raising=False)
+    assert from_environment(str(tmp_path))["SESSION_IDLE_MINUTES"] == 480
+    monkeypatch.setenv("SESSION_IDLE_MINUTES", "30")
+    assert from_environment(str(tmp_path))["SESSION_IDLE_MINUTES"] == 30
