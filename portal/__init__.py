@@ -44,6 +44,10 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.from_mapping(config_module.from_environment(app.instance_path))
     if config:
         app.config.from_mapping(config)
+    from portal import body_limit, health, logs
+    logs.configure(app)
+    body_limit.init_app(app)  # first of the before-request hooks: an oversized body goes no further
+    health.init_app(app)  # GET /healthz
 
     db.init_app(app)
     with app.app_context():
@@ -76,4 +80,5 @@ def create_app(config: dict | None = None) -> Flask:
 
     from portal.cli import register_cli
     register_cli(app)
+    health.log_started(app)
     return app
