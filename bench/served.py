@@ -11,12 +11,13 @@ Used by `tests/integration/reliability/test_crash_safety_postgres.py` (which put
         server.kill_worker()            # SIGKILL a ready one at random; the master starts another
     # leaving the block stops gunicorn (SIGTERM, then SIGKILL); server.log() / server.tracebacks() stay readable
 
-By default every worker imports `wsgi:app` itself (no `--preload`, as README's production
-command), so each has its own database pool and a killed worker's connections die with it.
+By default every worker imports `wsgi:app` itself (no `--preload`; the production
+gunicorn.conf.py preloads), so each has its own database pool and a killed worker's connections die with it.
 `preload=True` loads the app once in the master and forks ready workers from it, so a killed
 worker is replaced in milliseconds rather than seconds (the crash test uses it to fit twenty kills
-in its time budget); `post_fork` then drops any pooled connection the worker inherited, so no two
-processes ever share one. A generated gunicorn config file also has `post_worker_init` leave a
+in its time budget); the hooks of the production gunicorn.conf.py (`when_ready`, `post_fork`)
+then make sure no two processes ever share a pooled connection. A generated gunicorn config file
+takes those hooks and adds a `post_worker_init` that leaves a
 file named after the worker's pid in a temporary folder: a worker with such a file has loaded the
 app and serves (a worker booting without preload spends a second or two importing it).
 `cleanup()` removes that folder, the config and the log after `stop()`.
@@ -41,23 +42,18 @@ BIN = Path(sys.executable).parent
 
 CONFIG = """\
 import os
+import runpy
+
+# The production hooks (gunicorn.conf.py at the top of the repository): with --preload, the master
+# finishes the ORM's set-up and closes its connections before forking, and each worker drops any
+# pooled connection it inherited. Only the hooks are taken; the command line gives the rest.
+_production = runpy.run_path({production!r})
+when_ready = _production["when_ready"]
+post_fork = _production["post_fork"]
+
 
 def post_worker_init(worker):
     open(os.path.join({ready!r}, str(worker.pid)), "w").close()
-
-def when_ready(server):
-    # With --preload: finish the ORM's set-up once in the master, not in every forked worker.
-    if server.cfg.preload_app:
-        import sqlalchemy.orm
-        sqlalchemy.orm.configure_mappers()
-
-def post_fork(server, worker):
-    # With --preload the master loaded the app: a worker must never use a connection it inherited.
-    if server.cfg.preload_app:
-        import wsgi
-        from portal.extensions import db
-        with wsgi.app.app_context():
-            db.engine.dispose(close=False)
 """
 
 
@@ -91,7 +87,8 @@ class Gunicorn:
         self.ready_dir = self.folder / "ready"
         self.ready_dir.mkdir()
         self.config_path = self.folder / "gunicorn.conf.py"
-        self.config_path.write_text(CONFIG.format(ready=str(self.ready_dir)))
+        self.config_path.write_text(CONFIG.format(ready=str(self.ready_dir),
+                                                  production=str(ROOT / "gunicorn.conf.py")))
         self.log_path = self.folder / "gunicorn.log"
         self._log = self.log_path.open("wb")
         self.killed: list[int] = []

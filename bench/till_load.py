@@ -1,6 +1,6 @@
 """How many till sales per second does the portal serve, and how fast does each step answer?
 
-gunicorn (4 sync workers, as README's production command) on PostgreSQL, CSRF on as in
+gunicorn (4 sync workers, bench/served.py) on PostgreSQL, CSRF on as in
 production; 16, then 64 simulated tills (threads), each one cashier of the shop with its own cookie
 jar, doing the full sale flow over HTTP through the till's real routes for `--seconds` each:
 

@@ -11,7 +11,7 @@ from werkzeug.routing import IntegerConverter
 from portal import config as config_module
 from portal.ids import MAX_ID
 from portal.extensions import babel, configure_sqlite, csrf, db, htmx, init_limiter, login_manager, migrate
-from portal import i18n
+from portal import body_limit, health, i18n, logs
 from portal import models  # noqa: F401  (registers every table on the metadata)
 from portal import daily_sums
 from portal.services.automation import engine as automation
@@ -53,6 +53,9 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.from_mapping(config_module.from_environment(app.instance_path))
     if config:
         app.config.from_mapping(config)
+    logs.configure(app)
+    body_limit.init_app(app)  # first of the before-request hooks: an oversized body goes no further
+    health.init_app(app)  # GET /healthz
 
     db.init_app(app)
     with app.app_context():
@@ -80,4 +83,5 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(onec_bp)
 
     register_cli(app)
+    health.log_started(app)
     return app

@@ -48,6 +48,18 @@ def _database_url(instance_path: str) -> str:
     return url
 
 
+def _megabytes(name: str, default: float) -> int:
+    """A size in MiB from the environment (fractions allowed), in bytes."""
+    raw = os.environ.get(name)
+    try:
+        value = float(raw) if raw not in (None, "") else default
+    except ValueError:
+        raise RuntimeError(f"{name} must be a number of megabytes, not {raw!r}") from None
+    if not value > 0:
+        raise RuntimeError(f"{name} must be above 0, not {raw!r}")
+    return int(value * 1024 * 1024)
+
+
 def from_environment(instance_path: str) -> dict:
     """Build the configuration mapping from environment variables."""
     country = os.environ.get("PORTAL_COUNTRY", "RU").upper()
@@ -60,6 +72,12 @@ def from_environment(instance_path: str) -> dict:
         "SECRET_KEY": _secret_key(instance_path),
         "SQLALCHEMY_DATABASE_URI": _database_url(instance_path),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # The portal's own loggers (portal/logs.py): level, and `text` or `json` lines on stderr.
+        "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
+        "LOG_FORMAT": os.environ.get("LOG_FORMAT", "text"),
+        # The largest request body read (a 413 above it, portal/body_limit.py); the 1C exchange
+        # always takes parts of ONEC_FILE_LIMIT bytes, however small this is.
+        "MAX_CONTENT_LENGTH": _megabytes("PORTAL_MAX_BODY_MB", 16),
         "PORTAL_CURRENCY": os.environ.get("PORTAL_CURRENCY", "RUB").upper(),
         "PORTAL_COUNTRY": country,
         "PORTAL_COMPANY_NAME": os.environ.get("PORTAL_COMPANY_NAME", "Portal"),

@@ -65,8 +65,8 @@ def rate_limited(_exc: RateLimitExceeded):
 
 @bp.errorhandler(HTTPException)
 def http_error(exc: HTTPException):
-    code = {401: "unauthorized", 404: "not_found", 405: "method_not_allowed", 429: "rate_limited"}.get(
-        exc.code, "validation_error")
+    code = {401: "unauthorized", 404: "not_found", 405: "method_not_allowed", 413: "payload_too_large",
+            429: "rate_limited"}.get(exc.code, "validation_error")
     response, status = error_response(code, exc.description or exc.name)
     return response, exc.code if 400 <= (exc.code or 0) < 500 else status
 

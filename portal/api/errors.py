@@ -7,7 +7,7 @@ from portal.errors import ValidationError
 STATUS = {
     "unauthorized": 401, "not_found": 404, "method_not_allowed": 405, "validation_error": 422,
     "insufficient_bonus": 409, "insufficient_stock": 409, "not_returnable": 409, "idempotency_conflict": 409,
-    "conflict": 409, "rate_limited": 429,
+    "conflict": 409, "rate_limited": 429, "payload_too_large": 413,
 }
 
 

@@ -38,7 +38,7 @@ def _json(schema: dict, description: str) -> dict:
 
 def _errors(*codes: int) -> dict:
     texts = {401: "Missing or wrong API key", 404: "Unknown id", 409: "Refused by a business rule",
-             422: "Invalid input", 429: "Too many requests"}
+             413: "Request body larger than the portal accepts", 422: "Invalid input", 429: "Too many requests"}
     # Every endpoint can answer 429 rate_limited (too many missing or wrong keys from one address).
     return {str(code): _json(_ref("Error"), texts[code]) for code in sorted({*codes, 429})}
 
@@ -76,7 +76,7 @@ def document() -> dict:
             "/clients": {
                 "post": {"summary": "Create a client", "operationId": "createClient", "parameters": [IDEMPOTENCY],
                          "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("NewClient")}}},
-                         "responses": {"201": _json(_ref("Client"), "The new client"), **_errors(401, 409, 422)}},
+                         "responses": {"201": _json(_ref("Client"), "The new client"), **_errors(401, 409, 413, 422)}},
                 "get": {"summary": "Find clients by phone", "operationId": "findClients",
                         "parameters": [{"name": "phone", "in": "query", "required": True,
                                         "description": "any common notation; an invalid number finds nobody",
@@ -97,14 +97,14 @@ def document() -> dict:
             "/orders": {"post": {
                 "summary": "Report a paid web order", "operationId": "createOrder", "parameters": [IDEMPOTENCY],
                 "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("OrderRequest")}}},
-                "responses": {"201": _json(_ref("Order"), "The order, paid"), **_errors(401, 404, 409, 422)}}},
+                "responses": {"201": _json(_ref("Order"), "The order, paid"), **_errors(401, 404, 409, 413, 422)}}},
             "/orders/{id}": {"get": {
                 "summary": "An order", "operationId": "getOrder", "parameters": [_id("id")],
                 "responses": {"200": _json(_ref("Order"), "The order"), **_errors(401, 404)}}},
             "/orders/{id}/returns": {"post": {
                 "summary": "Report a return", "operationId": "createReturn", "parameters": [_id("id"), IDEMPOTENCY],
                 "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("ReturnRequest")}}},
-                "responses": {"201": _json(_ref("Return"), "The return"), **_errors(401, 404, 409, 422)}}},
+                "responses": {"201": _json(_ref("Return"), "The return"), **_errors(401, 404, 409, 413, 422)}}},
         },
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
@@ -112,7 +112,8 @@ def document() -> dict:
                 "Error": {"type": "object", "required": ["error", "message"], "properties": {
                     "error": {"type": "string", "enum": [
                         "unauthorized", "not_found", "method_not_allowed", "validation_error", "insufficient_bonus",
-                        "insufficient_stock", "not_returnable", "idempotency_conflict", "conflict", "rate_limited"]},
+                        "insufficient_stock", "not_returnable", "idempotency_conflict", "conflict", "rate_limited",
+                        "payload_too_large"]},
                     "message": {"type": "string"},
                     "fields": {"type": "object", "additionalProperties": {"type": "string"}}}},
                 "Product": {"type": "object", "required": ["sku", "name", "price", "section", "returnable",

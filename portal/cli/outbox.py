@@ -1,8 +1,6 @@
 """flask commands of the outbox: `flask worker` delivers it, `flask outbox status|retry` inspect it."""
 from __future__ import annotations
 
-import logging
-
 import click
 from flask.cli import AppGroup, with_appcontext
 from portal.services.messaging.worker import Worker
@@ -23,8 +21,7 @@ def worker_command(once, idle):
     Safe to run as several processes at once on PostgreSQL; SIGTERM/SIGINT stop it after the
     event in hand."""
 
-    if not logging.getLogger().handlers:
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Its lines (logger portal.outbox) go to stderr as create_app's logging set-up says (portal/logs.py).
     worker = Worker(idle_seconds=idle)
     result = worker.run_once() if once else worker.run_forever()
     click.echo(f"worker {worker.worker_id}: {result.delivered} delivered, {result.failed_tries} failed attempts, "

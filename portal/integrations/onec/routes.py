@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 
 from flask import Blueprint, Response, current_app, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from portal.extensions import csrf, db
 from portal.integrations.onec import catalog_exchange, protocol, sale_exchange
@@ -42,6 +43,9 @@ def exchange() -> Response:
     except ExchangeError as exc:
         db.session.rollback()
         return failure(str(exc))
+    except RequestEntityTooLarge:  # a part larger than the exchange's cap: portal/body_limit.py answers
+        db.session.rollback()
+        raise
     except Exception:
         db.session.rollback()
         log.exception("1C exchange: %s/%s failed", kind, mode)

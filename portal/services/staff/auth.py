@@ -17,6 +17,7 @@ from werkzeug import security as werkzeug_security
 from portal.extensions import db
 from portal.models import StaffSession, User, utcnow
 from portal.services import audit
+from portal.services.transactions import one_transaction, operation
 
 MIN_PASSWORD_LENGTH = 8
 _PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -88,6 +89,7 @@ def is_locked(user: User, now: datetime) -> bool:
     return user.locked_until is not None and user.locked_until > now
 
 
+@operation
 def authenticate(email: str, password: str, now: datetime | None = None) -> User | None:
     """The active, unlocked user with this e-mail and password, or None.
 
@@ -112,7 +114,6 @@ def authenticate(email: str, password: str, now: datetime | None = None) -> User
             user.locked_until = now + timedelta(minutes=current_app.config["LOGIN_LOCK_MINUTES"])
             user.failed_logins = 0
             audit.record(None, "login_locked", user, after={"locked_until": user.locked_until.isoformat()})
-        db.session.commit()
         return None
     if not user.active:
         return None
@@ -121,7 +122,6 @@ def authenticate(email: str, password: str, now: datetime | None = None) -> User
     user.failed_logins = 0
     user.locked_until = None
     user.last_login_at = now
-    db.session.commit()
     return user
 
 
@@ -150,6 +150,7 @@ def _request_facts() -> dict:
     return {"user_agent": (request.user_agent.string or "")[:200], "ip": (request.remote_addr or "")[:45]}
 
 
+@operation
 def start_session(user: User, now: datetime | None = None) -> str:
     """Record a new server-side session of the user and return the flask-login id naming it:
     "user id:session version:random token". Only the token's SHA-256 is stored."""
@@ -157,10 +158,10 @@ def start_session(user: User, now: datetime | None = None) -> str:
     token = secrets.token_urlsafe(32)
     db.session.add(StaffSession(user_id=user.id, token_hash=token_hash(token), created_at=now,
                                 last_seen_at=now, **_request_facts()))
-    db.session.commit()
     return f"{user.id}:{user.session_version}:{token}"
 
 
+@operation
 def end_session(session_id: str | None, now: datetime | None = None) -> None:
     """Sign-out: end this one session (the user's other devices stay signed in)."""
     parts = (session_id or "").split(":")
@@ -169,7 +170,6 @@ def end_session(session_id: str | None, now: datetime | None = None) -> None:
     db.session.execute(db.update(StaffSession).where(
         StaffSession.token_hash == token_hash(parts[2]), StaffSession.ended_at.is_(None)).values(
         ended_at=now or utcnow()))
-    db.session.commit()
 
 
 def load_session_user(session_id: str) -> User | None:
@@ -179,7 +179,7 @@ def load_session_user(session_id: str) -> User | None:
     bump it) ends every session of that person at once; a sign-out ends its own row, and so does a
     request after more than SESSION_IDLE_MINUTES without one (the visitor is then signed out). The
     row's last_seen_at is refreshed at most every _touch_every (web/__init__.py loads the user at the
-    start of a request, so these commits never carry a view's half-done work)."""
+    start of a request, so these writes never carry a view's half-done work)."""
     try:
         user_part, version_part, token = session_id.split(":")
         user_id, version = int(user_part), int(version_part)
@@ -192,12 +192,14 @@ def load_session_user(session_id: str) -> User | None:
     staff_session, user = row
     now, idle = utcnow(), _idle_limit()
     if now - staff_session.last_seen_at > idle:
-        staff_session.ended_at = now
-        db.session.commit()
+        one_transaction(lambda: _set_session(staff_session.id, ended_at=now))
         return None
     if user.id != user_id or user.session_version != version or not user.active:
         return None
     if now - staff_session.last_seen_at >= _touch_every(idle):
-        staff_session.last_seen_at = now
-        db.session.commit()
+        one_transaction(lambda: _set_session(staff_session.id, last_seen_at=now))
     return user
+
+
+def _set_session(session_row_id: int, **values) -> None:
+    db.session.execute(db.update(StaffSession).where(StaffSession.id == session_row_id).values(**values))

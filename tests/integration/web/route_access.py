@@ -33,7 +33,7 @@ STAFF = "staff"    # a staff session of an allowed role; anyone else is sent to 
 CLIENT = "client"  # the client's bonus-page session; anyone else is sent to /my/login
 API = "api"        # a bearer API key; anything else is 401 JSON (a staff session grants nothing)
 ONEC = "onec"      # the 1C exchange's Basic credentials (or its cookie); anything else is 401
-PUBLIC = "public"  # everyone (sign-in pages, signed links, the language switch, the OpenAPI document)
+PUBLIC = "public"  # everyone (sign-in pages, signed links, the language switch, the OpenAPI document, /healthz)
 
 EVERYONE = frozenset(PRINCIPALS)
 ALL_STAFF = frozenset(STAFF_ROLES)
@@ -61,6 +61,7 @@ ACCESS: dict[str, tuple[str, frozenset[str]]] = {
     "common.index": (PUBLIC, EVERYONE),
     "common.set_language": (PUBLIC, EVERYONE),
     "api.openapi": (PUBLIC, EVERYONE),
+    "healthz": (PUBLIC, EVERYONE),  # the load balancer's health check (portal/health.py)
     "client.login": (PUBLIC, EVERYONE),
     "client.code": (PUBLIC, EVERYONE),
     "client.link": (PUBLIC, EVERYONE),
