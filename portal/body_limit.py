@@ -9,19 +9,18 @@ lookup, no CSRF check, no API key check). A chunked body (no Content-Length; the
 ends the stream) is read here first, at most cap + 1 bytes, and refused the same way when it is
 larger; otherwise the view reads it as if it had come with its length. (Left to Werkzeug, reading a
 chunked body stops silently at the cap: a 1C file part or a form would be cut short, not refused.)
-Each door answers in its own format:
+Each door answers the RequestEntityTooLarge in its own format, with its own error handler:
 
-- web pages: the translated error page, as the other error pages;
+- web pages: the translated error page, as the other error pages (portal/web/__init__.py);
 - the API (/api/v1): the contract's JSON error {"error": "payload_too_large", "message": …}, 413
-  (answered by the API blueprint's error handler, which maps 413 to that code);
-- the 1C exchange: its plain text `failure` and the reason, 413.
+  (portal/api/blueprint.py maps 413 to that code);
+- the 1C exchange: its plain text `failure` and the reason, 413 (portal/integrations/onec/routes.py).
 """
 from __future__ import annotations
 
 import io
 
-from flask import Flask, current_app, render_template, request
-from flask_babel import lazy_gettext as _l
+from flask import Flask, current_app, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 MIB = 1024 * 1024
@@ -39,10 +38,6 @@ def exchange_limit(config) -> int | None:
 
 def _is_exchange() -> bool:
     return request.blueprint == "onec" or request.path == "/exchange"
-
-
-def _is_api() -> bool:
-    return request.blueprint == "api" or request.path.startswith("/api/")
 
 
 def refuse_oversized_body() -> None:
@@ -78,30 +73,6 @@ def _read_chunked_body(limit: int) -> None:
     environ.pop("HTTP_TRANSFER_ENCODING", None)
 
 
-def _megabytes(limit: int | None) -> str:
-    return f"{(limit or 0) / MIB:.3g}"
-
-
-def too_large(_exc: RequestEntityTooLarge):
-    """The app's 413 handler (the API blueprint's own handler answers first for its routes)."""
-    limit = request.max_content_length
-    if _is_exchange():
-        from portal.integrations.onec.protocol import failure
-        return failure(f"the request body is larger than the portal accepts ({limit} bytes at most): "
-                       f"send files in parts of at most file_limit bytes", 413)
-    if _is_api():
-        from portal.api.errors import error_response
-        body, _ = error_response("payload_too_large", f"The request body is larger than {limit} bytes.")
-        return body, 413
-    if limit is not None and (request.content_length or 0) > limit:
-        message = _l("What you sent is larger than the portal accepts (%(size)s MB at most). "
-                     "Send a smaller file, or less at a time.", size=_megabytes(limit))
-    else:  # a form field or part count over Flask's MAX_FORM_MEMORY_SIZE / MAX_FORM_PARTS
-        message = _l("What you sent is larger than the portal accepts. Send less at a time.")
-    return render_template("common/error.html", status=413, title=_l("Too much data"), message=message), 413
-
-
 def init_app(app: Flask) -> None:
     """Call right after the configuration is read, so this check runs before every other hook."""
     app.before_request(refuse_oversized_body)
-    app.register_error_handler(RequestEntityTooLarge, too_large)

@@ -63,6 +63,7 @@ def rate_limited(_exc: RateLimitExceeded):
     return response, status
 
 
+@bp.errorhandler(413)  # by its code, so that it comes before the web pages' 413 handler
 @bp.errorhandler(HTTPException)
 def http_error(exc: HTTPException):
     code = {401: "unauthorized", 404: "not_found", 405: "method_not_allowed", 413: "payload_too_large",

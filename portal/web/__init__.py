@@ -5,6 +5,7 @@ from flask import Flask, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from portal.extensions import login_manager, retry_after
 from portal.models import Role
@@ -85,6 +86,16 @@ def register_web(app: Flask) -> None:
     def csrf_error(_e):
         return error_page(400, _l("The form has expired"),
                           _l("The page was open too long or came from elsewhere. Go back, reload it and try again."))
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def too_large(_exc):
+        limit = request.max_content_length
+        if limit is not None and (request.content_length or 0) > limit:
+            message = _l("What you sent is larger than the portal accepts (%(size)s MB at most). "
+                         "Send a smaller file, or less at a time.", size=f"{limit / (1024 * 1024):.3g}")
+        else:  # a form field or part count over Flask's MAX_FORM_MEMORY_SIZE / MAX_FORM_PARTS
+            message = _l("What you sent is larger than the portal accepts. Send less at a time.")
+        return error_page(413, _l("Too much data"), message)
 
     @app.errorhandler(429)
     def too_many_requests(_e):

@@ -19,6 +19,13 @@ log = logging.getLogger(__name__)
 bp = Blueprint("onec", __name__)
 csrf.exempt(bp)
 
+
+@bp.errorhandler(RequestEntityTooLarge)
+def too_large(_exc):
+    return failure(f"the request body is larger than the portal accepts ({request.max_content_length} bytes at "
+                   "most): send files in parts of at most file_limit bytes", 413)
+
+
 KINDS = ("catalog", "sale")
 
 
