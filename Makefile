@@ -6,19 +6,32 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 export FLASK_APP := wsgi.py
 
-.PHONY: run test install install-dev translations extract-messages migrate demo serve bench bench-load clean
+.PHONY: run test install install-dev lock lint translations extract-messages migrate demo serve bench bench-load clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.runtime: $(BIN)/python requirements.txt
-	$(BIN)/pip install --quiet -r requirements.txt
+# Installs come from the lock files: every package pinned, the same on every machine.
+$(VENV)/.runtime: $(BIN)/python requirements.lock
+	$(BIN)/pip install --quiet -r requirements.lock
 	touch $@
 
-$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
-	$(BIN)/pip install --quiet -r requirements-dev.txt
+$(VENV)/.dev: $(VENV)/.runtime requirements-dev.lock
+	$(BIN)/pip install --quiet -r requirements-dev.lock
 	touch $@
+
+## Pin again what pyproject.toml's dependencies pull in (after changing a dependency there).
+lock: install-dev
+	$(BIN)/pip install --quiet pip-tools
+	$(BIN)/pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-find-links --extra mysql --extra redis \
+		-o requirements.lock pyproject.toml
+	$(BIN)/pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-find-links --extra mysql --extra redis \
+		--extra dev -o requirements-dev.lock pyproject.toml
+
+## ruff, as CI runs it.
+lint: install-dev
+	$(BIN)/ruff check .
 
 install: $(VENV)/.runtime
 install-dev: $(VENV)/.dev

@@ -36,7 +36,7 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -45,7 +45,7 @@ os.environ.setdefault("SECRET_KEY", "bench-ledger-balance")  # no key file writt
 import sqlalchemy as sa  # noqa: E402
 
 BATCH = 1000
-START = datetime(2024, 1, 1, 9, 0, tzinfo=timezone.utc)
+START = datetime(2024, 1, 1, 9, 0, tzinfo=UTC)
 
 
 def log(message: str) -> None:

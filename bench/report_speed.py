@@ -41,13 +41,13 @@ by pytest.
 """
 from __future__ import annotations
 
-import sys
-
 import argparse
 import os
 import platform
+import sys
 import time
-from datetime import date, datetime, time as dtime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dtime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -564,7 +564,7 @@ def generate(url: sa.URL, app, orders: int, end_day: date, seed: float) -> float
     from werkzeug.security import generate_password_hash
 
     zone = ZoneInfo(app.config["BABEL_DEFAULT_TIMEZONE"])
-    end = datetime.combine(end_day + timedelta(days=1), dtime.min, tzinfo=zone).astimezone(timezone.utc)
+    end = datetime.combine(end_day + timedelta(days=1), dtime.min, tzinfo=zone).astimezone(UTC)
     end = end.replace(tzinfo=None)  # exclusive: the first moment after the last day
     params = {
         "orders": orders, "clients": CLIENTS, "products": PRODUCTS, "managers": MANAGERS, "cashiers": CASHIERS,
@@ -1030,7 +1030,7 @@ def run_reports(app, url: sa.URL, only: list[str] | None, explain_all: bool, thr
     results, slow, mismatches = [], [], 0
     with app.test_request_context("/"):
         engine = db.engine
-        end_day = (db.session.scalar(sa.text("SELECT max(created_at) FROM orders")).replace(tzinfo=timezone.utc)
+        end_day = (db.session.scalar(sa.text("SELECT max(created_at) FROM orders")).replace(tzinfo=UTC)
                    .astimezone(zone).date())
         period = Period(end_day - timedelta(days=days - 1), end_day)
         today = datetime.now(zone).date()
@@ -1038,9 +1038,9 @@ def run_reports(app, url: sa.URL, only: list[str] | None, explain_all: bool, thr
         params = {
             "sup": viewer.id, "tz": app.config["BABEL_DEFAULT_TIMEZONE"], "start": period.start, "today": today,
             "grain": "day" if period.days <= 31 else "week" if period.days <= 185 else "month",
-            "t0": datetime.combine(period.start, dtime.min, tzinfo=zone).astimezone(timezone.utc).replace(tzinfo=None),
+            "t0": datetime.combine(period.start, dtime.min, tzinfo=zone).astimezone(UTC).replace(tzinfo=None),
             "t1": datetime.combine(period.end + timedelta(days=1), dtime.min, tzinfo=zone)
-                  .astimezone(timezone.utc).replace(tzinfo=None),
+                  .astimezone(UTC).replace(tzinfo=None),
         }
         log(f"period: {period.start} – {period.end} ({period.days} days), as {viewer.email} "
             f"(team of {db.session.scalar(sa.text('SELECT count(*) FROM users WHERE supervisor_id = :s'), {'s': viewer.id})}), "
@@ -1052,7 +1052,7 @@ def run_reports(app, url: sa.URL, only: list[str] | None, explain_all: bool, thr
                 continue
             viewer = db.session.get(User, params["sup"])
 
-            def service(compare=False):
+            def service(compare=False, function=function, viewer=viewer):
                 report = function(viewer, period, compare)
                 db.session.rollback()
                 return report
@@ -1066,7 +1066,7 @@ def run_reports(app, url: sa.URL, only: list[str] | None, explain_all: bool, thr
             compare_ms, _ = best_of(lambda: service(True))
             hand = sa.text(HAND_SQL[key])
 
-            def by_hand():
+            def by_hand(hand=hand):
                 team = db.session.scalar(sa.text(TEAM_OF), params)
                 found = db.session.execute(hand, {**params, "team": team}).all()
                 db.session.rollback()
@@ -1104,9 +1104,9 @@ def run_reports(app, url: sa.URL, only: list[str] | None, explain_all: bool, thr
     log(machine(url))
     log(f"period {period.start} – {period.end}; best of {ROUNDS} after one untimed run; ratio = service / hand SQL")
     log("")
-    log(f"| report | service ms | with comparison ms | hand SQL ms | ratio | figures |")
-    log(f"|---|---:|---:|---:|---:|---|")
-    for key, service_ms, compare_ms, hand_ms, n, problems in results:
+    log("| report | service ms | with comparison ms | hand SQL ms | ratio | figures |")
+    log("|---|---:|---:|---:|---:|---|")
+    for key, service_ms, compare_ms, hand_ms, _n, problems in results:
         verdict = "agree" if not problems else f"**MISMATCH** ({len(problems)})"
         log(f"| {key} | {service_ms:,.0f} | {compare_ms:,.0f} | {hand_ms:,.0f} | {service_ms / hand_ms:.2f} | {verdict} |")
     over = [r for r in results if r[1] > threshold_ms]

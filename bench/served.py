@@ -94,7 +94,7 @@ class Gunicorn:
         self.killed: list[int] = []
 
     # ------------------------------------------------------------------------------ lifecycle
-    def start(self, ready_within: float = 60.0) -> "Gunicorn":
+    def start(self, ready_within: float = 60.0) -> Gunicorn:
         command = [str(BIN / "gunicorn"), "--workers", str(self.workers), "--bind", f"127.0.0.1:{self.port}",
                    "--timeout", str(self.timeout), "--graceful-timeout", "5", "--config", str(self.config_path),
                    *(("--preload",) if self.preload else ()), *self.extra_args, "wsgi:app"]
@@ -138,7 +138,7 @@ class Gunicorn:
         import shutil
         shutil.rmtree(self.folder, ignore_errors=True)
 
-    def __enter__(self) -> "Gunicorn":
+    def __enter__(self) -> Gunicorn:
         return self.start()
 
     def __exit__(self, *exc) -> None:

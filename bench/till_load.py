@@ -43,9 +43,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-import sqlalchemy as sa  # noqa: E402
-
 import served  # noqa: E402
+import sqlalchemy as sa  # noqa: E402
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/portal_bench_load"
 PASSWORD = "bench-till-2026"
@@ -67,9 +66,9 @@ def build(url: str, tills: int, keep: bool) -> dict:
     from portal import create_app
     from portal.extensions import db
     from portal.models import Barcode, Client, ClientKind, ClientPhone, Location, Product, Role, User
+    from portal.services.sales import stock
     from portal.services.staff import locations as location_service
     from portal.services.staff import staff as staff_service
-    from portal.services.sales import stock
 
     sa_url = sa.make_url(served.server_env(url)["DATABASE_URL"].replace("postgresql://", "postgresql+psycopg://", 1))
     admin = sa.create_engine(sa_url.set(database="postgres"), isolation_level="AUTOCOMMIT")
@@ -236,7 +235,7 @@ def percentile(values: list[float], p: float) -> float:
 def report(tills: int, seconds: float, stats: Stats) -> None:
     print(f"\n{tills} tills, {seconds:.0f} s: {stats.sales} sales = {stats.sales / seconds:.1f} sales/s, "
           f"errors {stats.error_count}")
-    print(f"| request | count | req/s | p50 ms | p95 ms | p99 ms |\n|---|---:|---:|---:|---:|---:|")
+    print("| request | count | req/s | p50 ms | p95 ms | p99 ms |\n|---|---:|---:|---:|---:|---:|")
     order = ["login page", "login", "cashier home", "open shift", "sale page", "clear cart", "scan", "attach client",
              "pay", "receipt"]
     for kind in sorted(stats.latency, key=lambda k: order.index(k) if k in order else 99):

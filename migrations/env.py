@@ -1,9 +1,8 @@
 import logging
 from logging.config import fileConfig
 
-from flask import current_app
-
 from alembic import context
+from flask import current_app
 
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
@@ -43,7 +42,7 @@ target_db = current_app.extensions['migrate'].db
 def render_item(type_, obj, autogen_context):
     """Render the portal's own column types as plain SQLAlchemy types in migrations."""
     if type_ == "type" and obj.__class__.__module__.startswith("portal."):
-        return "sa.%r" % obj.impl
+        return f"sa.{obj.impl!r}"
     return False
 
 

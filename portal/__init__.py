@@ -8,18 +8,23 @@ from flask.sessions import SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
+from portal import (
+    body_limit,
+    daily_sums,
+    health,
+    i18n,
+    logs,
+    models,  # noqa: F401  (registers every table on the metadata)
+)
 from portal import config as config_module
-from portal.ids import MAX_ID
+from portal.api import bp as api_bp
+from portal.cli import register_cli
 from portal.extensions import babel, configure_sqlite, csrf, db, htmx, init_limiter, login_manager, migrate
-from portal import body_limit, health, i18n, logs
-from portal import models  # noqa: F401  (registers every table on the metadata)
-from portal import daily_sums
+from portal.ids import MAX_ID
+from portal.integrations.onec.routes import bp as onec_bp
 from portal.services.automation import engine as automation
 from portal.services.messaging import sms
 from portal.web import register_web
-from portal.api import bp as api_bp
-from portal.integrations.onec.routes import bp as onec_bp
-from portal.cli import register_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 

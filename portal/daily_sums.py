@@ -22,17 +22,18 @@ sale and a reassignment of the same client never pass each other.
 """
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-import sqlite3
 from flask import current_app, has_app_context
+from sqlalchemy.orm import Session
+
 from portal.extensions import db
 from portal.models import Client
-from sqlalchemy.orm import Session
 
 DEFAULT_ZONE = "Europe/Moscow"
 
@@ -51,7 +52,7 @@ def _sqlite_moment(value) -> datetime | None:
         moment = value
     else:
         moment = datetime.fromisoformat(str(value))
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
 def sqlite_local_day(value, zone: str) -> str | None:
@@ -191,7 +192,7 @@ ON_ORDER = (SALES_SOLD, GOODS_DAY_SOLD, GOODS_MONTH_SOLD)
 ON_RETURN = (SALES_RETURNED, GOODS_DAY_RETURNED, GOODS_MONTH_RETURNED)
 
 
-def _add(conn, source: Source, which: str, params: dict, *, sign: int = 1, manager: str = MANAGER) -> None: 
+def _add(conn, source: Source, which: str, params: dict, *, sign: int = 1, manager: str = MANAGER) -> None:
     """Add the source's rows (times `sign`) to its table: new keys inserted, existing ones summed."""
     dialect = conn.dialect.name
     added = [v for v in source.values if v != "manager_id"]

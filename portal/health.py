@@ -17,6 +17,8 @@ import logging
 from pathlib import Path
 
 import sqlalchemy as sa
+from alembic.config import Config
+from alembic.script import ScriptDirectory
 from flask import Flask, current_app, jsonify
 
 from portal.extensions import db
@@ -26,9 +28,6 @@ log = logging.getLogger("portal.health")
 
 @functools.cache
 def _script(directory: str):
-    from alembic.config import Config
-    from alembic.script import ScriptDirectory
-
     config = Config()
     config.set_main_option("script_location", directory)
     return ScriptDirectory.from_config(config)

@@ -1,10 +1,11 @@
 """Translated names of enumerations, for templates and form choices."""
+from datetime import date
+
+from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 
-from portal.models import ClientKind, LocationKind, Role
 from portal.i18n import money
-from datetime import date
-from flask_babel import format_date
+from portal.models import ClientKind, LocationKind, Role
 from portal.phones import display_phone
 
 ROLES = {

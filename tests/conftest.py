@@ -79,7 +79,7 @@ def empty_all_tables() -> None:
     On PostgreSQL a TRUNCATE of all tables costs a quarter of a second (new files for each), so
     only the tables a test wrote to are emptied: DELETE for most, TRUNCATE for the append-only
     ones, then every sequence starts again at 1."""
-    tables = [t for t in reversed(db.metadata.sorted_tables)]
+    tables = list(reversed(db.metadata.sorted_tables))
     if db.engine.dialect.name == "postgresql":
         probe = " UNION ALL ".join(f"SELECT '{t.name}' WHERE EXISTS (SELECT 1 FROM \"{t.name}\")" for t in tables)
         written = {name for name, in db.session.execute(sa.text(probe))}

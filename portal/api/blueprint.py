@@ -5,10 +5,10 @@ from flask import Blueprint, current_app, g, request
 from flask_limiter.errors import RateLimitExceeded
 from werkzeug.exceptions import HTTPException
 
+from portal.api.errors import ApiError, error_response, refusal_response
+from portal.errors import DomainError, ValidationError
 from portal.extensions import csrf, db, limiter, retry_after
 from portal.services.staff import api_keys
-from portal.errors import DomainError, ValidationError
-from portal.api.errors import ApiError, error_response, refusal_response
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import jsonify
+
 from portal.errors import ValidationError
 
 STATUS = {

@@ -8,11 +8,11 @@ from functools import wraps
 
 from flask import Response, g, make_response, request
 
+from portal.api.errors import ApiError, refusal_response
+from portal.errors import DomainError
 from portal.extensions import db
 from portal.models import IdempotentResponse
 from portal.services.transactions import one_transaction
-from portal.errors import DomainError
-from portal.api.errors import ApiError, refusal_response
 
 
 def _key() -> str:

@@ -6,10 +6,9 @@ import re
 
 from flask import request
 
-from portal.cursors import CursorError, decode_cursor
-
-from portal.money import MoneyError, parse_amount, to_minor
 from portal.api.errors import ApiError
+from portal.cursors import CursorError, decode_cursor
+from portal.money import MoneyError, parse_amount, to_minor
 
 
 def json_body() -> dict:

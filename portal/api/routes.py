@@ -1,26 +1,24 @@
 """/api/v1 endpoints: parse, call a service, serialise."""
 from __future__ import annotations
 
-from flask import current_app, g, jsonify
+from flask import current_app, g, jsonify, request
 
 from portal import ledger
-from portal.ids import MAX_ID
-from portal.extensions import db
-from portal.models import Channel, Location, Order, PaymentMethod, Product
-from portal.services.clients import bonus as bonus_service
-from portal.services.clients import clients as client_service
-from portal.services.sales import returns as return_service
-from portal.services.sales import sales, stock
-from portal.errors import DomainError
 from portal.api import serializers
 from portal.api.blueprint import bp
 from portal.api.errors import ApiError
 from portal.api.idempotency import idempotent
 from portal.api.openapi import document
-from portal.cursors import encode_cursor
 from portal.api.parsing import int_field, json_body, list_params, money_field, sku_lines, string_field
-from flask import request
-
+from portal.cursors import encode_cursor
+from portal.errors import DomainError
+from portal.extensions import db
+from portal.ids import MAX_ID
+from portal.models import Channel, Location, Order, PaymentMethod, Product
+from portal.services.clients import bonus as bonus_service
+from portal.services.clients import clients as client_service
+from portal.services.sales import returns as return_service
+from portal.services.sales import sales, stock
 
 
 def _page(items: list, next_position: int | None):

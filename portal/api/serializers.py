@@ -1,7 +1,7 @@
 """Domain objects as the API contract shows them. Money is a string with two decimals."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from flask import current_app
 
@@ -13,7 +13,7 @@ from portal.money import format_plain
 def when(moment: datetime | None) -> str | None:
     if moment is None:
         return None
-    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def product(p: Product, stock_total: int) -> dict:

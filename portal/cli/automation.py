@@ -9,11 +9,11 @@ from datetime import date
 
 import click
 from flask.cli import AppGroup
+
 from portal.clock import local_date
-from portal.services.automation import engine
 from portal.extensions import db
 from portal.models import Rule
-from portal.services.automation import rules
+from portal.services.automation import engine, rules
 
 automation_cli = AppGroup("automation", help="Automation rules: date rules and the list of rules.")
 

@@ -15,6 +15,7 @@ from portal.services import audit
 from portal.services.clients import bonus as bonus_service
 from portal.services.clients import clients as client_service
 
+
 def _percent_to_bp(value: str | None, name: str) -> int | None:
     if value is None:
         return None
@@ -44,7 +45,7 @@ def bonus_settings(accrual_rate, hold_days, max_redeem_share, expiry_days):
     except ValidationError as exc:
         for field, message in exc.fields.items():
             click.echo(f"error: {field}: {message}", err=True)
-        raise SystemExit(2)
+        raise SystemExit(2) from None
     click.echo(f"accrual rate:      {_bp_text(programme.accrual_rate_bp)} %")
     click.echo(f"hold days:         {programme.hold_days}")
     click.echo(f"max redeem share:  {_bp_text(programme.max_redeem_share_bp)} %")
@@ -80,10 +81,10 @@ def bonus_adjust(phone, amount, reason, key):
     except ValidationError as exc:
         for field, message in exc.fields.items():
             click.echo(f"error: {field}: {message}", err=True)
-        raise SystemExit(2)
+        raise SystemExit(2) from None
     except DomainError as exc:  # not enough bonus, among others
         click.echo(f"error: {exc.message}", err=True)
-        raise SystemExit(2)
+        raise SystemExit(2) from None
     bonus = ledger.bonus_of(client.id)
     sign = "+" if operation.amount > 0 else "−"
     click.echo(f"adjusted {client.name} by {sign}{format_plain(abs(operation.amount))}: "

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 from flask.cli import AppGroup
+
 from portal.integrations.catalog_csv.writing import CatalogFileError, import_catalog
 
 catalog_cli = AppGroup("catalog", help="The product catalogue.")

@@ -7,6 +7,7 @@ from flask.cli import with_appcontext
 from portal.demo import builder
 from portal.services import audit
 
+
 @click.command("demo")
 @with_appcontext
 def demo_command():
@@ -19,6 +20,6 @@ def demo_command():
     else:
         click.echo(result.summary)
     if result.logins:
-        click.echo("Demo logins (password for all: %s):" % builder.DEMO_PASSWORD)
+        click.echo(f"Demo logins (password for all: {builder.DEMO_PASSWORD}):")
         for role, email, name in result.logins:
             click.echo(f"  {role:<11} {email:<32} {name}")

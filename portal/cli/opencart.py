@@ -9,9 +9,9 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
-from portal.money import format_plain
 from portal.integrations.opencart import importer
 from portal.integrations.opencart.sources import CsvSource, DatabaseSource, SourceError
+from portal.money import format_plain
 
 import_cli = AppGroup("import", help="Bring data from other systems.")
 
@@ -49,7 +49,7 @@ def opencart_command(url, prefix, customers_file, rewards_file, point_value, sou
         source = DatabaseSource(url, prefix) if url else CsvSource(customers_file, rewards_file)
     except SourceError as exc:
         click.echo(f"error: {exc}", err=True)
-        raise SystemExit(2)
+        raise SystemExit(2) from None
     bar = None
     try:
         if reconcile_only:
@@ -71,7 +71,7 @@ def opencart_command(url, prefix, customers_file, rewards_file, point_value, sou
         click.echo(f"\nerror: {exc}", err=True)
         click.echo("the failed batch was rolled back; the batches before it stay imported; "
                    "run again after fixing to continue", err=True)
-        raise SystemExit(2)
+        raise SystemExit(2) from None
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import click
 from flask.cli import AppGroup, with_appcontext
-from portal.services.messaging.worker import Worker
+
+from portal.errors import DomainError
 from portal.extensions import db
 from portal.models import OutboxEvent
 from portal.services.messaging import delivery
-from portal.errors import DomainError
+from portal.services.messaging.worker import Worker
 
 
 @click.command("worker")
@@ -59,5 +60,5 @@ def outbox_retry(event_id):
         event = delivery.retry_now(None, event_id)
     except DomainError as exc:
         click.echo(f"error: {exc.message}", err=True)
-        raise SystemExit(1)
+        raise SystemExit(1) from None
     click.echo(f"event #{event.id} ({event.topic} {event.key}) is due again")

@@ -42,7 +42,7 @@ def create_user(email, name, role, password, supervisor_email, shop_code, phone)
     except ValidationError as exc:
         for field, message in exc.fields.items():
             click.echo(f"error: {field}: {message}", err=True)
-        raise SystemExit(2)
+        raise SystemExit(2) from None
     click.echo(f"created {user.role.value} {user.email} (id {user.id})")
     if password is None:
         click.echo("password (shown once):")

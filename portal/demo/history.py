@@ -6,11 +6,11 @@ import random
 from datetime import datetime, timedelta
 
 from portal import ledger
+from portal.errors import DomainError
 from portal.extensions import db
 from portal.models import Channel, Client, Location, PaymentMethod, Product, Role, Stock, User, utcnow
 from portal.services.clients import bonus as bonus_service
 from portal.services.sales import returns, sales
-from portal.errors import DomainError
 from portal.services.sales.pricing import redeem_cap
 
 SEED = 20261122

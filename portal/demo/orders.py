@@ -8,12 +8,26 @@ from __future__ import annotations
 import random
 from datetime import datetime, timedelta
 
-from portal.extensions import db
-from portal.models import (Client, ClientKind, DeliveryMethod, Location, Order, OrderConfirmationCode, PaymentMethod,
-                      PaymentTerms, Product, Role, Stock, User, utcnow)
-from portal.services.messaging import codes
-from portal.services.orders import confirmation as order_confirmation, payments, orders
 from portal.errors import DomainError
+from portal.extensions import db
+from portal.models import (
+    Client,
+    ClientKind,
+    DeliveryMethod,
+    Location,
+    Order,
+    OrderConfirmationCode,
+    PaymentMethod,
+    PaymentTerms,
+    Product,
+    Role,
+    Stock,
+    User,
+    utcnow,
+)
+from portal.services.messaging import codes
+from portal.services.orders import confirmation as order_confirmation
+from portal.services.orders import orders, payments
 from portal.services.transactions import one_transaction
 
 SEED = 20261123

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from flask_babel import gettext as _
 from reportlab.lib import colors
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 
 FONTS = Path(__file__).resolve().parent.parent.parent / "static" / "fonts"

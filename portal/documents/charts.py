@@ -23,14 +23,13 @@ from babel.numbers import format_decimal as babel_decimal
 from flask import current_app
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from reportlab.graphics.shapes import Circle, Drawing, Group, Line, Polygon, PolyLine, Rect, String
+from reportlab.lib import colors
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
+from portal.documents import BOLD, REGULAR, register_fonts
 from portal.i18n import currency_sign, money, percent_bp
 from portal.services.statistics.report import Chart, ChartKind, ValueKind
-from portal.documents import BOLD, REGULAR, register_fonts
-from reportlab.graphics.shapes import Drawing, Group
-from reportlab.graphics.shapes import Circle, Line, PolyLine, Polygon, Rect, String
-from reportlab.lib import colors
 
 # A fixed palette, each colour at least 3:1 against white (WCAG 1.4.11): the current period
 # first, the previous period grey, then four more for charts with more series.

@@ -24,9 +24,9 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from portal.documents import BOLD, REGULAR, numbered_canvas, register_fonts
 from portal.i18n import money
 from portal.money_words import amount_in_words
-from portal.documents import BOLD, REGULAR, numbered_canvas, register_fonts
 
 
 @dataclass(frozen=True)

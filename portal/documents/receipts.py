@@ -14,6 +14,7 @@ from reportlab.pdfgen import canvas
 from portal.documents import BOLD, REGULAR, register_fonts
 from portal.i18n import money
 from portal.labels import payment_method
+from portal.text import squash
 
 WIDTH = 80 * mm
 MARGIN = 4 * mm
@@ -74,7 +75,7 @@ def _wrap(text: str, font: str, width: float) -> list[str]:
     without spaces) is cut between characters, which simpleSplit does not do, so it stays on the paper.
     Empty text is one empty line, so a row with only a right-hand figure is still printed."""
     lines = []
-    for line in simpleSplit(" ".join(text.split()), font, SIZE, width):
+    for line in simpleSplit(squash(text), font, SIZE, width):
         lines += [line] if stringWidth(line, font, SIZE) <= width else _cut(line, font, width)
     return lines or [""]
 

@@ -25,14 +25,13 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from portal.documents import BOLD, REGULAR, numbered_canvas, register_fonts
+from portal.documents.charts import render_drawing
+from portal.documents.spreadsheet import safe_cell
 from portal.i18n import money, percent_bp
 from portal.money import format_plain
 from portal.services.statistics.report import Period, Report, ValueKind
-from portal.documents import BOLD, REGULAR, numbered_canvas, register_fonts
-from portal.documents.charts import render_drawing
 
-# A cell starting with one of these is taken for a formula by spreadsheets (CSV injection).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 NUMERIC = (ValueKind.MONEY, ValueKind.PERCENT, ValueKind.INT, ValueKind.DAYS)
 
 
@@ -43,11 +42,11 @@ def report_csv(report: Report) -> bytes:
     the totals and the previous period's totals."""
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    heading = [_safe_text(report.title), _period_line(report.period, iso=True)]
+    heading = [safe_cell(report.title), _period_line(report.period, iso=True)]
     if report.previous is not None:
         heading.append(_compared_line(report.previous, iso=True))
     writer.writerow(heading)
-    writer.writerow([_safe_text(column.label) for column in report.columns])
+    writer.writerow([safe_cell(column.label) for column in report.columns])
     for row in report.rows:
         writer.writerow([_csv_value(row.get(column.key), column.kind) for column in report.columns])
     if report.totals:
@@ -60,7 +59,7 @@ def report_csv(report: Report) -> bytes:
 def _csv_totals(report: Report, totals: dict, label: str, keep_text: bool) -> list[str]:
     cells = [_csv_value(totals.get(column.key), column.kind) for column in report.columns]
     if report.columns and _labelled(report, totals, keep_text):
-        cells[0] = _safe_text(label)
+        cells[0] = safe_cell(label)
     return cells
 
 
@@ -84,20 +83,14 @@ def _csv_value(value, kind: ValueKind) -> str:
     if kind in (ValueKind.INT, ValueKind.DAYS):
         return str(int(value))
     if kind == ValueKind.DATE:
-        return value.isoformat() if hasattr(value, "isoformat") else _safe_text(value)
-    return _safe_text(value)
+        return value.isoformat() if hasattr(value, "isoformat") else safe_cell(value)
+    return safe_cell(value)
 
 
 def plain_percent(basis_points: int) -> str:
     """Basis points as a plain percentage with two decimals, exactly: 1234 -> "12.34", -5 -> "-0.05"."""
     whole, part = divmod(abs(int(basis_points)), 100)
     return f"{'-' if basis_points < 0 else ''}{whole}.{part:02d}"
-
-
-def _safe_text(value) -> str:
-    """Text a spreadsheet will not run: a leading = + - @ (or tab, CR) gets a quote in front."""
-    text = str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def _period_line(period: Period, iso: bool = False) -> str:

@@ -7,8 +7,16 @@ from portal.ledger import settings
 from portal.ledger.bulk import ImportItem, ImportResult, import_bonus_many
 from portal.ledger.core import client_account, existing_operation, find_client_account
 from portal.ledger.errors import InsufficientBonus
-from portal.ledger.operations import (accrue, adjust, clients_with_something_due, import_bonus, redeem, restore_redemption,
-                                      reverse_accrual, settle)
+from portal.ledger.operations import (
+                                      accrue,
+                                      adjust,
+                                      clients_with_something_due,
+                                      import_bonus,
+                                      redeem,
+                                      restore_redemption,
+                                      reverse_accrual,
+                                      settle,
+)
 from portal.ledger.reading import Bonus, Leg, accrual_release_at, bonus_of, legs_of
 from portal.ledger.verify import Verification, verify
 

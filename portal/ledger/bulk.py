@@ -17,10 +17,19 @@ from sqlalchemy.exc import IntegrityError
 
 from portal import daily_sums
 from portal.extensions import db
-from portal.models import (BonusLot, Bucket, LedgerAccount, LedgerEntry, LedgerOperation, LotMove, LotStatus, OperationKind,
-                      SystemAccount)
 from portal.ledger import settings
 from portal.ledger.core import _create_account, system_account
+from portal.models import (
+    BonusLot,
+    Bucket,
+    LedgerAccount,
+    LedgerEntry,
+    LedgerOperation,
+    LotMove,
+    LotStatus,
+    OperationKind,
+    SystemAccount,
+)
 
 
 @dataclass(frozen=True)
@@ -119,7 +128,7 @@ def import_bonus_many(items: list[ImportItem], *, at: datetime) -> list[ImportRe
             change[0] += moved
         elif item.amount < 0:
             wanted = -item.amount
-            for lot_expires, lot_id in open_lots[account_id]:
+            for _expires, lot_id in open_lots[account_id]:
                 if moved == wanted:
                     break
                 part = min(remaining[lot_id], wanted - moved)

@@ -5,17 +5,25 @@ redemption and its accrual land together or not at all.
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from portal import daily_sums
 from portal.extensions import db
-from portal.models import (BonusLot, Bucket, LedgerAccount, LedgerEntry, LedgerOperation, LotMove, LotStatus,
-                      OperationKind, SystemAccount)
 from portal.ledger.errors import InsufficientBonus
-from datetime import timedelta
+from portal.models import (
+    BonusLot,
+    Bucket,
+    LedgerAccount,
+    LedgerEntry,
+    LedgerOperation,
+    LotMove,
+    LotStatus,
+    OperationKind,
+    SystemAccount,
+)
 
 
 def system_account(code: SystemAccount) -> LedgerAccount:

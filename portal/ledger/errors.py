@@ -1,7 +1,7 @@
 from flask_babel import lazy_gettext as _l
 
-from portal.money import format_plain
 from portal.errors import DomainError
+from portal.money import format_plain
 
 
 class InsufficientBonus(DomainError):

@@ -5,12 +5,29 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from portal.extensions import db
-from portal.models import (BonusLot, Bucket, LedgerAccount, LedgerOperation, LotMove, LotStatus, OperationKind,
-                      SystemAccount, utcnow)
 from portal.ledger import settings
-from portal.ledger.core import (available_lots, begin_operation, client_account, move_lot, new_lot, system_account,
-                   take_from_lots, transfer)
+from portal.ledger.core import (
+    available_lots,
+    begin_operation,
+    client_account,
+    move_lot,
+    new_lot,
+    system_account,
+    take_from_lots,
+    transfer,
+)
 from portal.ledger.errors import InsufficientBonus
+from portal.models import (
+    BonusLot,
+    Bucket,
+    LedgerAccount,
+    LedgerOperation,
+    LotMove,
+    LotStatus,
+    OperationKind,
+    SystemAccount,
+    utcnow,
+)
 
 P, A = Bucket.PENDING, Bucket.AVAILABLE
 

@@ -2,12 +2,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from portal.extensions import db
-from portal.models import BonusLot, Bucket, LedgerAccount, LedgerEntry, LedgerOperation, LotStatus, utcnow
 from portal.ledger.core import find_client_account
-from portal.models import OperationKind
+from portal.models import (
+    BonusLot,
+    Bucket,
+    LedgerAccount,
+    LedgerEntry,
+    LedgerOperation,
+    LotStatus,
+    OperationKind,
+    utcnow,
+)
 
 
 @dataclass(frozen=True)
@@ -81,7 +89,7 @@ def legs_of(client_id: int, limit: int = 50,
     skip_in_first = 0
     if start is not None:
         at_us, entry_id, skip_in_first = start
-        at = datetime.fromtimestamp(at_us / 1_000_000, tz=timezone.utc)
+        at = datetime.fromtimestamp(at_us / 1_000_000, tz=UTC)
         stmt = stmt.where(db.or_(LedgerEntry.created_at < at,
                                  db.and_(LedgerEntry.created_at == at, LedgerEntry.id <= entry_id)))
     legs: list[Leg] = []

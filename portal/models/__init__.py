@@ -3,16 +3,50 @@ from portal.models.api import ApiKey, ClientLoginCode, IdempotentResponse
 from portal.models.audit import AuditEvent, Notification
 from portal.models.automation import Rule, RuleRun
 from portal.models.catalog import Barcode, Product, Section, Stock, product_analogues
-from portal.models.clients import (AddressKind, ChangeKind, ChangeRequest, ChangeStatus, Client, ClientAddress, ClientEmail,
-                      ClientKind, ClientPhone, ClientStatus)
-from portal.models.ledger import (BonusLot, BonusSettings, Bucket, LedgerAccount, LedgerEntry, LedgerOperation, LotMove,
-                     LotStatus, OperationKind, SystemAccount)
+from portal.models.clients import (
+                      AddressKind,
+                      ChangeKind,
+                      ChangeRequest,
+                      ChangeStatus,
+                      Client,
+                      ClientAddress,
+                      ClientEmail,
+                      ClientKind,
+                      ClientPhone,
+                      ClientStatus,
+)
+from portal.models.ledger import (
+                      BonusLot,
+                      BonusSettings,
+                      Bucket,
+                      LedgerAccount,
+                      LedgerEntry,
+                      LedgerOperation,
+                      LotMove,
+                      LotStatus,
+                      OperationKind,
+                      SystemAccount,
+)
 from portal.models.locations import Location, LocationKind
-from portal.models.orders import (OPEN_STATES, Channel, DeliveryMethod, Invoice, Order, OrderConfirmationCode, OrderLine,
-                     OrderStatus, Payment, PaymentMethod, PaymentTerms, Refund, Return, ReturnLine)
-from portal.models.outbox import OutboxEvent
 from portal.models.onec import OnecImport, OnecOrderQuery, OnecSession
 from portal.models.opencart import OpencartCustomer, OpencartImport
+from portal.models.orders import (
+                      OPEN_STATES,
+                      Channel,
+                      DeliveryMethod,
+                      Invoice,
+                      Order,
+                      OrderConfirmationCode,
+                      OrderLine,
+                      OrderStatus,
+                      Payment,
+                      PaymentMethod,
+                      PaymentTerms,
+                      Refund,
+                      Return,
+                      ReturnLine,
+)
+from portal.models.outbox import OutboxEvent
 from portal.models.sessions import ClientSession, StaffSession
 from portal.models.staff import Role, User
 from portal.models.statistics import BonusDay, GoodsDay, GoodsMonth, SalesDay

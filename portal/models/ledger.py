@@ -22,7 +22,6 @@ from portal.extensions import db
 from portal.models.types import UTCDateTime, enum_column, utcnow
 
 
-
 class Bucket(str, enum.Enum):
     PENDING = "pending"
     AVAILABLE = "available"

@@ -15,7 +15,6 @@ from portal.models.staff import User
 from portal.models.types import OneTimeCode, UTCDateTime, enum_column, utcnow
 
 
-
 class Channel(str, enum.Enum):
     MANAGER = "manager"
     WEB = "web"

@@ -18,15 +18,16 @@ from sqlalchemy.orm import joinedload
 
 from portal import events
 from portal.clock import day_start, local_date
+from portal.errors import DomainError, Forbidden, NotFound, ValidationError
 from portal.extensions import db
 from portal.models import Client, Order, Role, Task, TaskOutcome, TaskStatus, User, utcnow
 from portal.services import audit
-from portal.services.staff import team
-from portal.services.orders.order_list import visible_staff_ids
-from portal.errors import DomainError, Forbidden, NotFound, ValidationError
-from portal.services.transactions import one_transaction
 from portal.services.clients import directory
 from portal.services.orders import orders
+from portal.services.orders.order_list import visible_staff_ids
+from portal.services.staff import team
+from portal.services.transactions import one_transaction
+from portal.text import squash
 
 PER_PAGE = 25
 MAX_TITLE = 300
@@ -69,7 +70,7 @@ def assignable_managers(actor: User) -> list[User]:
 # --- checks of what was typed ----------------------------------------------------------------------
 
 def _clean_title(title) -> str:
-    text = " ".join(str(title or "").replace("\x00", "").split())
+    text = squash(str(title or ""))
     if not text:
         raise ValidationError({"title": _l("Say what is to be done.")})
     if len(text) > MAX_TITLE:
@@ -127,7 +128,7 @@ def create_task_in_transaction(*, title, due_at, assignee_id, client_id=None, or
                                rule_id=None, note="") -> Task:
     """Add a task to the current transaction (the caller commits): no permission checks, for the
     automation engine. The title is trimmed to what the column holds."""
-    task = Task(title=" ".join(str(title or "").split())[:MAX_TITLE] or "—", due_at=due_at, assignee_id=assignee_id,
+    task = Task(title=squash(str(title or ""), MAX_TITLE) or "—", due_at=due_at, assignee_id=assignee_id,
                 client_id=client_id, order_id=order_id, set_by_id=set_by_id, rule_id=rule_id,
                 note=str(note or "")[:MAX_NOTE], status=TaskStatus.OPEN)
     db.session.add(task)

@@ -1,30 +1,32 @@
 """Web doors: thin blueprints that parse input, call services and render results."""
 from __future__ import annotations
 
-from flask import Flask, render_template, request
+from urllib.parse import urlsplit
+
+from flask import Flask, flash, redirect, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from portal.extensions import login_manager, retry_after
+from portal import errors, labels
+from portal.api.errors import error_response
+from portal.extensions import db, login_manager, retry_after
 from portal.models import Role
-from portal.services import audit
-from portal.services.staff import auth as auth_service
 from portal.phones import display_phone
-from portal import labels
+from portal.services import audit
+from portal.services import tasks as task_service
+from portal.services.orders.approvals import pending_count
+from portal.services.staff import auth as auth_service
 from portal.web.access import home_url, nav_items
 from portal.web.admin import bp as admin_bp
 from portal.web.auth.routes import bp as auth_bp
 from portal.web.cashier.routes import bp as cashier_bp
 from portal.web.client.routes import bp as client_bp
 from portal.web.common.routes import bp as common_bp
+from portal.web.forms import safe_next
 from portal.web.manager import bp as manager_bp
 from portal.web.supervisor import bp as supervisor_bp
-from portal.extensions import db
-from portal.api.errors import error_response
-from portal.services.orders.approvals import pending_count
-from portal.services import tasks as task_service
 
 
 def register_web(app: Flask) -> None:
@@ -86,6 +88,27 @@ def register_web(app: Flask) -> None:
     def csrf_error(_e):
         return error_page(400, _l("The form has expired"),
                           _l("The page was open too long or came from elsewhere. Go back, reload it and try again."))
+
+    # The services' refusals, where a view does not catch them to show them on its form: a missing
+    # or another team's object is the 404 or 403 page; any other rule's refusal is said where the
+    # person came from (a page that only shows something says it on the error page).
+    @app.errorhandler(errors.NotFound)
+    def missing(_e):
+        return not_found(_e)
+
+    @app.errorhandler(errors.Forbidden)
+    def not_theirs(_e):
+        return forbidden(_e)
+
+    @app.errorhandler(errors.DomainError)
+    def refused_by_a_rule(exc):
+        if request.method in ("GET", "HEAD"):
+            return error_page(409, _l("This cannot be done"), exc.message)
+        flash(str(exc.message), "error")
+        back = safe_next(urlsplit(request.referrer).path if request.referrer else None) or "/"
+        if request.htmx:
+            return "", 204, {"HX-Redirect": back}
+        return redirect(back, 303)
 
     @app.errorhandler(RequestEntityTooLarge)
     def too_large(_exc):

@@ -11,8 +11,8 @@ import pytest
 
 from portal.extensions import db
 from portal.models import OutboxEvent
+from portal.services.messaging import delivery, outbox, sms
 from portal.services.orders import confirmation, orders
-from portal.services.messaging import outbox, delivery, sms
 from portal.services.orders.orders import DraftLine, OrderDraft
 
 from ..factories import DEFAULT_PASSWORD, make_client, make_location, make_product, make_staff

@@ -93,7 +93,7 @@ def test_a_rule_from_the_form_keeps_what_was_typed_on_an_error_and_can_be_paused
     expect(page.get_by_label("Amount above")).to_be_visible()
     expect(page.get_by_label("Days before")).to_be_hidden()
     page.get_by_label("Amount above").fill("lots")
-    page.get_by_label(str("Create a task for the responsible manager")).check()
+    page.get_by_label("Create a task for the responsible manager").check()
     page.get_by_label("Task", exact=True).fill("Call {client_name} about {order_number}")
     page.get_by_label("Due in").fill("3")
     page.get_by_label("Unit").select_option("hours")

@@ -11,11 +11,11 @@ import pytest
 from portal.extensions import db
 from portal.integrations.sms import sent_messages
 from portal.models import Channel, utcnow
+from portal.services.clients import bonus as bonus_service
 from portal.services.sales import sales
 
 from ..factories import make_client, make_location, make_product, make_staff
 from .support import assert_no_horizontal_overflow, expect
-from portal.services.clients import bonus as bonus_service
 
 pytestmark = [pytest.mark.e2e, pytest.mark.csrf]
 

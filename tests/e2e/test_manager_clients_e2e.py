@@ -12,11 +12,11 @@ import pytest
 from portal import ledger
 from portal.extensions import db
 from portal.models import ChangeRequest, Channel, Client, ClientKind, ClientStatus, User
+from portal.services.clients import bonus as bonus_service
 from portal.services.sales import sales
 
 from ..factories import DEFAULT_PASSWORD, make_client, make_location, make_product, make_staff
 from .support import assert_no_horizontal_overflow, expect, sign_in
-from portal.services.clients import bonus as bonus_service
 
 pytestmark = [pytest.mark.e2e, pytest.mark.csrf]
 

@@ -12,9 +12,9 @@ from portal.extensions import db
 from portal.models import Location, Order, OrderStatus, User
 from portal.services.orders.orders import DraftLine, OrderDraft, create_draft
 
+from ..factories import DEFAULT_PASSWORD
 from ..integration.services.test_order_list import at, build_world
 from .support import assert_no_horizontal_overflow, expect, sign_in
-from ..factories import DEFAULT_PASSWORD
 
 pytestmark = [pytest.mark.e2e, pytest.mark.csrf]
 

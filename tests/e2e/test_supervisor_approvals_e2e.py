@@ -13,11 +13,21 @@ import pytest
 
 from portal.clock import local_date
 from portal.extensions import db
-from portal.models import (ChangeRequest, ChangeStatus, Channel, ClientKind, Notification, Order, OrderStatus,
-                           PaymentTerms, User, utcnow)
+from portal.models import (
+    ChangeRequest,
+    ChangeStatus,
+    Channel,
+    ClientKind,
+    Notification,
+    Order,
+    OrderStatus,
+    PaymentTerms,
+    User,
+    utcnow,
+)
 from portal.services.clients import changes
-from portal.services.orders import orders
 from portal.services.clients.changes import ClientChange, NewClient
+from portal.services.orders import orders
 from portal.services.orders.orders import DraftLine, OrderDraft
 
 from ..factories import DEFAULT_PASSWORD, make_client, make_location, make_product, make_staff
@@ -35,8 +45,8 @@ def shot(page, name: str) -> None:
 
 
 def change_of(client, **overrides) -> ClientChange:
-    data = dict(kind=client.kind.value, name=client.name, tax_id=client.tax_id or "", discount_bp=client.discount_bp,
-                credit_limit=client.credit_limit, deferral_days=client.deferral_days)
+    data = {"kind": client.kind.value, "name": client.name, "tax_id": client.tax_id or "", "discount_bp": client.discount_bp,
+                "credit_limit": client.credit_limit, "deferral_days": client.deferral_days}
     data.update(overrides)
     return ClientChange(**data)
 

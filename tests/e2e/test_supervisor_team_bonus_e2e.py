@@ -12,10 +12,10 @@ import pytest
 from portal import ledger
 from portal.extensions import db
 from portal.models import Channel, ClientKind, Order, OrderStatus
+from portal.services.clients import bonus as bonus_service
 
 from ..factories import DEFAULT_PASSWORD, make_client, make_staff
 from .support import MIN_TAP, assert_no_horizontal_overflow, expect, sign_in
-from portal.services.clients import bonus as bonus_service
 
 pytestmark = [pytest.mark.e2e, pytest.mark.csrf]
 

@@ -15,11 +15,11 @@ from portal.extensions import db
 from portal.ledger.settings import Programme
 from portal.models import Barcode
 from portal.money import allocate
+from portal.services.clients import bonus as bonus_service
 from portal.services.sales.pricing import price_lines
 
 from ..factories import DEFAULT_PASSWORD, make_client, make_location, make_product, make_staff
 from .support import expect, sign_in
-from portal.services.clients import bonus as bonus_service
 
 pytestmark = [pytest.mark.e2e, pytest.mark.csrf]
 

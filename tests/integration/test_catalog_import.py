@@ -7,9 +7,9 @@ import pytest
 import sqlalchemy as sa
 
 from portal.extensions import db
-from portal.models import Barcode, Product, Section, Stock
 from portal.integrations.catalog_csv import writing
 from portal.integrations.catalog_csv.writing import CatalogFileError, import_catalog
+from portal.models import Barcode, Product, Section, Stock
 
 from ..factories import make_location, make_product
 

@@ -3,20 +3,31 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
 
 from portal import create_app
 from portal.clock import local_date
-from portal.extensions import db
-from portal.models import (
-    AddressKind, Barcode, Client, ClientKind, ClientPhone, Location, LocationKind, Product, Role, Section, Stock,
-    User, product_analogues,
-)
 from portal.demo import builder
 from portal.demo.builder import DEMO_PASSWORD
+from portal.extensions import db
+from portal.models import (
+    AddressKind,
+    Barcode,
+    Client,
+    ClientKind,
+    ClientPhone,
+    Location,
+    LocationKind,
+    Product,
+    Role,
+    Section,
+    Stock,
+    User,
+    product_analogues,
+)
 from portal.phones import normalize_phone
 from portal.services.clients.tax_ids import validate_tax_id
 
@@ -138,7 +149,7 @@ def test_demo_clients(ctx):
     managers = {u.id: u for u in all_of(User) if u.role is Role.MANAGER}
     per_manager = Counter(c.manager_id for c in clients)
     assert set(per_manager) == set(managers) and min(per_manager.values()) >= 10
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     for c in clients:
         assert c.created_by_id == c.manager_id
         assert c.created_at.tzinfo is not None

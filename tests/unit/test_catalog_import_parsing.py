@@ -3,7 +3,22 @@ from __future__ import annotations
 
 import pytest
 
-from portal.integrations.catalog_csv.parsing import (CatalogFileError, RowError, clean_name, clean_sku, decode_text, parse_barcodes, parse_bool, parse_header, parse_price, parse_row, parse_section_path, parse_whole, read_records, sniff_delimiter)
+from portal.integrations.catalog_csv.parsing import (
+    CatalogFileError,
+    RowError,
+    clean_name,
+    clean_sku,
+    decode_text,
+    parse_barcodes,
+    parse_bool,
+    parse_header,
+    parse_price,
+    parse_row,
+    parse_section_path,
+    parse_whole,
+    read_records,
+    sniff_delimiter,
+)
 
 HEADER = "sku,name,section,price,barcode,returnable,discountable,warranty_months"
 

@@ -8,8 +8,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from portal.money import (MoneyError, allocate, format_plain, from_minor, parse_amount, parse_signed_minor, percent_of,
-                          to_minor)
+from portal.money import (
+    MoneyError,
+    allocate,
+    format_plain,
+    from_minor,
+    parse_amount,
+    parse_signed_minor,
+    percent_of,
+    to_minor,
+)
 
 
 @pytest.mark.parametrize("text, expected", [

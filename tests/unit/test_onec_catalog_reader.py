@@ -6,8 +6,7 @@ from pathlib import Path
 import pytest
 
 from portal.integrations.onec import catalog_reader
-from portal.integrations.onec.catalog_reader import (Card, CatalogXmlError, Groups, OfferItem, PackageKind,
-                                                     PriceTypes)
+from portal.integrations.onec.catalog_reader import Card, CatalogXmlError, Groups, OfferItem, PackageKind, PriceTypes
 from portal.integrations.onec.protocol import ExchangeError, safe_filename
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "onec"

@@ -4,7 +4,7 @@ from hypothesis import strategies as st
 
 from portal.services.sales.pricing import price_lines, redeem_cap, share
 
-RULES = dict(max_redeem_share_bp=3000, accrual_rate_bp=500)
+RULES = {"max_redeem_share_bp": 3000, "accrual_rate_bp": 500}
 
 
 def test_discount_applies_to_discountable_lines_only_half_up():

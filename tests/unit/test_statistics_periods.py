@@ -2,17 +2,27 @@
 days/weeks/months, and the UTC instants of local midnights — also across a daylight-saving change."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 from flask import Flask
 
 from portal.errors import ValidationError
 from portal.services.statistics.common import divide, rate_bp
-from portal.services.statistics.periods import (Bucket, Grouping, Period, add_months, buckets, grouping_for,
-                                                 next_period, period_for, previous, span_of)
+from portal.services.statistics.periods import (
+    Bucket,
+    Grouping,
+    Period,
+    add_months,
+    buckets,
+    grouping_for,
+    next_period,
+    period_for,
+    previous,
+    span_of,
+)
 
-UTC = timezone.utc
+UTC = UTC
 
 
 @pytest.fixture

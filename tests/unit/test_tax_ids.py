@@ -7,7 +7,15 @@ from hypothesis import strategies as st
 
 from portal import create_app
 from portal.models.clients import ClientKind
-from portal.services.clients.tax_ids import (TaxIdError, complete_tax_id, edrpou_check_digit, expected_length, inn_check_digits, rnokpp_check_digit, validate_tax_id)
+from portal.services.clients.tax_ids import (
+    TaxIdError,
+    complete_tax_id,
+    edrpou_check_digit,
+    expected_length,
+    inn_check_digits,
+    rnokpp_check_digit,
+    validate_tax_id,
+)
 
 from ..conftest import TEST_CONFIG
 

@@ -68,6 +68,7 @@ from typing import IO
 
 from portal.errors import DomainError
 from portal.money import MoneyError, parse_amount, to_minor
+from portal.text import squash
 
 REQUIRED_COLUMNS = ("sku", "name", "section", "price", "barcode", "returnable", "discountable", "warranty_months")
 STOCK_PREFIX = "stock:"
@@ -223,7 +224,7 @@ def parse_whole(text: str, maximum: int) -> int | None:
 
 def parse_section_path(text: str) -> list[str] | None:
     """['Heating', 'Boilers'] from 'Heating / Boilers'; None for an empty cell."""
-    text = " ".join(text.split())
+    text = squash(text)
     if not text:
         return None
     parts = [part.strip() for part in _SECTION_SEPARATOR.split(text)]
@@ -264,7 +265,7 @@ def clean_sku(text: str) -> str:
 
 
 def clean_name(text: str) -> str:
-    name = " ".join(text.split())
+    name = squash(text)
     if not name:
         raise RowError("name is empty")
     if len(name) > MAX_NAME:

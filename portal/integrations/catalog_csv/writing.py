@@ -27,13 +27,21 @@ import sqlalchemy as sa
 from sqlalchemy.exc import DataError, IntegrityError
 
 from portal.extensions import db
-from portal.integrations.catalog_csv.parsing import (BATCH_SIZE, CatalogFileError, Header, ImportResult, RowData,
-                                                     RowError, parse_row, read_records, read_source)
+from portal.integrations.catalog_csv.parsing import (
+    BATCH_SIZE,
+    CatalogFileError,
+    Header,
+    ImportResult,
+    RowData,
+    RowError,
+    parse_row,
+    read_records,
+    read_source,
+)
 from portal.models import AuditEvent, Barcode, Location, Product, Section
 from portal.services.sales import stock
 from portal.services.transactions import one_transaction
-
-
+from portal.text import squash
 
 _products = Product.__table__
 _barcodes = Barcode.__table__
@@ -113,7 +121,7 @@ class _Catalogue:
 
 
 def _key(name: str) -> str:
-    return " ".join(name.split()).casefold()
+    return squash(name).casefold()
 
 
 def _apply(row: RowData, catalogue: _Catalogue, locations: dict[str, int]) -> bool:
@@ -187,7 +195,7 @@ def import_catalog(path_or_file: str | os.PathLike | IO, *,
         batch = records[start:start + batch_size]
         attempts = []
 
-        def run(batch=batch, attempts=attempts) -> ImportResult:
+        def run(batch=batch, attempts=attempts, start=start) -> ImportResult:
             attempts.append(1)
             if len(attempts) > 1:  # run again after the database was busy: what it cached was rolled back
                 catalogue[0] = _Catalogue()

@@ -26,10 +26,18 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from portal.extensions import db
+from portal.integrations.catalog_csv.parsing import (
+    MAX_QUANTITY,
+    MAX_SECTION_NAME,
+    RowError,
+    clean_name,
+    clean_sku,
+    parse_barcodes,
+)
 from portal.models import Barcode, Product, Section
 from portal.services import audit
 from portal.services.sales import stock
-from portal.integrations.catalog_csv.parsing import (MAX_QUANTITY, MAX_SECTION_NAME, RowError, clean_name, clean_sku, parse_barcodes)
+from portal.text import squash
 
 MAX_ONEC_ID = 80
 
@@ -64,7 +72,7 @@ def section_for(onec_id: str) -> int | None:
 def upsert_section(onec_id: str, name: str, parent_onec_id: str | None) -> int:
     """Create or update the section of a 1C group (its parent must have been applied first)."""
     onec_id = _clean_id(onec_id)
-    name = " ".join((name or "").split())
+    name = squash(name)
     if not name:
         raise ItemRefused(f"group {onec_id}: Наименование is empty")
     name = name[:MAX_SECTION_NAME]

@@ -33,13 +33,13 @@ from decimal import Decimal, InvalidOperation
 from flask import current_app
 
 from portal.extensions import db
-from portal.models import Location, OnecImport, utcnow
-from portal.money import to_minor
 from portal.integrations.onec import catalog as onec_catalog
-from portal.integrations.onec.catalog import ItemRefused, ProductCard
 from portal.integrations.onec import catalog_reader
+from portal.integrations.onec.catalog import ItemRefused, ProductCard
 from portal.integrations.onec.catalog_reader import Card, CatalogXmlError, Groups, OfferItem, PackageKind, PriceTypes
 from portal.integrations.onec.protocol import ExchangeError, stored_file
+from portal.models import Location, OnecImport, utcnow
+from portal.money import to_minor
 from portal.services.transactions import one_transaction, operation
 
 MAX_REJECTS_KEPT = 100

@@ -19,11 +19,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from portal.errors import DomainError
 from portal.extensions import db
 from portal.models import Order, OrderStatus, PaymentMethod, utcnow
 from portal.services import audit
-from portal.services.orders import payments, orders
-from portal.errors import DomainError
+from portal.services.orders import orders, payments
 
 
 @dataclass

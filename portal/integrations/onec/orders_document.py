@@ -52,7 +52,7 @@ def _local(moment: datetime) -> datetime:
 
 
 def _add(parent: ET.Element, tag: str, text: str | None = None, **attrs) -> ET.Element:
-    elem = ET.SubElement(parent, tag, {k: v for k, v in attrs.items()})
+    elem = ET.SubElement(parent, tag, dict(attrs.items()))
     if text is not None:
         elem.text = text
     return elem

@@ -18,11 +18,11 @@ from datetime import datetime
 from flask import current_app
 
 from portal.extensions import db
-from portal.models import Client, OnecOrderQuery, Order, OutboxEvent, Return, utcnow
-from portal.integrations.onec.order_status import StatusReport, apply_report
 from portal.integrations.onec import orders_document
 from portal.integrations.onec.catalog_reader import ROOT, local, text_of
+from portal.integrations.onec.order_status import StatusReport, apply_report
 from portal.integrations.onec.protocol import ExchangeError, encoding
+from portal.models import Client, OnecOrderQuery, Order, OutboxEvent, Return, utcnow
 from portal.services.transactions import operation
 
 TOPICS = ("1c.order", "1c.return", "1c.client")

@@ -8,8 +8,8 @@ from datetime import datetime
 from flask import current_app
 
 from portal.extensions import db
-from portal.models import Location, OnecImport, OnecOrderQuery, OutboxEvent
 from portal.integrations.onec.sale_exchange import TOPICS
+from portal.models import Location, OnecImport, OnecOrderQuery, OutboxEvent
 
 RECENT_IMPORTS = 10
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from email_validator import EmailNotValidError, validate_email
-
 import sqlalchemy as sa
+from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.orm import Session
 
 from portal.extensions import db
 from portal.models import AuditEvent, Client, ClientEmail, ClientKind, ClientPhone, ClientStatus
 from portal.phones import PhoneError, normalize_phone
+from portal.text import squash
 
 
 def email_key(text: str | None) -> str:
@@ -54,7 +54,7 @@ def new_imported_client(name: str, email: str | None, phone: str | None) -> Clie
     """A private person as the other system knew them. `phone` is E.164 or None and must not belong
     to another client (the caller looked it up first); an e-mail that is not valid is left out.
     Added to the session, not committed."""
-    name = " ".join((name or "").split())[:300]
+    name = squash(name, 300)
     client = Client(kind=ClientKind.PRIVATE_PERSON, name=name, status=ClientStatus.ACTIVE, discount_bp=0,
                     credit_limit=0, deferral_days=0)
     if phone:

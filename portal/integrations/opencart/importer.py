@@ -35,11 +35,11 @@ from itertools import islice
 
 from portal import ledger
 from portal.extensions import db
-from portal.models import LedgerOperation, OpencartCustomer, OpencartImport, OperationKind, utcnow
 from portal.integrations.opencart import clients as imported_clients
-from portal.services.transactions import one_transaction
 from portal.integrations.opencart.points import PointsError, parse_point_value, parse_points, points_to_minor
 from portal.integrations.opencart.sources import Customer, Reward, SourceError
+from portal.models import LedgerOperation, OpencartCustomer, OpencartImport, OperationKind, utcnow
+from portal.services.transactions import one_transaction
 
 DEFAULT_SOURCE = "shop"
 BATCH_SIZE = 1000
@@ -130,14 +130,14 @@ def import_all(source, *, source_name: str = DEFAULT_SOURCE, point_value: str | 
     db.session.rollback()
 
     for batch in _batches(source.customers(after_customer), batch_size):
-        summary.add(one_transaction(lambda: _link_customers(source_name, batch, country)))
+        summary.add(one_transaction(lambda batch=batch: _link_customers(source_name, batch, country)))
         summary.customers_read += len(batch)
 
     if on_rewards_total is not None:
         on_rewards_total(source.count_rewards(after_reward, upto) if upto > after_reward else 0)
     at = utcnow()
     for batch in _batches(source.rewards(after_reward, upto), batch_size):
-        summary.add(one_transaction(lambda: _import_rewards(source_name, batch, value, at)))
+        summary.add(one_transaction(lambda batch=batch: _import_rewards(source_name, batch, value, at)))
         if on_progress is not None:
             on_progress(len(batch))
     summary.last_reward_id = db.session.get(OpencartImport, source_name).last_reward_id

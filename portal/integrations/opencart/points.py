@@ -40,7 +40,7 @@ def parse_point_value(text: str | Decimal | int | None) -> Decimal:
 
 def parse_points(value: int | str | Decimal) -> Decimal:
     """A points figure as OpenCart stores it (an integer, possibly negative; a CSV may write '10.0000')."""
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, (bool, float)):
         raise PointsError(f"points must be a whole number, not {value!r}")
     if isinstance(value, int):
         return Decimal(value)

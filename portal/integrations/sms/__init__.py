@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from flask import current_app
@@ -33,7 +33,7 @@ def send_sms(phone: str, text: str) -> str | None:
     if backend == "file":
         path = Path(current_app.config["SMS_FILE_PATH"])
         path.parent.mkdir(parents=True, exist_ok=True)
-        line = json.dumps({"at": datetime.now(timezone.utc).isoformat(), "phone": phone, "text": text},
+        line = json.dumps({"at": datetime.now(UTC).isoformat(), "phone": phone, "text": text},
                           ensure_ascii=False)
         with path.open("a", encoding="utf-8") as f:
             f.write(line + "\n")

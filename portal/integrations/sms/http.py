@@ -27,6 +27,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from portal.integrations.sms.errors import SmsError
+from portal.text import squash
 
 PLACEHOLDER = re.compile(r"\{(phone|phone_digits|text|sender)\}")
 CONTENT_TYPES = {"form": "application/x-www-form-urlencoded; charset=utf-8",
@@ -58,7 +59,7 @@ def parse_headers(spec: str) -> list[tuple[str, str]]:
 
 
 def _snippet(body: str) -> str:
-    body = " ".join(body.split())
+    body = squash(body)
     return body[:SNIPPET] + ("…" if len(body) > SNIPPET else "")
 
 
@@ -129,7 +130,7 @@ class HttpGateway:
                 body = ""
             raise SmsError(f"SMS gateway {host} answered HTTP {exc.code}" + (f": {_snippet(body)}" if body else "")) \
                 from None
-        except (TimeoutError, socket.timeout):
+        except TimeoutError:
             raise SmsError(f"SMS gateway {host} did not answer within {self.timeout:g} s") from None
         except urllib.error.URLError as exc:
             if isinstance(exc.reason, (TimeoutError, socket.timeout)):

@@ -8,8 +8,20 @@
 """
 from portal.services.automation import engine, events, placeholders, rules, templates
 from portal.services.automation.engine import describe, fire, order_changed, run_date_rules
-from portal.services.automation.rules import (RuleSpec, create_rule, form_values, rule_of, rules_of, run_counts, runs, set_active, spec_from_form,
-                    spec_of, update_rule, validate)
+from portal.services.automation.rules import (
+                    RuleSpec,
+                    create_rule,
+                    form_values,
+                    rule_of,
+                    rules_of,
+                    run_counts,
+                    runs,
+                    set_active,
+                    spec_from_form,
+                    spec_of,
+                    update_rule,
+                    validate,
+)
 from portal.services.automation.templates import TEMPLATES, enable_template, enabled_templates
 
 __all__ = ["engine", "events", "placeholders", "rules", "templates", "describe", "fire", "order_changed",

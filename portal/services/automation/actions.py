@@ -5,24 +5,20 @@ raises: ActionFailed (a clean reason: no phone, order no longer editable, ...) o
 the engine records either in RuleRun.errors and the business operation goes on."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
+from decimal import Decimal
 
-
-from portal.extensions import db
-from portal.models import Client, Role, User
-from portal.services import audit
 from portal.errors import DomainError
+from portal.extensions import db
+from portal.models import Client, Product, Role, User
+from portal.services import audit, tasks
 from portal.services.automation import events as ev
 from portal.services.automation import placeholders
-from portal.services import tasks
-from portal.services.staff import team
-from datetime import date
-from portal.services.clients import changes
-from portal.services.messaging import sms
-from portal.models import Product
-from portal.services.orders import orders
 from portal.services.automation.rules import max_discount_percent, percent_to_bp
-from decimal import Decimal
+from portal.services.clients import assignment
+from portal.services.messaging import sms
+from portal.services.orders import orders
+from portal.services.staff import team
 
 
 class ActionFailed(DomainError):
@@ -101,7 +97,7 @@ def assign_manager(action: dict, ctx, run) -> dict:
     if manager is None:
         raise ActionFailed("the team has no active manager")
     before = ctx.client.manager_id
-    changes.assign_manager_in_transaction(supervisor, ctx.client, manager)
+    assignment.assign_manager_in_transaction(supervisor, ctx.client, manager)
     if before == manager.id:
         return {"type": "assign_manager", "user_id": manager.id, "result": f"{manager.name} is already responsible"}
     return {"type": "assign_manager", "user_id": manager.id, "previous_id": before,

@@ -21,19 +21,18 @@ import logging
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
 from portal import events
-from portal.extensions import db
-from portal.models import Client, Order, OrderStatus, PaymentTerms, Role, Rule, RuleRun, User, utcnow
-from portal.money import parse_amount, to_minor
 from portal.errors import DomainError
+from portal.extensions import db
+from portal.i18n import money
+from portal.models import Client, Order, OrderStatus, PaymentTerms, Product, Role, Rule, RuleRun, Section, User, utcnow
+from portal.money import parse_amount, to_minor
 from portal.services.automation import actions as act
 from portal.services.automation import events as ev
-from portal.models import Product, Section
 from portal.services.transactions import one_transaction
-from flask_babel import gettext as _
-from portal.i18n import money
 
 log = logging.getLogger("portal.automation")
 
@@ -100,9 +99,9 @@ def conditions_hold(conditions: dict, ctx: Context) -> bool:
     """Every condition present holds (an absent key is no condition)."""
     cond = conditions or {}
     order, client = ctx.order, ctx.client
-    if "amount_gte" in cond:
-        if order is None or order.total < to_minor(parse_amount(str(cond["amount_gte"]))):
-            return False
+    if "amount_gte" in cond and (order is None
+                                 or order.total < to_minor(parse_amount(str(cond["amount_gte"])))):
+        return False
     if cond.get("channels") and (order is None or order.channel.value not in cond["channels"]):
         return False
     if cond.get("client_kinds") and (client is None or client.kind.value not in cond["client_kinds"]):
@@ -302,7 +301,7 @@ def run_date_rules(today: date, now: datetime | None = None) -> int:
     for event, days in wanted:
         model = Order if event == "payment_due" else Client
         for object_id in _objects_due(event, today + timedelta(days=days)):
-            def one(object_id=object_id, event=event, days=days) -> int:
+            def one(object_id=object_id, event=event, days=days, model=model) -> int:
                 obj = db.session.get(model, object_id)
                 with db.session.begin_nested():
                     return len(_dispatch((event,), obj, None, now, today.isoformat(), days))

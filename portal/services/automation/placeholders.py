@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import re
 
-from flask_babel import lazy_gettext as _l
 from flask import current_app
 from flask_babel import format_date
+from flask_babel import lazy_gettext as _l
+
 from portal.i18n import money
 from portal.labels import order_status
 
@@ -36,7 +37,7 @@ def check(text: str) -> str | None:
     bad = unknown_in(text)
     if bad:
         return str(_l("Unknown placeholder: %(names)s. Use %(allowed)s.", names=", ".join(bad),
-                      allowed=", ".join("{%s}" % name for name in PLACEHOLDERS)))
+                      allowed=", ".join(f"{{{name}}}" for name in PLACEHOLDERS)))
     return None
 
 

@@ -17,15 +17,16 @@ from decimal import Decimal, InvalidOperation
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
+from portal.errors import Forbidden, NotFound, ValidationError
 from portal.extensions import db
 from portal.models import Channel, ClientKind, Role, Rule, RuleRun, Section, User, utcnow
 from portal.money import MoneyError, format_plain, parse_amount, to_minor
 from portal.services import audit
-from portal.services.staff import team
-from portal.errors import Forbidden, NotFound, ValidationError
-from portal.services.transactions import one_transaction
 from portal.services.automation import events as ev
 from portal.services.automation import placeholders
+from portal.services.staff import team
+from portal.services.transactions import one_transaction
+from portal.text import squash
 
 MAX_NAME = 200
 MAX_TEXT = 500
@@ -54,6 +55,8 @@ def max_discount_percent() -> Decimal:
 def percent_to_bp(percent: str | Decimal) -> int:
     """'3' -> 300, '2.5' -> 250 (exact; at most two decimals)."""
     value = Decimal(str(percent))
+    if not value.is_finite():
+        raise ValueError("not a number")
     bp = value * 100
     if bp != bp.to_integral_value():
         raise ValueError("at most two decimals")
@@ -63,7 +66,7 @@ def percent_to_bp(percent: str | Decimal) -> int:
 # ------------------------------------------------------------------------------------------ the form
 
 def _text(value) -> str:
-    return " ".join(str(value or "").split())
+    return squash(str(value or ""))
 
 
 def _int(value):
@@ -424,7 +427,7 @@ def runs(supervisor: User, *, rule_id: int | None = None, page: int = 1, per_pag
 def run_counts(rule_ids: list[int]) -> dict[int, tuple[int, int]]:
     """{rule_id: (runs done, runs with errors)}: a run that did part of its actions ("partly") counts
     as one with errors; skipped runs count in neither."""
-    counts = {rule_id: (0, 0) for rule_id in rule_ids}
+    counts = dict.fromkeys(rule_ids, (0, 0))
     if not rule_ids:
         return counts
     rows = db.session.execute(db.select(RuleRun.rule_id, RuleRun.status, db.func.count(RuleRun.id))

@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from portal.errors import NotFound
 from portal.extensions import db
 from portal.models import Rule, User
-from portal.errors import NotFound
-from portal.services.transactions import one_transaction
 from portal.services.automation.rules import RuleSpec, create_rule_in_transaction, set_active
+from portal.services.transactions import one_transaction
 
 
 @dataclass(frozen=True)

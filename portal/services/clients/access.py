@@ -1,9 +1,11 @@
 """How a client opens their read-only bonus page: an SMS code or a signed expiring link."""
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 
 from flask import current_app
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
@@ -11,11 +13,9 @@ from portal.extensions import db
 from portal.models import Client, ClientLoginCode, ClientSession, utcnow
 from portal.services.clients import clients as client_service
 from portal.services.messaging import codes, sms
-from portal.services.staff.auth import SESSION_TOUCH_EVERY, _request_facts, token_hash
 from portal.services.messaging.codes import CodeRefused, Throttled  # noqa: F401 (the doors catch them from here)
+from portal.services.staff.auth import SESSION_TOUCH_EVERY, _request_facts, token_hash
 from portal.services.transactions import one_transaction, operation
-from flask_babel import gettext
-import secrets
 
 LINK_SALT = "client-bonus-link"
 PURPOSE = "client-login"

@@ -4,8 +4,9 @@ A manager's new client is created at once with status PENDING and zero terms (pr
 only) and a NEW_CLIENT change request holding the terms asked for; a manager's change of the
 discount, credit limit, deferral or requisites (kind, name, tax ID) is a CHANGE request, and the
 card keeps its values until the manager's supervisor approves it. A supervisor (or an admin)
-creates and changes clients directly. Contacts and addresses are edited directly by whoever may
-see the client. One change may wait per client.
+creates and changes clients directly. One change may wait per client. Contacts and addresses are
+edited directly by whoever may see the client (contacts.py); a supervisor makes a manager
+responsible for a client (assignment.py). The helpers all three share are here.
 
 Whenever a client's requisites and terms become approved — a supervisor's new client or direct change,
 or an approved request — the card goes to the 1C outbox (topic `1c.client`) in the same transaction.
@@ -17,7 +18,7 @@ Every function here is one transaction: it commits at the end, and rolls back on
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TypeVar
 
 from email_validator import EmailNotValidError, validate_email
@@ -26,23 +27,36 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
 from portal import events
+from portal.errors import DomainError, NotFound, ValidationError
 from portal.extensions import db
-from portal.models import (AddressKind, ChangeKind, ChangeRequest, ChangeStatus, Client, ClientAddress, ClientEmail,
-                      ClientKind, ClientPhone, ClientStatus, Role, User, utcnow)
-from portal.ids import parse_id
+from portal.models import (
+    AddressKind,
+    ChangeKind,
+    ChangeRequest,
+    ChangeStatus,
+    Client,
+    ClientAddress,
+    ClientEmail,
+    ClientKind,
+    ClientPhone,
+    ClientStatus,
+    Role,
+    User,
+    utcnow,
+)
+from portal.phones import PhoneError, normalize_phone
 from portal.services import audit
+from portal.services.clients.directory import pending_request_of, visible_client
+from portal.services.clients.tax_ids import TaxIdError, validate_tax_id
 from portal.services.messaging import outbox
 from portal.services.staff import team
-from portal.services.clients.directory import pending_request_of, visible_client
-from portal.errors import DomainError, NotFound, ValidationError
-from portal.phones import PhoneError, normalize_phone
-from portal.services.clients.tax_ids import TaxIdError, validate_tax_id
 from portal.services.transactions import one_transaction as _one_transaction
+from portal.text import squash
 
 __all__ = [
-    "AddressInput", "ClientChange", "Contacts", "NewClient", "NothingChanged", "TERM_FIELDS", "REQUISITE_FIELDS",
-    "approve_change", "assign_manager", "change_client", "apply_change", "client_link", "contacts_of", "onec_payload",
-    "create_client", "pending_request_of", "propose_change", "reject_change", "update_contacts",
+    "ClientChange", "NewClient", "NothingChanged", "TERM_FIELDS", "REQUISITE_FIELDS",
+    "approve_change", "change_client", "apply_change", "client_link", "contacts_of", "onec_payload",
+    "create_client", "pending_request_of", "propose_change", "reject_change",
 ]
 
 T = TypeVar("T")
@@ -66,21 +80,6 @@ class NothingChanged(DomainError):
 
 
 # --- inputs ------------------------------------------------------------------------------------
-
-@dataclass
-class AddressInput:
-    kind: str  # an AddressKind value
-    text: str
-
-
-@dataclass
-class Contacts:
-    """The client's whole list of phones, e-mails and addresses (empty entries are ignored)."""
-
-    phones: list[str] = field(default_factory=list)
-    emails: list[str] = field(default_factory=list)
-    addresses: list[AddressInput] = field(default_factory=list)
-
 
 @dataclass
 class ClientChange:
@@ -113,7 +112,7 @@ def client_link(client_id: int) -> str:
     return f"/manager/clients/{client_id}"
 
 
-def _country() -> str:
+def country() -> str:
     return current_app.config["PORTAL_COUNTRY"]
 
 
@@ -121,12 +120,12 @@ def _decides_directly(actor: User) -> bool:
     return actor.role in (Role.SUPERVISOR, Role.ADMIN)
 
 
-def _check_staff(actor: User) -> None:
+def check_staff(actor: User) -> None:
     if actor is None or not actor.active or actor.role not in (Role.MANAGER, Role.SUPERVISOR, Role.ADMIN):
         raise DomainError(_l("Only managers and supervisors work with clients."), code="forbidden")
 
 
-def _locked_client(actor: User, client_id: int) -> Client:
+def locked_client(actor: User, client_id: int) -> Client:
     """The client, visible to `actor`, with its row locked for this transaction (PostgreSQL), so two
     proposals or decisions for one client happen one after the other."""
     client = db.session.scalar(db.select(Client).where(Client.id == client_id).with_for_update()
@@ -134,10 +133,6 @@ def _locked_client(actor: User, client_id: int) -> Client:
     if client is None:
         raise NotFound(_l("No such client."))
     return visible_client(actor, client.id)
-
-
-def _text(value) -> str:
-    return " ".join(value.split()) if isinstance(value, str) else ""
 
 
 def terms_snapshot(client: Client) -> dict:
@@ -185,7 +180,7 @@ def _clean_requisites(data: ClientChange, errors: dict) -> dict:
         errors["kind"] = _l("Choose the type of client.")
         kind = None
     values["kind"] = kind.value if kind else None
-    name = _text(data.name)
+    name = squash(data.name)
     if not name:
         errors["name"] = _l("Enter the name.")
     elif len(name) > MAX_NAME:
@@ -197,7 +192,7 @@ def _clean_requisites(data: ClientChange, errors: dict) -> dict:
             errors["tax_id"] = _l("Enter the tax ID: a company or a sole proprietor has one.")
         elif kind is not None:
             try:
-                tax_id = validate_tax_id(tax_id, _country(), kind)
+                tax_id = validate_tax_id(tax_id, country(), kind)
             except TaxIdError as exc:
                 errors["tax_id"] = str(exc)
     values["tax_id"] = tax_id
@@ -255,12 +250,22 @@ def _no_pending(client: Client, actor: User) -> None:
                              "You can propose another one after the supervisor decides."))
 
 
-def _phone_taken_message():
+def phone_taken_message():
     return _l("Another client already has this phone number.")
 
 
-def _phone_owner(number: str) -> int | None:
+def phone_owner(number: str) -> int | None:
     return db.session.scalar(db.select(ClientPhone.client_id).where(ClientPhone.number == number))
+
+
+def may_be_assigned(actor: User, manager: User | None) -> bool:
+    """Whom `actor` may make responsible for a client: an active manager of the supervisor's team
+    (any active manager, for an admin)."""
+    if manager is None or manager.role is not Role.MANAGER or not manager.active:
+        return False
+    if actor.role is Role.ADMIN:
+        return True
+    return actor.role is Role.SUPERVISOR and manager.id in {m.id for m in team.team_members(actor)}
 
 
 # --- creating ----------------------------------------------------------------------------------
@@ -270,20 +275,20 @@ def check_new_client(actor: User, data: NewClient) -> dict:
     errors: dict = {}
     values = {**_clean_requisites(data, errors), **_clean_terms(data, errors)}
     try:
-        values["phone"] = normalize_phone(data.phone if isinstance(data.phone, str) else "", _country())
+        values["phone"] = normalize_phone(data.phone if isinstance(data.phone, str) else "", country())
     except PhoneError as exc:
         errors["phone"] = str(exc)
     else:
-        if _phone_owner(values["phone"]) is not None:
-            errors["phone"] = _phone_taken_message()
+        if phone_owner(values["phone"]) is not None:
+            errors["phone"] = phone_taken_message()
     values["email"] = ""
-    if _text(data.email):
+    if squash(data.email):
         try:
-            values["email"] = validate_email(_text(data.email), check_deliverability=False).normalized
+            values["email"] = validate_email(squash(data.email), check_deliverability=False).normalized
         except EmailNotValidError:
             errors["email"] = _l("Enter a valid e-mail address.")
     for key in ("legal_address", "delivery_address"):
-        values[key] = _text(getattr(data, key))
+        values[key] = squash(getattr(data, key))
         if len(values[key]) > MAX_ADDRESS:
             errors[key] = _l("The address is too long.")
     values["manager_id"] = None
@@ -291,7 +296,7 @@ def check_new_client(actor: User, data: NewClient) -> dict:
         values["manager_id"] = actor.id
     elif data.manager_id is not None:
         manager = db.session.get(User, data.manager_id)
-        if not _may_be_assigned(actor, manager):
+        if not may_be_assigned(actor, manager):
             errors["manager_id"] = _l("Choose an active manager of your team.")
         else:
             values["manager_id"] = manager.id
@@ -304,7 +309,7 @@ def create_client(actor: User, data: NewClient) -> Client:
     """A new client. By a manager: status PENDING, zero terms, a NEW_CLIENT request with the terms
     asked for, and the supervisor is told. By a supervisor or an admin: ACTIVE with the terms, sent
     to 1C, and the responsible manager (if one is chosen) is told."""
-    _check_staff(actor)
+    check_staff(actor)
 
     def run() -> Client:
         values = check_new_client(actor, data)
@@ -327,7 +332,7 @@ def create_client(actor: User, data: NewClient) -> Client:
         try:
             db.session.flush()
         except IntegrityError:  # the phone was taken a moment ago by another transaction
-            raise ValidationError({"phone": _phone_taken_message()}) from None
+            raise ValidationError({"phone": phone_taken_message()}) from None
         created = audit.record(actor, "client_created", client, after={**_snapshot(client), **contacts_of(client)})
         if direct:
             _send_to_1c(client, created)
@@ -365,13 +370,13 @@ def _changes(client: Client, values: dict) -> tuple[dict, dict]:
 def propose_change(manager: User, client_id: int, data: ClientChange) -> ChangeRequest:
     """A manager's change of requisites or terms: a request for the supervisor; the card keeps its
     values. A rejected new client proposed again becomes a new-client request (PENDING again)."""
-    _check_staff(manager)
+    check_staff(manager)
     if manager.role is not Role.MANAGER:
         raise DomainError(_l("Only a manager proposes changes; a supervisor changes a client directly."),
                           code="forbidden")
 
     def run() -> ChangeRequest:
-        client = _locked_client(manager, client_id)
+        client = locked_client(manager, client_id)
         _no_pending(client, manager)
         values = check_change(data)
         before, after = _changes(client, values)
@@ -398,12 +403,12 @@ def propose_change(manager: User, client_id: int, data: ClientChange) -> ChangeR
 
 def apply_change(actor: User, client_id: int, data: ClientChange) -> Client:
     """A supervisor's (or an admin's) change, applied at once and sent to 1C; the client becomes ACTIVE."""
-    _check_staff(actor)
+    check_staff(actor)
     if not _decides_directly(actor):
         raise DomainError(_l("Only a supervisor changes a client directly."), code="forbidden")
 
     def run() -> Client:
-        client = _locked_client(actor, client_id)
+        client = locked_client(actor, client_id)
         _no_pending(client, actor)
         values = check_change(data)
         before, after = _changes(client, values)
@@ -509,159 +514,4 @@ def reject_change(supervisor: User, request_id: int, comment: str) -> ChangeRequ
 
     return _one_transaction(run)
 
-
-# --- contacts ------------------------------------------------------------------------------------
-
-def _clean_contacts(client: Client, data: Contacts) -> tuple[list[str], list[str], list[tuple[AddressKind, str]]]:
-    errors: dict = {}
-    phones: list[str] = []
-    for i, raw in enumerate(data.phones or []):
-        if not _text(raw):
-            continue
-        try:
-            number = normalize_phone(raw, _country())
-        except PhoneError as exc:
-            errors[f"phones-{i}"] = str(exc)
-            continue
-        if number in phones:
-            errors[f"phones-{i}"] = _l("This phone number is entered twice.")
-            continue
-        owner = _phone_owner(number)
-        if owner is not None and owner != client.id:
-            errors[f"phones-{i}"] = _phone_taken_message()
-            continue
-        phones.append(number)
-    emails: list[str] = []
-    for i, raw in enumerate(data.emails or []):
-        if not _text(raw):
-            continue
-        try:
-            address = validate_email(_text(raw), check_deliverability=False).normalized
-        except EmailNotValidError:
-            errors[f"emails-{i}"] = _l("Enter a valid e-mail address.")
-            continue
-        if address.lower() in {e.lower() for e in emails}:
-            errors[f"emails-{i}"] = _l("This e-mail is entered twice.")
-            continue
-        emails.append(address)
-    addresses: list[tuple[AddressKind, str]] = []
-    for i, entry in enumerate(data.addresses or []):
-        text = _text(entry.text)
-        if not text:
-            continue
-        try:
-            kind = AddressKind(entry.kind)
-        except ValueError:
-            errors[f"addresses-{i}-kind"] = _l("Choose the type of address.")
-            continue
-        if len(text) > MAX_ADDRESS:
-            errors[f"addresses-{i}-text"] = _l("The address is too long.")
-            continue
-        if kind is AddressKind.LEGAL and any(k is AddressKind.LEGAL for k, _ in addresses):
-            errors[f"addresses-{i}-kind"] = _l("A client has one legal address.")
-            continue
-        addresses.append((kind, text))
-    if not phones and not any(key.startswith("phones-") for key in errors):
-        errors["phones-0"] = _l("Keep at least one phone number: orders are confirmed by SMS.")
-    for name, items in (("phones", phones), ("emails", emails), ("addresses", addresses)):
-        if len(items) > MAX_CONTACTS:
-            errors[f"{name}-0"] = _l("At most %(n)d entries.", n=MAX_CONTACTS)
-    if errors:
-        raise ValidationError(errors)
-    return phones, emails, addresses
-
-
-def update_contacts(actor: User, client_id: int, data: Contacts) -> Client:
-    """Replace the client's phones, e-mails and addresses with the lists given. Phones are stored in
-    E.164 and belong to one client only. Applied directly (no approval), audited when anything changed.
-
-    Errors are keyed like the form's entries: `phones-0`, `emails-1`, `addresses-2-text`."""
-    _check_staff(actor)
-
-    def run() -> Client:
-        client = _locked_client(actor, client_id)
-        phones, emails, addresses = _clean_contacts(client, data)
-        before = contacts_of(client)
-        for row in list(client.phones):
-            if row.number not in phones:
-                client.phones.remove(row)
-        db.session.flush()  # free the numbers taken away before adding new ones
-        kept = {row.number for row in client.phones}
-        for number in phones:
-            if number not in kept:
-                client.phones.append(ClientPhone(number=number))
-        existing_emails = list(client.emails)
-        for row, address in zip(existing_emails, emails):
-            row.address = address
-        for row in existing_emails[len(emails):]:
-            client.emails.remove(row)
-        for address in emails[len(existing_emails):]:
-            client.emails.append(ClientEmail(address=address))
-        existing_addresses = list(client.addresses)
-        for row, (kind, text) in zip(existing_addresses, addresses):
-            row.kind, row.text = kind, text
-        for row in existing_addresses[len(addresses):]:
-            client.addresses.remove(row)
-        for kind, text in addresses[len(existing_addresses):]:
-            client.addresses.append(ClientAddress(kind=kind, text=text))
-        try:
-            db.session.flush()
-        except IntegrityError:  # a phone taken a moment ago by another transaction
-            raise ValidationError({"phones-0": _phone_taken_message()}) from None
-        db.session.expire(client, ["phones"])
-        after = contacts_of(client)
-        if _same_contacts(before, after):
-            return client
-        audit.record(actor, "client_contacts_updated", client, before=before, after=after)
-        return client
-
-    return _one_transaction(run)
-
-
-def _same_contacts(before: dict, after: dict) -> bool:
-    return (sorted(before["phones"]) == sorted(after["phones"]) and before["emails"] == after["emails"]
-            and before["addresses"] == after["addresses"])
-
-
-# --- the responsible manager ---------------------------------------------------------------------
-
-def _may_be_assigned(actor: User, manager: User | None) -> bool:
-    if manager is None or manager.role is not Role.MANAGER or not manager.active:
-        return False
-    if actor.role is Role.ADMIN:
-        return True
-    return actor.role is Role.SUPERVISOR and manager.id in {m.id for m in team.team_members(actor)}
-
-
-def assign_manager(supervisor: User, client_id: int, manager_id: int) -> Client:
-    """Make an active manager of the supervisor's team responsible for a client the supervisor sees;
-    the manager is told, and the history keeps the names of the manager before and after. Assigning the
-    manager already responsible changes nothing."""
-    if supervisor is None or not supervisor.active or supervisor.role not in (Role.SUPERVISOR, Role.ADMIN):
-        raise DomainError(_l("Only a supervisor assigns a responsible manager."), code="forbidden")
-
-    def run() -> Client:
-        client = _locked_client(supervisor, client_id)
-        # An id no row can have (beyond the 32-bit ids) is nobody, not a database error.
-        manager = db.session.get(User, manager_id) if parse_id(manager_id) is not None else None
-        return assign_manager_in_transaction(supervisor, client, manager)
-
-    return _one_transaction(run)
-
-
-def assign_manager_in_transaction(supervisor: User, client: Client, manager: User | None) -> Client:
-    """The core of `assign_manager` in the caller's transaction (no commit): also used by the
-    automation rules, which assign on behalf of the rule's supervisor."""
-    if not _may_be_assigned(supervisor, manager):
-        raise ValidationError({"manager_id": _l("Choose an active manager of your team.")})
-    if client.manager_id == manager.id:
-        return client
-    previous = db.session.get(User, client.manager_id) if client.manager_id is not None else None
-    # The history reads "who reassigned whom": the names as they were, beside the ids.
-    before = {"manager_id": client.manager_id, "manager": previous.name if previous is not None else None}
-    client.manager_id = manager.id
-    audit.record(supervisor, "client_assigned", client, before=before,
-                 after={"manager_id": manager.id, "manager": manager.name})
-    audit.notify(manager, "client_assigned", link=client_link(client.id), by=supervisor.name, client=client.name)
-    return client
 

@@ -18,11 +18,11 @@ from datetime import date
 from flask_babel import lazy_gettext as _l
 
 from portal.clock import local_date
+from portal.errors import DomainError, NotFound, ValidationError
 from portal.extensions import db
 from portal.models import Client, ClientKind, Role, User
 from portal.services import audit
 from portal.services.clients.directory import visible_client
-from portal.errors import DomainError, NotFound, ValidationError
 from portal.services.transactions import one_transaction
 
 __all__ = ["DATE_FIELDS", "ClientDates", "EARLIEST_BIRTHDAY", "check_dates", "dates_of", "days_until",

@@ -15,15 +15,28 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from portal import ledger
+from portal.errors import Forbidden, NotFound
 from portal.extensions import db
 from portal.ledger.reading import Bonus, Leg, LegPosition
-from portal.models import (AuditEvent, ChangeRequest, ChangeStatus, Client, ClientEmail, ClientKind, ClientPhone,
-                      ClientStatus, LedgerAccount, Order, Role, User)
+from portal.models import (
+    AuditEvent,
+    ChangeRequest,
+    ChangeStatus,
+    Client,
+    ClientEmail,
+    ClientKind,
+    ClientPhone,
+    ClientStatus,
+    LedgerAccount,
+    Order,
+    Role,
+    User,
+)
+from portal.phones import PhoneError, normalize_phone
 from portal.services.clients import bonus as bonus_service
 from portal.services.orders import debt as debt_service
 from portal.services.staff import team
-from portal.errors import Forbidden, NotFound
-from portal.phones import PhoneError, normalize_phone
+from portal.text import squash
 
 PER_PAGE = 25
 MAX_PER_PAGE = 100
@@ -174,7 +187,7 @@ def _digits(text: str) -> str:
 def _search_condition(q: str):
     """Name contains the words (any case), tax ID starts with the digits, a phone matches (any
     notation, or the digits typed appear in it), the loyalty card number or an e-mail matches."""
-    text = " ".join(q.split())
+    text = squash(q)
     if not text:
         return None
     options = [db.func.lower(Client.name).contains(text.lower(), autoescape=True)]

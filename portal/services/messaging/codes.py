@@ -13,9 +13,9 @@ from datetime import datetime, timedelta
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
+from portal.errors import DomainError
 from portal.extensions import db
 from portal.models.types import OneTimeCode
-from portal.errors import DomainError
 
 CODE_TTL = timedelta(minutes=10)
 MAX_ATTEMPTS = 5

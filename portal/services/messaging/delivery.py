@@ -28,10 +28,10 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
+from portal.errors import DomainError, NotFound
 from portal.extensions import db
 from portal.models import OutboxEvent, User, utcnow
 from portal.services import audit
-from portal.errors import DomainError, NotFound
 from portal.services.transactions import one_transaction, read_only
 
 log = logging.getLogger("portal.outbox")

@@ -15,10 +15,10 @@ from datetime import date
 
 from flask import current_app
 
-from portal.extensions import db
-from portal.services.messaging import delivery as outbox_delivery
 from portal.clock import local_date
+from portal.extensions import db
 from portal.services.automation import engine
+from portal.services.messaging import delivery as outbox_delivery
 
 log = logging.getLogger("portal.outbox")
 

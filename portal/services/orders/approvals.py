@@ -22,13 +22,24 @@ from datetime import datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload
 
-from portal.extensions import db
-from portal.models import (AuditEvent, ChangeKind, ChangeRequest, ChangeStatus, Client, Order, OrderLine, OrderStatus,
-                      Role, User)
-from portal.ids import parse_id
-from portal.services.clients import changes as client_changes
-from portal.services.orders import debt as debt_service, orders
 from portal.errors import DomainError, NotFound
+from portal.extensions import db
+from portal.ids import parse_id
+from portal.models import (
+    AuditEvent,
+    ChangeKind,
+    ChangeRequest,
+    ChangeStatus,
+    Client,
+    Order,
+    OrderLine,
+    OrderStatus,
+    Role,
+    User,
+)
+from portal.services.clients import changes as client_changes
+from portal.services.orders import debt as debt_service
+from portal.services.orders import orders
 
 CHANGE = "change"
 ORDER = "order"

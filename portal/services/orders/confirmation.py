@@ -14,20 +14,19 @@ from itsdangerous import BadSignature, URLSafeSerializer
 
 from portal import ledger
 from portal.clock import local_date
+from portal.errors import DomainError, NotFound, ValidationError
 from portal.extensions import db
-from portal.models import Order, OrderConfirmationCode, OrderStatus, PaymentTerms, User, utcnow
+from portal.i18n import money
+from portal.models import Invoice, Order, OrderConfirmationCode, OrderStatus, PaymentTerms, User, utcnow
 from portal.services import audit
 from portal.services.messaging import codes, sms
-from portal.services.orders import history, invoices, orders
-from portal.services.sales import stock
 from portal.services.messaging.codes import MAX_ATTEMPTS, CodeRefused
-from portal.errors import DomainError, NotFound, ValidationError
 from portal.services.messaging.outbox import enqueue
-from portal.services.transactions import one_transaction
-from portal.i18n import money
+from portal.services.orders import history, invoices, orders
 from portal.services.orders.debt import debt_of
 from portal.services.orders.payments import finish_payment
-from portal.models import Invoice
+from portal.services.sales import stock
+from portal.services.transactions import one_transaction
 
 PURPOSE = "order-confirmation"
 LINK_SALT = "order-confirmation-link"

@@ -4,15 +4,14 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import current_app
-from flask_babel import get_locale
+from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 
 from portal.clock import local_date
 from portal.documents.invoices import InvoiceData, InvoiceLine, Party, render_invoice
 from portal.extensions import db
-from portal.models import AddressKind, Invoice, Order, PaymentTerms
 from portal.labels import delivery_method, payment_terms
-from flask_babel import format_date
+from portal.models import AddressKind, Invoice, Order, PaymentTerms
 
 
 def invoice_data(order: Order, issued_at: datetime) -> InvoiceData:

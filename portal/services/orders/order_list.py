@@ -19,12 +19,12 @@ from datetime import date, datetime, timedelta
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import aliased, contains_eager, joinedload
 
-from portal.clock import day_start
+from portal.clock import day_start, local_date
 from portal.extensions import db
 from portal.models import Channel, Client, Order, OrderStatus, PaymentTerms, Role, User
-from portal.services.staff import team
-from portal.clock import local_date
 from portal.services.orders import debt
+from portal.services.staff import team
+from portal.text import squash
 
 PER_PAGE = 25
 MAX_PER_PAGE = 100
@@ -152,13 +152,13 @@ def _conditions(viewer: User, f: OrderListFilter) -> list:
     if number:
         conditions.append(db.or_(db.func.upper(Order.number).endswith(number.upper(), autoescape=True),
                                  db.func.lower(Order.external_id) == number.lower()))
-    client = " ".join((f.client or "").replace("\x00", "").split())
+    client = squash(f.client)
     if client:
         conditions.append(db.func.lower(Client.name).contains(client.lower(), autoescape=True))
     if f.amount_min is not None:
-        conditions.append(ORDER_TOTAL >= f.amount_min)
+        conditions.append(f.amount_min <= ORDER_TOTAL)
     if f.amount_max is not None:
-        conditions.append(ORDER_TOTAL <= f.amount_max)
+        conditions.append(f.amount_max >= ORDER_TOTAL)
     if f.status is not None:
         conditions.append(Order.status == OrderStatus(f.status))
     if f.channel is not None:

@@ -11,25 +11,39 @@ from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
 
-from portal import ledger
-from portal import events
-from portal.extensions import db
-from portal.models import (OPEN_STATES, Channel, Client, ClientStatus, DeliveryMethod, Location, Order, OrderLine,
-                      OrderStatus, PaymentTerms, Product, Role, Stock, User, utcnow)
-from portal.services import audit
-from portal.services.orders import debt
-from portal.services.orders.history import record_change, snapshot
-from portal.services.sales import stock
+from portal import events, ledger
 from portal.errors import DomainError, Forbidden, NotFound, ValidationError
-from portal.services.sales.pricing import Pricing, price_lines
-from portal.services.sales.sales import MAX_QTY, order_number
-from portal.services.transactions import one_transaction
-from portal.services.orders.order_list import visible_staff_ids
-from portal.services.clients.directory import visible_client
+from portal.extensions import db
 from portal.i18n import money
 from portal.labels import order_status
-from portal.models import OrderConfirmationCode
+from portal.models import (
+    OPEN_STATES,
+    Channel,
+    Client,
+    ClientStatus,
+    DeliveryMethod,
+    Location,
+    Order,
+    OrderConfirmationCode,
+    OrderLine,
+    OrderStatus,
+    PaymentTerms,
+    Product,
+    Role,
+    User,
+    utcnow,
+)
+from portal.services import audit
+from portal.services.clients.directory import visible_client
 from portal.services.messaging.outbox import enqueue
+from portal.services.orders import debt
+from portal.services.orders.history import record_change, snapshot
+from portal.services.orders.order_list import visible_staff_ids
+from portal.services.sales import stock
+from portal.services.sales.pricing import Pricing, price_with_bonus
+from portal.services.sales.sales import order_number, quantity_problem
+from portal.services.transactions import one_transaction
+from portal.text import squash
 
 MAX_LINES = 200
 MAX_DISCOUNT_BP = 10_000
@@ -129,7 +143,7 @@ def quote(user: User, draft: OrderDraft) -> Quote:
     elif len(draft.lines) > MAX_LINES:
         problems["lines"] = _l("An order can have at most %(n)d lines.", n=MAX_LINES)
     products, lines = _products(draft.lines, problems), []
-    stock_here = _stock_at([p.id for p in products if p is not None], location.id if location else None)
+    stock_here = stock.at_location([p.id for p in products if p is not None], location.id if location else None)
     wanted: dict[int, int] = {}  # units per product over all lines, for the stock check
     for i, (line, product) in enumerate(zip(draft.lines, products)):
         if product is None:
@@ -151,22 +165,23 @@ def quote(user: User, draft: OrderDraft) -> Quote:
                                              n=have, sku=product.sku, place=location.name)
         lines.append(QuoteLine(product, line.qty, rate, have, rate > client.discount_bp))
     programme = ledger.settings.current()
-    pricing = price_lines([(ql.product.price, ql.qty, ql.product.discountable) for ql in lines],
-                          discount_bp=[ql.discount_bp for ql in lines], bonus=0,
-                          max_redeem_share_bp=programme.max_redeem_share_bp,
-                          accrual_rate_bp=programme.accrual_rate_bp)
     available = ledger.bonus_of(client.id).available
-    bonus = draft.bonus
-    if not isinstance(bonus, int) or bonus < 0:
-        problems["bonus"] = _l("The bonus cannot be negative.")
-    elif bonus > min(pricing.redeem_cap, available):
-        problems["bonus"] = _l("At most %(cap)s of bonus can be spent on this order (the client has %(has)s).",
-                               cap=_plain(min(pricing.redeem_cap, available)), has=_plain(available))
-    elif bonus and lines:
-        pricing = price_lines([(ql.product.price, ql.qty, ql.product.discountable) for ql in lines],
-                              discount_bp=[ql.discount_bp for ql in lines], bonus=bonus,
-                              max_redeem_share_bp=programme.max_redeem_share_bp,
-                              accrual_rate_bp=programme.accrual_rate_bp)
+
+    def bonus_asked(without: Pricing) -> int:  # a problem is said, and the order priced without bonus
+        bonus = draft.bonus
+        if not isinstance(bonus, int) or bonus < 0:
+            problems["bonus"] = _l("The bonus cannot be negative.")
+        elif bonus > min(without.redeem_cap, available):
+            problems["bonus"] = _l("At most %(cap)s of bonus can be spent on this order (the client has %(has)s).",
+                                   cap=_plain(min(without.redeem_cap, available)), has=_plain(available))
+        elif lines:
+            return bonus
+        return 0
+
+    pricing = price_with_bonus([(ql.product.price, ql.qty, ql.product.discountable) for ql in lines],
+                               discount_bp=[ql.discount_bp for ql in lines], bonus=bonus_asked,
+                               max_redeem_share_bp=programme.max_redeem_share_bp,
+                               accrual_rate_bp=programme.accrual_rate_bp)
     open_debt = debt.debt_of(client.id).open
     credit_left = max(client.credit_limit - open_debt, 0)
     if draft.payment_terms is PaymentTerms.DEFERRED:
@@ -197,8 +212,8 @@ def _plain(minor: int) -> str:
 def _products(lines: list[DraftLine], problems: dict) -> list[Product | None]:
     products = []
     for i, line in enumerate(lines):
-        if not isinstance(line.qty, int) or isinstance(line.qty, bool) or not 1 <= line.qty <= MAX_QTY:
-            problems[f"lines-{i}-qty"] = _l("The quantity must be a whole number from 1 to %(n)d.", n=MAX_QTY)
+        if problem := quantity_problem(line.qty):
+            problems[f"lines-{i}-qty"] = problem
             products.append(None)
             continue
         sku = (line.sku or "").strip()
@@ -209,14 +224,6 @@ def _products(lines: list[DraftLine], problems: dict) -> list[Product | None]:
     return products
 
 
-def _stock_at(product_ids: list[int], location_id: int | None) -> dict[int, int]:
-    if not product_ids or location_id is None:
-        return {}
-    return {pid: int(q) for pid, q in db.session.execute(
-        db.select(Stock.product_id, Stock.quantity).where(Stock.product_id.in_(product_ids),
-                                                          Stock.location_id == location_id))}
-
-
 # ------------------------------------------------------------------------------------------ drafts
 
 def _fill(order: Order, q: Quote, draft: OrderDraft) -> None:
@@ -224,7 +231,7 @@ def _fill(order: Order, q: Quote, draft: OrderDraft) -> None:
     order.location_id = draft.location_id
     order.payment_terms = draft.payment_terms
     order.delivery_method = draft.delivery_method
-    order.delivery_address = " ".join(draft.delivery_address.split())[:500]
+    order.delivery_address = squash(draft.delivery_address, 500)
     order.delivery_date = draft.delivery_date
     order.comment = draft.comment.strip()[:1000]
     order.lines.clear()
@@ -249,8 +256,7 @@ def _draft_errors(q: Quote) -> dict:
     what may be spent is refused at once rather than silently dropped)."""
     keep = ("location_id", "lines", "delivery_address", "bonus")
     return {k: v for k, v in q.problems.items()
-            if k in keep or k.endswith("-sku") or (k.endswith("-qty") and "stock" not in str(v))
-            or k.endswith("-discount")}
+            if k in keep or k.endswith(("-sku", "-discount")) or (k.endswith("-qty") and "stock" not in str(v))}
 
 
 def create_draft(actor: User, draft: OrderDraft, now: datetime | None = None) -> Order:
@@ -373,7 +379,7 @@ def order_link(order: Order) -> str:
 
 
 def _decide(supervisor: User, order_id: int, approved: bool, comment: str) -> Order:
-    comment = " ".join((comment or "").split())[:1000]
+    comment = squash(comment, 1000)
     if supervisor.role is not Role.SUPERVISOR:
         raise Forbidden(_l("Only a supervisor approves discounts."))
 

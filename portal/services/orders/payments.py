@@ -7,15 +7,15 @@ from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 
+from portal.errors import DomainError, ValidationError
 from portal.extensions import db
+from portal.i18n import money
 from portal.models import Order, OrderStatus, Payment, PaymentMethod, User, utcnow
 from portal.services import audit
+from portal.services.messaging.outbox import enqueue
 from portal.services.orders import history, orders
 from portal.services.sales import sales
-from portal.errors import DomainError, ValidationError
-from portal.services.messaging.outbox import enqueue
 from portal.services.transactions import one_transaction
-from portal.i18n import money
 
 MANAGER_METHODS = (PaymentMethod.BANK_TRANSFER, PaymentMethod.CARD, PaymentMethod.CASH)
 

@@ -2,8 +2,7 @@
 from __future__ import annotations
 
 from portal.extensions import db
-from portal.models import Location, Product, Stock
-from portal.models import Barcode
+from portal.models import Barcode, Location, Product, Stock
 
 
 def location_stock_overview(location_id: int, low_threshold: int = 3, limit: int = 12) -> dict:

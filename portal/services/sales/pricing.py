@@ -6,6 +6,7 @@ service all compute exactly the same figures. For every line:
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import ROUND_DOWN
 
@@ -87,6 +88,19 @@ def price_lines(lines: list[tuple[int, int, bool]], *, discount_bp: int | list[i
     priced = [PricedLine(price, qty, d, b, p, a, rate if discountable else 0)
               for (price, qty, discountable), d, b, p, a, rate in zip(lines, discounts, bonuses, paids, accruals, rates)]
     return Pricing(priced, cap)
+
+
+def price_with_bonus(lines: list[tuple[int, int, bool]], *, discount_bp: int | list[int],
+                     bonus: Callable[[Pricing], int], max_redeem_share_bp: int, accrual_rate_bp: int,
+                     accrues: bool = True) -> Pricing:
+    """Price `lines` without bonus first; `bonus(that pricing)` chooses the bonus to spend knowing the
+    most the order may take (its `redeem_cap`), or refuses by raising; then, when it chose any, price
+    them again with it. The one way the till, the manager's order and a sale price an order."""
+    terms = {"discount_bp": discount_bp, "max_redeem_share_bp": max_redeem_share_bp,
+             "accrual_rate_bp": accrual_rate_bp, "accrues": accrues}
+    without = price_lines(lines, bonus=0, **terms)
+    chosen = bonus(without)
+    return price_lines(lines, bonus=chosen, **terms) if chosen else without
 
 
 def accruals_for(paids: list[int], accrual_rate_bp: int) -> list[int]:

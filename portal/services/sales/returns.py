@@ -10,21 +10,31 @@ from flask import current_app
 from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 
-from portal import daily_sums, ledger
-from portal import events
+from portal import daily_sums, events, ledger
 from portal.clock import local_date
-from portal.extensions import db
-from portal.models import Order, OrderLine, OrderStatus, Payment, Refund, Return, ReturnLine, utcnow
-from portal.money import allocate
-from portal.services.sales import stock
 from portal.errors import DomainError, NotFound, ValidationError
-from portal.services.sales.pricing import share
-from portal.services.transactions import one_transaction, read_only
-from portal.services.sales.sales import accrual_key
-from portal.services.messaging.outbox import enqueue
-from portal.models import User
+from portal.extensions import db
+from portal.models import (
+    LedgerOperation,
+    OperationKind,
+    Order,
+    OrderLine,
+    OrderStatus,
+    Payment,
+    Refund,
+    Return,
+    ReturnLine,
+    User,
+    utcnow,
+)
+from portal.money import allocate
 from portal.services import audit
-from portal.models import LedgerOperation, OperationKind
+from portal.services.messaging.outbox import enqueue
+from portal.services.sales import stock
+from portal.services.sales.pricing import share
+from portal.services.sales.sales import accrual_key
+from portal.services.transactions import one_transaction, read_only
+from portal.text import squash
 
 RETURNABLE_STATES = {OrderStatus.PAID, OrderStatus.COMPLETED, OrderStatus.PARTIALLY_RETURNED}
 
@@ -118,7 +128,7 @@ def _take_back(order_id, requests, key, reason, actor_id, location_id, shift_id,
     _check_returnable(order, lines, now)
     status_before = order.status.value
     ret = Return(order_id=order.id, key=key, created_at=now, created_by_id=actor_id, shift_id=shift_id,
-                 location_id=location_id or order.location_id, reason=" ".join((reason or "").split())[:500])
+                 location_id=location_id or order.location_id, reason=squash(reason, 500))
     db.session.add(ret)
     db.session.flush()
     parts = []

@@ -6,18 +6,28 @@ from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 
-from portal import daily_sums, ledger
-from portal import events
-from portal.extensions import db
-from portal.money import format_plain
-from portal.models import Channel, Client, Location, Order, OrderLine, OrderStatus, Payment, PaymentMethod, Product, utcnow
-from portal.services.sales import stock
+from portal import daily_sums, events, ledger
 from portal.errors import DomainError, NotFound, ValidationError
-from portal.services.transactions import one_transaction
-from portal.services.sales.pricing import accruals_for, price_lines
-from portal.models import User
+from portal.extensions import db
+from portal.models import (
+    Channel,
+    Client,
+    Location,
+    Order,
+    OrderLine,
+    OrderStatus,
+    Payment,
+    PaymentMethod,
+    Product,
+    User,
+    utcnow,
+)
+from portal.money import format_plain
 from portal.services import audit
 from portal.services.orders.history import snapshot
+from portal.services.sales import stock
+from portal.services.sales.pricing import Pricing, accruals_for, price_with_bonus
+from portal.services.transactions import one_transaction
 
 NUMBER_PREFIX = {Channel.WEB: "W", Channel.SHOP: "S", Channel.MANAGER: "M"}
 MAX_QTY = 100_000
@@ -49,6 +59,19 @@ class Sale:
     now: datetime | None = field(default=None)
 
 
+def quantity_problem(qty) -> str | None:
+    """What is wrong with a quantity of a line, or None: a whole number from 1 to MAX_QTY."""
+    if not isinstance(qty, int) or isinstance(qty, bool) or not 1 <= qty <= MAX_QTY:
+        return _l("The quantity must be a whole number from 1 to %(n)d.", n=MAX_QTY)
+    return None
+
+
+def change_given(order: Order) -> int:
+    """The change handed back for the cash of a paid order (0 without cash)."""
+    cash = next((p for p in order.payments if p.method is PaymentMethod.CASH), None)
+    return (cash.tendered or cash.amount) - cash.amount if cash else 0
+
+
 class ExternalIdTaken(DomainError):
     code = "conflict"
 
@@ -58,8 +81,8 @@ def _products(lines: list[SaleLine]) -> list[Product]:
     if not lines:
         raise ValidationError({"lines": _l("An order needs at least one line.")})
     for i, line in enumerate(lines):
-        if not isinstance(line.qty, int) or isinstance(line.qty, bool) or not 1 <= line.qty <= MAX_QTY:
-            errors[f"lines[{i}].qty"] = _l("The quantity must be a whole number from 1 to %(n)d.", n=MAX_QTY)
+        if problem := quantity_problem(line.qty):
+            errors[f"lines[{i}].qty"] = problem
         if line.product_id is not None:
             product = db.session.get(Product, line.product_id)
         else:
@@ -101,23 +124,22 @@ def _place(sale: Sale, now: datetime) -> Order:
             Order.channel == sale.channel, Order.external_id == sale.external_id)):
         raise ExternalIdTaken(_l("An order with this external id exists already."))
     programme = ledger.settings.current()
-    pricing = price_lines([(p.price, line.qty, p.discountable) for p, line in zip(products, sale.lines)],
-                          discount_bp=client.discount_bp if client else 0, bonus=0,
-                          max_redeem_share_bp=programme.max_redeem_share_bp,
-                          accrual_rate_bp=programme.accrual_rate_bp, accrues=client is not None)
-    bonus = sale.bonus_to_redeem
-    if bonus < 0:
-        raise ValidationError({"bonus_to_redeem": _l("The bonus cannot be negative.")})
-    if bonus and client is None:
-        raise ValidationError({"bonus_to_redeem": _l("Bonus can be spent only by a known client.")})
-    if bonus > pricing.redeem_cap:
-        raise ValidationError({"bonus_to_redeem": _l(
-            "At most %(cap)s of this order can be paid with bonus.", cap=format_plain(pricing.redeem_cap))})
-    if bonus:
-        pricing = price_lines([(p.price, line.qty, p.discountable) for p, line in zip(products, sale.lines)],
-                              discount_bp=client.discount_bp, bonus=bonus,
-                              max_redeem_share_bp=programme.max_redeem_share_bp,
-                              accrual_rate_bp=programme.accrual_rate_bp)
+
+    def bonus_within_the_cap(without: Pricing) -> int:
+        bonus = sale.bonus_to_redeem
+        if bonus < 0:
+            raise ValidationError({"bonus_to_redeem": _l("The bonus cannot be negative.")})
+        if bonus and client is None:
+            raise ValidationError({"bonus_to_redeem": _l("Bonus can be spent only by a known client.")})
+        if bonus > without.redeem_cap:
+            raise ValidationError({"bonus_to_redeem": _l(
+                "At most %(cap)s of this order can be paid with bonus.", cap=format_plain(without.redeem_cap))})
+        return bonus
+
+    pricing = price_with_bonus([(p.price, line.qty, p.discountable) for p, line in zip(products, sale.lines)],
+                               discount_bp=client.discount_bp if client else 0, bonus=bonus_within_the_cap,
+                               max_redeem_share_bp=programme.max_redeem_share_bp,
+                               accrual_rate_bp=programme.accrual_rate_bp, accrues=client is not None)
     payments = sale.payments if sale.payments is not None else (
         {sale.default_method: pricing.paid} if pricing.paid else {})
     if any(amount < 0 for amount in payments.values()) or sum(payments.values()) != pricing.paid:

@@ -7,10 +7,10 @@ from datetime import datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
+from portal.errors import DomainError, ValidationError
 from portal.extensions import db
 from portal.models import Order, Payment, PaymentMethod, Refund, Return, Role, Shift, User, utcnow
 from portal.services.transactions import one_transaction
-from portal.errors import DomainError, ValidationError
 
 TILL_METHODS = (PaymentMethod.CASH, PaymentMethod.CARD)
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
+from portal.errors import DomainError
 from portal.extensions import db
 from portal.models import Stock
-from portal.errors import DomainError
 
 
 class InsufficientStock(DomainError):
@@ -55,3 +55,13 @@ def total_by_product(product_ids: list[int]) -> dict[int, int]:
     return {pid: int(q) for pid, q in db.session.execute(
         sa.select(Stock.product_id, sa.func.sum(Stock.quantity)).where(Stock.product_id.in_(product_ids))
         .group_by(Stock.product_id))}
+
+
+def at_location(product_ids, location_id: int | None) -> dict[int, int]:
+    """Units of each product at one location (a product with no stock row there is left out)."""
+    product_ids = list(product_ids)
+    if not product_ids or location_id is None:
+        return {}
+    return {pid: int(q) for pid, q in db.session.execute(
+        sa.select(Stock.product_id, Stock.quantity).where(Stock.product_id.in_(product_ids),
+                                                          Stock.location_id == location_id))}

@@ -8,15 +8,15 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
 from portal import ledger
-from portal.extensions import db
-from portal.money import format_plain
-from portal.models import Barcode, Channel, Client, Order, PaymentMethod, Product, Stock, TillCart, User, utcnow
-from portal.services.clients import access
-from portal.services.sales import sales, shifts
-from portal.services.messaging import sms
-from portal.services.clients import clients as client_service
 from portal.errors import DomainError, NotFound, ValidationError
-from portal.services.sales.pricing import Pricing, price_lines
+from portal.extensions import db
+from portal.models import Barcode, Channel, Client, Order, PaymentMethod, Product, Stock, TillCart, User, utcnow
+from portal.money import format_plain
+from portal.services.clients import access
+from portal.services.clients import clients as client_service
+from portal.services.messaging import sms
+from portal.services.sales import sales, shifts, stock
+from portal.services.sales.pricing import Pricing, price_with_bonus
 from portal.services.sales.stock import InsufficientStock
 from portal.services.transactions import one_transaction
 
@@ -67,13 +67,6 @@ def _save(cart: TillCart, lines: list[dict] | None = None) -> None:
     cart.updated_at = utcnow()
 
 
-def _stock_here(product_ids: list[int], shop_id: int) -> dict[int, int]:
-    if not product_ids:
-        return {}
-    return dict(db.session.execute(db.select(Stock.product_id, Stock.quantity).where(
-        Stock.location_id == shop_id, Stock.product_id.in_(product_ids))).all())
-
-
 def view(cashier: User) -> CartView:
     """The cart as the till shows it: lines with the shop's stock, the client with the bonus they
     have now (due bonus released first), prices. The bonus the cart holds follows what the client
@@ -94,17 +87,18 @@ def _view(cashier: User) -> CartView:
         available = ledger.bonus_of(client.id).available
     base = [(products[line["product_id"]].price, line["qty"], products[line["product_id"]].discountable)
             for line in present]
-    probe = price_lines(base, discount_bp=client.discount_bp if client else 0, bonus=0,
-                        max_redeem_share_bp=programme.max_redeem_share_bp,
-                        accrual_rate_bp=programme.accrual_rate_bp, accrues=client is not None)
-    bonus = min(cart.bonus, available, probe.redeem_cap) if client else 0
-    if bonus != cart.bonus:  # the cart shrank or the client changed: the bonus follows
-        cart.bonus = bonus
-        _save(cart)
-    pricing = price_lines(base, discount_bp=client.discount_bp if client else 0, bonus=bonus,
-                          max_redeem_share_bp=programme.max_redeem_share_bp,
-                          accrual_rate_bp=programme.accrual_rate_bp, accrues=client is not None) if bonus else probe
-    here = _stock_here(ids, cashier.shop_id)
+
+    def bonus_that_fits(without: Pricing) -> int:
+        bonus = min(cart.bonus, available, without.redeem_cap) if client else 0
+        if bonus != cart.bonus:  # the cart shrank or the client changed: the bonus follows
+            cart.bonus = bonus
+            _save(cart)
+        return bonus
+
+    pricing = price_with_bonus(base, discount_bp=client.discount_bp if client else 0, bonus=bonus_that_fits,
+                               max_redeem_share_bp=programme.max_redeem_share_bp,
+                               accrual_rate_bp=programme.accrual_rate_bp, accrues=client is not None)
+    here = stock.at_location(ids, cashier.shop_id)
     lines = [CartLine(products[line["product_id"]], line["qty"], here.get(line["product_id"], 0), priced)
              for line, priced in zip(present, pricing.lines)]
     return CartView(cart, lines, client, pricing, available)
@@ -139,7 +133,7 @@ def _set_qty(cashier: User, product: Product, qty: int) -> None:
     cart = cart_of(cashier)
     lines = [dict(line) for line in cart.lines]
     if qty > 0:
-        here = _stock_here([product.id], cashier.shop_id).get(product.id, 0)
+        here = stock.at_location([product.id], cashier.shop_id).get(product.id, 0)
         if qty > here:
             raise InsufficientStock(product.sku, qty, here)
     for line in lines:
@@ -175,8 +169,8 @@ def set_quantity(cashier: User, product_id: int, qty: int) -> None:
     product = db.session.get(Product, product_id)
     if product is None:
         raise NotFound(_l("No such product."))
-    if qty < 0 or qty > sales.MAX_QTY:
-        raise ValidationError({"qty": _l("The quantity must be a whole number from 1 to %(n)d.", n=sales.MAX_QTY)})
+    if qty != 0 and (problem := sales.quantity_problem(qty)):  # 0 takes the line off the cart
+        raise ValidationError({"qty": problem})
     one_transaction(lambda: _set_qty(cashier, product, qty))
 
 
@@ -279,7 +273,7 @@ def _checkout(cashier: User, card: int, cash_tendered: int | None, version: int,
     key = f"till:{current.cart.id}:v{version}"
     placed = db.session.scalar(db.select(Order).where(Order.key == key))
     if placed is not None:
-        return Checkout(placed, _change(placed))
+        return Checkout(placed, sales.change_given(placed))
     if current.client is not None and planned > current.available_bonus:
         # Another till spent the client's bonus since the cashier saw the cart: say so (the cart
         # now offers what is left) rather than "the cart changed".
@@ -307,9 +301,4 @@ def _checkout(cashier: User, card: int, cash_tendered: int | None, version: int,
         bonus_to_redeem=current.cart.bonus, payments=payments, cash_tendered=cash_tendered if cash else None,
         created_by_id=cashier.id, shift_id=shift.id, key=key))
     _clear(cashier)
-    return Checkout(order, _change(order))
-
-
-def _change(order: Order) -> int:
-    cash = next((p for p in order.payments if p.method is PaymentMethod.CASH), None)
-    return (cash.tendered or cash.amount) - cash.amount if cash else 0
+    return Checkout(order, sales.change_given(order))

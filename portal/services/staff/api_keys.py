@@ -7,11 +7,12 @@ from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
 
+from portal.errors import ValidationError
 from portal.extensions import db
 from portal.models import ApiKey, utcnow
-from portal.errors import ValidationError
 from portal.services import audit
 from portal.services.transactions import operation
+from portal.text import squash
 
 PREFIX = "pk_"
 LAST_USED_EVERY = timedelta(minutes=1)
@@ -23,7 +24,7 @@ def _digest(key: str) -> str:
 
 @operation
 def create_key(name: str) -> tuple[ApiKey, str]:
-    name = " ".join((name or "").split())
+    name = squash(name)
     if not name or len(name) > 100:
         raise ValidationError({"name": _l("Give the key a name of 1–100 characters.")})
     key = PREFIX + secrets.token_urlsafe(32)

@@ -7,12 +7,13 @@ from dataclasses import dataclass
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
+from portal.errors import NotFound, ValidationError
 from portal.extensions import db
 from portal.models import Location, LocationKind, Role, Stock, User
-from portal.services import audit
-from portal.errors import NotFound, ValidationError
 from portal.phones import PhoneError, normalize_phone
+from portal.services import audit
 from portal.services.transactions import operation
+from portal.text import squash
 
 CODE_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9_-]{0,19}$")
 
@@ -42,7 +43,7 @@ def _clean(data: LocationInput, location_id: int | None) -> dict:
         clash = db.session.scalar(db.select(Location.id).where(Location.code == code))
         if clash is not None and clash != location_id:
             errors["code"] = _l("This code is already used.")
-    name = " ".join((data.name or "").split())
+    name = squash(data.name)
     if not name:
         errors["name"] = _l("Enter the name.")
     elif len(name) > 200:
@@ -58,7 +59,7 @@ def _clean(data: LocationInput, location_id: int | None) -> dict:
             phone = normalize_phone(data.phone, current_app.config["PORTAL_COUNTRY"])
         except PhoneError as exc:
             errors["phone"] = str(exc)
-    address = " ".join((data.address or "").split())
+    address = squash(data.address)
     if len(address) > 500:
         errors["address"] = _l("The address is too long.")
     if data.is_main and kind is not LocationKind.WAREHOUSE:

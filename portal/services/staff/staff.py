@@ -9,14 +9,14 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from portal.config import SUPPORTED_LOCALES
+from portal.errors import DomainError, NotFound, ValidationError
 from portal.extensions import db
-from portal.models import Location, LocationKind, Role, User
+from portal.models import Location, LocationKind, Role, User, utcnow
+from portal.phones import PhoneError, normalize_phone
 from portal.services import audit
 from portal.services.staff.auth import MIN_PASSWORD_LENGTH, generate_password, hash_password
-from portal.errors import DomainError, NotFound, ValidationError
-from portal.phones import PhoneError, normalize_phone
 from portal.services.transactions import operation
-from portal.models import utcnow
+from portal.text import squash
 
 
 @dataclass
@@ -53,7 +53,7 @@ def _clean(data: StaffInput, user_id: int | None) -> dict:
         clash = db.session.scalar(db.select(User.id).where(User.email == values["email"]))
         if clash is not None and clash != user_id:
             errors["email"] = _l("Another staff member already uses this e-mail.")
-    name = " ".join((data.name or "").split())
+    name = squash(data.name)
     if not name:
         errors["name"] = _l("Enter the full name.")
     elif len(name) > 200:

@@ -11,10 +11,11 @@ from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 
+from portal.errors import Forbidden, NotFound
 from portal.extensions import db
 from portal.models import OPEN_STATES, Channel, Client, Order, Role, User
-from portal.errors import Forbidden, NotFound
 from portal.services.staff import staff
+from portal.text import squash
 
 
 def team_members(supervisor: User, include_inactive: bool = False) -> list[User]:
@@ -46,7 +47,7 @@ def _digits(text: str) -> str:
 def _member_search(query: str):
     """Name or e-mail contains the text (any case); a phone contains the digits typed (3 or more),
     whatever notation they were typed in."""
-    text = " ".join((query or "").replace("\x00", "").split())
+    text = squash(query)
     if not text:
         return None
     options = [db.func.lower(User.name).contains(text.lower(), autoescape=True),

@@ -14,11 +14,13 @@ from __future__ import annotations
 
 from datetime import date
 
+from flask_babel import format_date
 from flask_babel import gettext as _
 from sqlalchemy.orm import aliased
 
 from portal.clock import local_date
 from portal.extensions import db
+from portal.labels import CLIENT_KINDS
 from portal.models import Client, ClientKind, ClientStatus, Order, OrderStatus, User
 from portal.services.orders import debt
 from portal.services.orders.order_list import visible_orders_condition
@@ -26,8 +28,6 @@ from portal.services.statistics.common import bucket_label, bucket_of, in_span, 
 from portal.services.statistics.periods import Span, grouping_for, previous, span_of
 from portal.services.statistics.report import Chart, ChartKind, Column, Period, Report, Series, ValueKind
 from portal.services.statistics.sales import bucket_dates, date_columns
-from portal.labels import CLIENT_KINDS
-from flask_babel import format_date
 
 CHART_CLIENTS = 10
 KIND_KEYS = {ClientKind.LEGAL_ENTITY: "legal_entity", ClientKind.SOLE_PROPRIETOR: "sole_proprietor",

@@ -31,11 +31,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
+from flask_babel import format_date
+
 from portal.extensions import db
 from portal.models import Client, Order, Return, SalesDay, User
 from portal.services.orders.order_list import visible_staff_ids
 from portal.services.statistics.periods import Grouping, Span
-from flask_babel import format_date
 
 RETURN_VALUE = Return.refund_total + Return.withheld + Return.bonus_restored  # = the sum of its lines'
 

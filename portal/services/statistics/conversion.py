@@ -13,7 +13,15 @@ from flask_babel import gettext as _
 from portal.extensions import db
 from portal.models import Channel, Client, Order
 from portal.services.orders.order_list import visible_orders_condition
-from portal.services.statistics.common import drill_dates, in_span, period_label, rate_bp, responsible_person, staff_ids, staff_names
+from portal.services.statistics.common import (
+    drill_dates,
+    in_span,
+    period_label,
+    rate_bp,
+    responsible_person,
+    staff_ids,
+    staff_names,
+)
 from portal.services.statistics.periods import Span, previous, span_of
 from portal.services.statistics.report import Chart, ChartKind, Column, Period, Report, Series, ValueKind
 

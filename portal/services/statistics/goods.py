@@ -14,9 +14,9 @@ The figures are read from the goods sums kept by the sales and returns services
 """
 from __future__ import annotations
 
-from flask_babel import gettext as _
-
 from datetime import date, timedelta
+
+from flask_babel import gettext as _
 
 from portal.extensions import db
 from portal.models import GoodsDay, GoodsMonth, Product, Section

@@ -77,7 +77,7 @@ def period_for(kind: str | PeriodKind, anchor: date | None = None, start: date |
     try:
         kind = PeriodKind(getattr(kind, "value", kind))
     except ValueError:
-        raise ValidationError({"period": _l("Choose a period: day, week, month, quarter or your own dates.")})
+        raise ValidationError({"period": _l("Choose a period: day, week, month, quarter or your own dates.")}) from None
     if kind is PeriodKind.CUSTOM:
         return _custom(start, end)
     if anchor is None:

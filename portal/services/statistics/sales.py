@@ -11,8 +11,22 @@ from flask_babel import gettext as _
 from portal.extensions import db
 from portal.models import Channel, Client, Order, SalesDay
 from portal.services.orders.order_list import visible_orders_condition
-from portal.services.statistics.common import (bucket_label, day_bucket_of, divide, drill_dates, in_days, in_span, period_label, person_of,
-                     rate_bp, responsible_person, sales_sums, staff_ids, staff_names, team_sums_condition)
+from portal.services.statistics.common import (
+    bucket_label,
+    day_bucket_of,
+    divide,
+    drill_dates,
+    in_days,
+    in_span,
+    period_label,
+    person_of,
+    rate_bp,
+    responsible_person,
+    sales_sums,
+    staff_ids,
+    staff_names,
+    team_sums_condition,
+)
 from portal.services.statistics.periods import Grouping, Span, grouping_for, previous, span_of
 from portal.services.statistics.report import Chart, ChartKind, Column, Period, Report, Series, ValueKind
 

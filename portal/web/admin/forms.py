@@ -7,8 +7,8 @@ from wtforms.validators import Length, Optional
 
 from portal.config import SUPPORTED_LOCALES
 from portal.i18n import LANGUAGE_NAMES
-from portal.models import LocationKind, Role
 from portal.labels import LOCATION_KINDS, ROLES
+from portal.models import LocationKind, Role
 
 
 def _optional_int(value):

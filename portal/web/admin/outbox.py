@@ -5,11 +5,11 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from portal.errors import DomainError
 from portal.extensions import db
 from portal.models import utcnow
 from portal.services.messaging import delivery
 from portal.services.messaging import sms as sms_service
-from portal.errors import DomainError
 from portal.web.admin.blueprint import bp
 
 PER_PAGE = 50

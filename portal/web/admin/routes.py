@@ -1,18 +1,18 @@
 """Administrator: staff accounts, shops and warehouses, audit log."""
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import SelectChoice
 
+from portal.errors import ValidationError
 from portal.extensions import db
 from portal.models import AuditEvent, Client, LocationKind, Product, Role, User
 from portal.services.staff import locations as location_service
 from portal.services.staff import staff as staff_service
-from portal.errors import DomainError, NotFound, ValidationError
 from portal.web.admin.blueprint import bp
-from portal.web.forms import apply_errors
 from portal.web.admin.forms import LocationForm, NewStaffForm, StaffForm
-
+from portal.web.forms import apply_errors
+from portal.web.staff_actions import set_active_and_say
 
 
 @bp.get("/")
@@ -70,10 +70,7 @@ def staff_new():
 
 @bp.route("/staff/<int:user_id>", methods=["GET", "POST"])
 def staff_edit(user_id: int):
-    try:
-        user = staff_service.get_staff(user_id)
-    except NotFound:
-        abort(404)
+    user = staff_service.get_staff(user_id)
     form = StaffForm(obj=user if request.method == "GET" else None)
     if request.method == "GET":
         form.role.data = user.role.value
@@ -97,24 +94,13 @@ def staff_edit(user_id: int):
 @bp.post("/staff/<int:user_id>/active")
 def staff_set_active(user_id: int):
     active = request.form.get("active") == "1"
-    try:
-        user = staff_service.set_active(current_user, user_id, active)
-    except NotFound:
-        abort(404)
-    except DomainError as exc:
-        flash(str(exc.message), "error")
-    else:
-        flash(_("%(name)s can sign in again.", name=user.name) if active
-              else _("%(name)s is deactivated and signed out everywhere.", name=user.name), "success")
+    set_active_and_say(lambda: staff_service.set_active(current_user, user_id, active), active)
     return redirect(url_for("admin.staff_edit", user_id=user_id))
 
 
 @bp.post("/staff/<int:user_id>/reset-password")
 def staff_reset_password(user_id: int):
-    try:
-        password = staff_service.reset_password(current_user, user_id)
-    except NotFound:
-        abort(404)
+    password = staff_service.reset_password(current_user, user_id)
     user = staff_service.get_staff(user_id)
     return render_template("admin/password_shown.html", user=user, password=password, created=False)
 
@@ -151,10 +137,7 @@ def location_new():
 
 @bp.route("/locations/<int:location_id>", methods=["GET", "POST"])
 def location_edit(location_id: int):
-    try:
-        location = location_service.get_location(location_id)
-    except NotFound:
-        abort(404)
+    location = location_service.get_location(location_id)
     form = LocationForm(obj=location if request.method == "GET" else None)
     if request.method == "GET":
         form.kind.data = location.kind.value

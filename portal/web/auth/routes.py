@@ -1,13 +1,13 @@
 """Staff sign-in and sign-out."""
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, logout_user, login_user
+from flask_login import current_user, login_required, login_user, logout_user
 
 from portal.extensions import limiter
 from portal.services.staff import auth
 from portal.web.access import home_url
-from portal.web.forms import safe_next
 from portal.web.auth.forms import LoginForm
+from portal.web.forms import safe_next
 
 bp = Blueprint("auth", __name__)
 

@@ -9,13 +9,13 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal import ledger
-from portal.ids import parse_id
-from portal.extensions import db
-from portal.models import Location, Order, Return, Role, User
-from portal.money import MoneyError, parse_amount, to_minor
-from portal.services.sales import catalog, order_search, returns, shifts, till
 from portal.documents.receipts import receipt_pdf, return_receipt_pdf
 from portal.errors import DomainError, ValidationError
+from portal.extensions import db
+from portal.ids import parse_id
+from portal.models import Location, Order, Return, Role, User
+from portal.money import MoneyError, parse_amount, to_minor
+from portal.services.sales import catalog, order_search, returns, sales, shifts, till
 from portal.web.access import roles_required
 from portal.web.pdf import pdf_response
 
@@ -39,7 +39,7 @@ def _amount(name: str, required: bool = True) -> int | None:
 
 
 def _htmx() -> bool:
-    return request.headers.get("HX-Request") == "true"
+    return bool(request.htmx)
 
 
 # --- home and shift ---------------------------------------------------------------------------
@@ -232,8 +232,7 @@ def _shop_order(order_id: int) -> Order:
 
 def receipt_context(order: Order) -> dict:
     release_at = ledger.accrual_release_at(order.id) if order.accrual else None
-    cash = next((p for p in order.payments if p.method.value == "cash"), None)
-    change = (cash.tendered or cash.amount) - cash.amount if cash else 0
+    change = sales.change_given(order)
     warranties = {line.id: returns.warranty_end(line, order.paid_at) for line in order.lines}
     cashier = db.session.get(User, order.created_by_id) if order.created_by_id else None
     return {"order": order, "release_at": release_at, "change": change, "warranties": warranties,

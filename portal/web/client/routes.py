@@ -8,15 +8,15 @@ from flask_babel import gettext as _
 
 from portal import ledger
 from portal.cursors import CursorError, decode_cursor, encode_cursor
+from portal.errors import DomainError, NotFound
 from portal.extensions import db, limiter
 from portal.models import Order
-from portal.services import audit
-from portal.services.clients import bonus as bonus_service
-from portal.services.clients import access, directory
-from portal.services.orders import confirmation as order_confirmation
-from portal.services.clients import clients as client_service
-from portal.errors import DomainError, NotFound
 from portal.phones import PhoneError, normalize_phone
+from portal.services import audit
+from portal.services.clients import access, directory
+from portal.services.clients import bonus as bonus_service
+from portal.services.clients import clients as client_service
+from portal.services.orders import confirmation as order_confirmation
 from portal.web.common.notifications import notification_text
 from portal.web.pdf import pdf_response
 
@@ -147,10 +147,7 @@ def invoice(order_id: int):
     order = db.session.get(Order, order_id)
     if order is None or order.client_id != session[SESSION_KEY]:
         abort(404)
-    try:
-        document = order_confirmation.invoice_for(order.id)
-    except NotFound:
-        abort(404)
+    document = order_confirmation.invoice_for(order.id)
     return pdf_response(document.pdf, f"invoice-{document.number}.pdf", download=True)
 
 

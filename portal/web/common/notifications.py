@@ -2,7 +2,6 @@
 from flask_babel import gettext as _
 
 from portal.i18n import money
-
 from portal.models import Notification
 
 

@@ -6,8 +6,8 @@ from portal.config import SUPPORTED_LOCALES
 from portal.services import audit
 from portal.services.staff import staff
 from portal.web.access import home_url
-from portal.web.forms import safe_next
 from portal.web.common.notifications import notification_text
+from portal.web.forms import safe_next
 
 bp = Blueprint("common", __name__)
 
@@ -40,7 +40,7 @@ def notifications():
 @login_required
 def read_notification(note_id: int):
     audit.mark_read(current_user.id, note_id)
-    if request.headers.get("HX-Request"):
+    if request.htmx:
         notes = audit.recent_notifications(current_user.id)
         return render_template("partials/notifications_list.html", notes=notes, text=notification_text,
                                unread_notifications=audit.unread_count(current_user.id))

@@ -13,13 +13,15 @@ from wtforms import FieldList, Form, FormField, SelectChoice, SelectField, Strin
 from wtforms.fields import EmailField, SearchField
 from wtforms.widgets import DateInput
 
+from portal.errors import ValidationError
+from portal.labels import CLIENT_KINDS, CLIENT_STATUSES
 from portal.models import AddressKind, ClientKind, ClientStatus
 from portal.money import MoneyError, from_minor, parse_amount, to_minor
-from portal.services.clients import changes, dates as client_dates
-from portal.services.clients.directory import UNASSIGNED, ClientQuery, SortKey
-from portal.errors import ValidationError
 from portal.phones import display_phone
-from portal.labels import CLIENT_KINDS, CLIENT_STATUSES
+from portal.services.clients import changes
+from portal.services.clients import contacts as client_contacts
+from portal.services.clients import dates as client_dates
+from portal.services.clients.directory import UNASSIGNED, ClientQuery, SortKey
 
 _PERCENT = re.compile(r"^[0-9]{1,3}(\.[0-9]+)?$")
 _DAYS = re.compile(r"^[0-9]{1,6}$")
@@ -214,7 +216,7 @@ class AddressEntry(Form):
     text = StringField(_l("Address"))
 
 
-MAX_ROWS = changes.MAX_CONTACTS + 10  # what a browser may send; the service allows MAX_CONTACTS
+MAX_ROWS = client_contacts.MAX_CONTACTS + 10  # what a browser may send; the service allows MAX_CONTACTS
 
 
 class ContactsForm(FlaskForm):
@@ -223,11 +225,11 @@ class ContactsForm(FlaskForm):
     emails = FieldList(EmailField(_l("E-mail")), max_entries=MAX_ROWS)
     addresses = FieldList(FormField(AddressEntry), max_entries=MAX_ROWS)
 
-    def contacts(self) -> changes.Contacts:
-        return changes.Contacts(
+    def contacts(self) -> client_contacts.Contacts:
+        return client_contacts.Contacts(
             phones=[entry.data or "" for entry in self.phones.entries],
             emails=[entry.data or "" for entry in self.emails.entries],
-            addresses=[changes.AddressInput(kind=entry.form.kind.data or "", text=entry.form.text.data or "")
+            addresses=[client_contacts.AddressInput(kind=entry.form.kind.data or "", text=entry.form.text.data or "")
                        for entry in self.addresses.entries])
 
 

@@ -10,16 +10,26 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.cursors import CursorError, decode_cursor, encode_cursor
+from portal.errors import DomainError, NotFound, ValidationError
 from portal.ids import parse_id
 from portal.models import ClientStatus, Role
-from portal.services.clients import changes as client_changes, dates as client_dates
+from portal.services.clients import assignment, directory
+from portal.services.clients import changes as client_changes
+from portal.services.clients import contacts as contact_service
+from portal.services.clients import dates as client_dates
 from portal.services.staff import team
-from portal.services.clients import directory
-from portal.errors import DomainError, NotFound, ValidationError
 from portal.web.forms import safe_next
-from portal.web.manager.client_forms import (ClientDatesForm, ClientFilterForm, ClientForm, ContactsForm, NewClientForm, choices,
-                           contacts_data, show_errors)
 from portal.web.manager.blueprint import bp
+from portal.web.manager.client_forms import (
+    ClientDatesForm,
+    ClientFilterForm,
+    ClientForm,
+    ContactsForm,
+    NewClientForm,
+    choices,
+    contacts_data,
+    show_errors,
+)
 
 LIST_ARGS = ("q", "kind", "status", "debt", "bonus", "manager", "sort", "dir")
 
@@ -29,12 +39,7 @@ def _me():
 
 
 def _visible_or_abort(client_id: int):
-    try:
-        return directory.visible_client(_me(), client_id)
-    except NotFound:
-        abort(404)
-    except directory.NotVisible:
-        abort(403)
+    return directory.visible_client(_me(), client_id)
 
 
 def _list_url(**changes) -> str:
@@ -70,12 +75,7 @@ def _card_page(client_id: int, dates_form: ClientDatesForm | None = None, status
             start = decode_cursor(request.args["from"], parts=3)
         except CursorError:
             start = None
-    try:
-        card = directory.client_card(_me(), client_id, legs_from=start)
-    except NotFound:
-        abort(404)
-    except directory.NotVisible:
-        abort(403)
+    card = directory.client_card(_me(), client_id, legs_from=start)
     if dates_form is None:
         dates_form = ClientDatesForm(formdata=None)
         dates_form.fill(card.client)
@@ -195,7 +195,7 @@ def client_contacts(client_id: int):
         form = ContactsForm()
         form.validate()
         try:
-            client_changes.update_contacts(me, client.id, form.contacts())
+            contact_service.update_contacts(me, client.id, form.contacts())
         except ValidationError as exc:
             show_errors(form, exc)
         except DomainError as exc:
@@ -230,7 +230,7 @@ def client_assign(client_id: int):
     client = _visible_or_abort(client_id)
     error = None
     try:
-        client = client_changes.assign_manager(me, client.id, request.form.get("manager_id", type=parse_id))
+        client = assignment.assign_manager(me, client.id, request.form.get("manager_id", type=parse_id))
     except directory.NotVisible:
         abort(403)
     except NotFound:
@@ -242,7 +242,7 @@ def client_assign(client_id: int):
     done = None if error else _("%(manager)s is now responsible for %(client)s.",
                                 manager=client.manager.name if client.manager else "—", client=client.name)
     back = safe_next(request.form.get("next"))
-    if request.headers.get("HX-Request"):
+    if request.htmx:
         if request.form.get("view") == "list":
             return _render_block("manager/clients.html", "assign_cell", c=client, assign_error=error,
                                  assign_done=done, assign_next=back or url_for("manager.clients"),

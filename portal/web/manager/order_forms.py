@@ -12,10 +12,8 @@ from datetime import date
 from flask_babel import lazy_gettext as _l
 
 from portal.models import DeliveryMethod, PaymentTerms
-from portal.money import MoneyError, parse_amount, parse_percent, to_minor
-from portal.services.orders.orders import DraftLine, OrderDraft
-from portal.money import format_plain
-from portal.services.orders.orders import draft_of
+from portal.money import MoneyError, format_plain, parse_amount, parse_percent, to_minor
+from portal.services.orders.orders import DraftLine, OrderDraft, draft_of
 
 LINE_FIELD = re.compile(r"^lines-(\d{1,3})-(sku|qty|discount)$")
 

@@ -23,12 +23,13 @@ from flask_babel import format_time
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from portal import labels
 from portal.clock import local_date, local_zone
+from portal.documents.spreadsheet import safe_cell
 from portal.models import Channel, OrderStatus
 from portal.money import MoneyError, format_plain, parse_amount, to_minor
 from portal.services.orders import order_list
 from portal.services.orders.order_list import Direction, OrderListFilter, OrderSort
-from portal import labels
 from portal.web.manager.blueprint import bp
 
 TEXT_LIMITS = {"number": 100, "client": 300}
@@ -160,15 +161,6 @@ def _page(req: ListRequest):
 
 # --- CSV ---------------------------------------------------------------------------------------
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(text: str | None) -> str:
-    """Text as a spreadsheet shows it, never as a formula it would run."""
-    text = text or ""
-    return "'" + text if text.startswith(FORMULA_START) else text
-
-
 def csv_header() -> list[str]:
     return [_("Number"), _("Date"), _("Channel"), _("Status"), _("Client"), _("Tax ID"), _("Placed by"),
             _("Subtotal"), _("Discount"), _("Bonus"), _("To pay"), _("Received"), _("Outstanding"),
@@ -177,9 +169,9 @@ def csv_header() -> list[str]:
 
 def csv_line(row: order_list.ExportRow) -> list[str]:
     return [
-        _cell(row.number), row.created_at.astimezone(local_zone()).strftime("%Y-%m-%d %H:%M"),
-        labels.channel(row.channel), labels.order_status(row.status), _cell(row.client_name),
-        _cell(row.client_tax_id), _cell(placed_by_label(row.channel, row.placed_by_name)),
+        safe_cell(row.number), row.created_at.astimezone(local_zone()).strftime("%Y-%m-%d %H:%M"),
+        labels.channel(row.channel), labels.order_status(row.status), safe_cell(row.client_name),
+        safe_cell(row.client_tax_id), safe_cell(placed_by_label(row.channel, row.placed_by_name)),
         format_plain(row.subtotal), format_plain(row.discount), format_plain(row.bonus), format_plain(row.to_pay),
         format_plain(row.received), format_plain(row.outstanding),
         labels.payment_terms(row.payment_terms) if row.payment_terms else "",

@@ -8,45 +8,37 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.clock import local_date
+from portal.errors import DomainError, ValidationError
 from portal.extensions import limiter
 from portal.ids import parse_id
+from portal.ledger.errors import InsufficientBonus
 from portal.models import OrderStatus, PaymentMethod, Role
 from portal.money import MoneyError, parse_amount, to_minor
-from portal.services import audit
-from portal.services.sales import catalog
-from portal.services.clients import directory
-from portal.services.orders import debt, confirmation as order_confirmation, payments as order_payments, orders
-from portal.services.staff import locations
-from portal.services.messaging.codes import CodeRefused, Throttled
-from portal.errors import DomainError, Forbidden, NotFound, ValidationError
-from portal.services.sales.stock import InsufficientStock
-from portal.ledger.errors import InsufficientBonus
-from portal.web.pdf import pdf_response
-from portal.web.manager.order_forms import OrderForm, form_of, percent_text, read_order_form
-from portal.web.manager.blueprint import bp
 from portal.phones import display_phone
+from portal.services import audit
+from portal.services.clients import directory
+from portal.services.messaging.codes import CodeRefused, Throttled
+from portal.services.orders import confirmation as order_confirmation
+from portal.services.orders import debt, orders
+from portal.services.orders import payments as order_payments
+from portal.services.sales import catalog
+from portal.services.sales.stock import InsufficientStock
+from portal.services.staff import locations
+from portal.web.manager.blueprint import bp
+from portal.web.manager.order_forms import OrderForm, form_of, percent_text, read_order_form
+from portal.web.pdf import pdf_response
 
 ACTIONS = ("recalculate", "add", "remove", "save", "send")
 
 
 def _order_or_abort(order_id: int, lock: bool = False):
-    try:
-        return orders.order_for(current_user, order_id, lock=lock)
-    except NotFound:
-        abort(404)
-    except Forbidden:
-        abort(403)
+    return orders.order_for(current_user, order_id, lock=lock)
 
 
 def _client_or_abort(client_id: int | None):
     """The client the order is for, if the signed-in person may see them (a rejected client too:
     the form says why no order can be made)."""
-    try:
-        return directory.visible_client(current_user, client_id or 0)
-    except NotFound:
-        abort(404)
-    except Forbidden:
-        abort(403)
+    return directory.visible_client(current_user, client_id or 0)
 
 
 def _render_form(form: OrderForm, client, order=None, status: int = 200, message: str | None = None):
@@ -58,8 +50,6 @@ def _render_form(form: OrderForm, client, order=None, status: int = 200, message
             problems = {**q.problems, **problems}
         except ValidationError as exc:
             problems.update(exc.fields)
-        except Forbidden:
-            abort(403)
     if not form.lines and status == 200:
         problems.pop("lines", None)  # a new form is not wrong yet
     stock_elsewhere = catalog.stock_by_location([line.product.id for line in q.lines]) if q else {}
@@ -68,11 +58,11 @@ def _render_form(form: OrderForm, client, order=None, status: int = 200, message
         for line in q.lines:
             if line.stock_here < line.qty:
                 analogues[line.product.id] = catalog.analogues_in_stock(line.product, form.draft.location_id)
-    context = dict(form=form, client=client, order=order, quote=q, problems=problems, locations=locations.shipping_locations(),
-                   percent_text=percent_text, due_if_today=local_date() + timedelta(days=client.deferral_days),
-                   stock_elsewhere=stock_elsewhere, analogues=analogues, message=message,
-                   debt=debt.debt_of(client.id), action_url=request.path)
-    if request.headers.get("HX-Request"):
+    context = {"form": form, "client": client, "order": order, "quote": q, "problems": problems, "locations": locations.shipping_locations(),
+                   "percent_text": percent_text, "due_if_today": local_date() + timedelta(days=client.deferral_days),
+                   "stock_elsewhere": stock_elsewhere, "analogues": analogues, "message": message,
+                   "debt": debt.debt_of(client.id), "action_url": request.path}
+    if request.htmx:
         # htmx swaps only successful answers: the refused form comes back as 200, as at the till.
         return render_template("manager/_order_editor.html", **context), 200
     return render_template("manager/order_form.html", **context), status
@@ -137,7 +127,7 @@ def _save_form(client, order=None):
 
 def _to_card(order_id: int):
     target = url_for("manager.order_card", order_id=order_id)
-    if request.headers.get("HX-Request"):
+    if request.htmx:
         response = make_response("", 204)
         response.headers["HX-Redirect"] = target
         return response
@@ -316,8 +306,5 @@ def order_payment(order_id: int):
 @bp.get("/orders/<int:order_id>/invoice.pdf")
 def order_invoice(order_id: int):
     order = _order_or_abort(order_id)
-    try:
-        invoice = order_confirmation.invoice_for(order.id)
-    except NotFound:
-        abort(404)
+    invoice = order_confirmation.invoice_for(order.id)
     return pdf_response(invoice.pdf, f"invoice-{invoice.number}.pdf", download=True)

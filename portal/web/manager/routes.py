@@ -10,7 +10,6 @@ from portal.services.staff import team
 from portal.web.manager.blueprint import bp
 
 
-
 def visible_manager_ids() -> tuple[list[int], object]:
     """The managers whose clients this screen shows, and the one chosen (if any).
 

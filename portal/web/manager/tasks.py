@@ -10,20 +10,28 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import SelectChoice
 
-from portal.models import Client, Order, Role, TaskStatus, utcnow
+from portal.errors import DomainError, ValidationError
 from portal.extensions import db
 from portal.ids import parse_id
+from portal.models import Client, Order, Role, TaskStatus, utcnow
+from portal.services import audit
+from portal.services import tasks as task_service
 from portal.services.clients import directory
 from portal.services.orders import orders as order_service
-from portal.services import tasks as task_service
-from portal.errors import DomainError, NotFound, ValidationError
+from portal.services.staff import team
 from portal.web.forms import apply_errors, safe_next
 from portal.web.manager.blueprint import bp
 from portal.web.manager.routes import visible_manager_ids
-from portal.web.manager.task_forms import OUTCOMES, CompleteForm, EmptyForm, RescheduleForm, TaskForm, aware, default_due, local_input
-from portal.services.staff import team
-from portal.services import audit
-
+from portal.web.manager.task_forms import (
+    OUTCOMES,
+    CompleteForm,
+    EmptyForm,
+    RescheduleForm,
+    TaskForm,
+    aware,
+    default_due,
+    local_input,
+)
 
 
 def _me():
@@ -31,10 +39,7 @@ def _me():
 
 
 def _task_or_404(task_id: int):
-    try:
-        return task_service.task_for(_me(), task_id)
-    except NotFound:
-        abort(404)
+    return task_service.task_for(_me(), task_id)
 
 
 @bp.context_processor

@@ -14,8 +14,8 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
 
-from portal.services.orders import approvals as approval_queue
 from portal.errors import DomainError, NotFound, ValidationError
+from portal.services.orders import approvals as approval_queue
 from portal.web.supervisor.blueprint import bp
 
 WHAT = {
@@ -36,7 +36,7 @@ def _me():
 
 
 def _htmx() -> bool:
-    return bool(request.headers.get("HX-Request"))
+    return bool(request.htmx)
 
 
 def _back():

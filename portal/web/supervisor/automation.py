@@ -10,14 +10,15 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal.ids import parse_id
+from portal.errors import DomainError, NotFound, ValidationError
 from portal.extensions import db
 from portal.i18n import money
-from portal.money import MoneyError, to_minor
+from portal.ids import parse_id
 from portal.models import Client, Order, Section, Task
+from portal.money import MoneyError, to_minor
+from portal.services.automation import engine, placeholders, rules, templates
+from portal.services.automation import events as ev
 from portal.services.staff import team
-from portal.services.automation import engine, events as ev, placeholders, rules, templates
-from portal.errors import DomainError, NotFound, ValidationError
 from portal.web.supervisor.automation_forms import ActionForm, RuleForm
 from portal.web.supervisor.blueprint import bp
 
@@ -40,10 +41,7 @@ def _rule_helpers():
 
 
 def _rule_or_404(rule_id: int):
-    try:
-        return rules.rule_of(_me(), rule_id)
-    except NotFound:
-        abort(404)
+    return rules.rule_of(_me(), rule_id)
 
 
 @bp.get("/automation")
@@ -109,8 +107,6 @@ def _save(form: RuleForm, rule=None):
             saved = rules.update_rule(_me(), rule.id, spec) if rule else rules.create_rule(_me(), spec)
         except ValidationError as exc:
             errors = exc.fields
-        except NotFound:
-            abort(404)
         else:
             flash(_("Rule “%(name)s” is saved.", name=saved.name), "success")
             return redirect(url_for("supervisor.automation"), code=303)

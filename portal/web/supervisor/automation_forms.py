@@ -8,9 +8,9 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectChoice, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from portal.labels import CLIENT_KINDS, channel, order_status
 from portal.models import Channel, ClientKind
 from portal.services.automation import events as ev
-from portal.labels import CLIENT_KINDS, channel, order_status
 
 
 class MultiCheckboxField(SelectMultipleField):

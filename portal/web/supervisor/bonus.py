@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -13,16 +13,24 @@ from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
 from portal import ledger
-from portal.ids import parse_id
+from portal.errors import ValidationError
 from portal.extensions import db
 from portal.i18n import money, percent_bp
+from portal.ids import parse_id
 from portal.models import AuditEvent
 from portal.services.clients import bonus as bonus_service
 from portal.services.clients import corrections, directory
-from portal.errors import Forbidden, NotFound, ValidationError
+from portal.text import squash
 from portal.web.forms import apply_errors
-from portal.web.supervisor.forms import BonusAdjustmentForm, BonusSettingsForm, decimal_mark, new_token, percent_text, valid_token
 from portal.web.supervisor.blueprint import bp
+from portal.web.supervisor.forms import (
+    BonusAdjustmentForm,
+    BonusSettingsForm,
+    decimal_mark,
+    new_token,
+    percent_text,
+    valid_token,
+)
 
 HISTORY_ROWS = 20
 SEARCH_ROWS = 10
@@ -91,12 +99,7 @@ def _chosen_client(client_id: int | None):
     """The client to adjust, if one was chosen: 404 when there is none, 403 when not the team's."""
     if client_id is None:
         return None
-    try:
-        client = directory.visible_client(current_user, client_id)
-    except NotFound:
-        abort(404)
-    except Forbidden:
-        abort(403)
+    client = directory.visible_client(current_user, client_id)
     bonus_service.settle(client.id)
     return client
 
@@ -160,7 +163,7 @@ def bonus_adjust():
             form.form_errors.append(_("The form was out of date. Check the values and send it again."))
             form.token.data = new_token()
         elif amount is None:
-            if not " ".join((form.reason.data or "").split()):
+            if not squash(form.reason.data):
                 form.reason.errors = list(form.reason.errors) + [_("Say why the bonus is adjusted.")]
         else:
             try:

@@ -1,14 +1,12 @@
 """Supervisor's cabinet: the team directory (figures per manager, search, password reset,
 deactivation and reactivation of the team's managers)."""
-from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask import redirect, render_template, request, url_for
 from flask_login import current_user
 
 from portal.services.clients import clients
 from portal.services.staff import team
-from portal.errors import DomainError, Forbidden, NotFound
+from portal.web.staff_actions import set_active_and_say
 from portal.web.supervisor.blueprint import bp
-
 
 
 @bp.get("/")
@@ -27,12 +25,7 @@ def _back_to_team():
 
 @bp.post("/team/<int:user_id>/reset-password")
 def reset_password(user_id: int):
-    try:
-        member, password = team.reset_member_password(current_user, user_id)
-    except NotFound:
-        abort(404)
-    except Forbidden:
-        abort(403)
+    member, password = team.reset_member_password(current_user, user_id)
     response = render_template("supervisor/password_shown.html", user=member, password=password)
     # Shown once: never kept by a browser's or a proxy's cache.
     return response, 200, {"Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -41,17 +34,7 @@ def reset_password(user_id: int):
 @bp.post("/team/<int:user_id>/active")
 def set_active(user_id: int):
     active = request.form.get("active") == "1"
-    try:
-        member = team.set_member_active(current_user, user_id, active)
-    except NotFound:
-        abort(404)
-    except Forbidden:
-        abort(403)
-    except DomainError as exc:
-        flash(str(exc.message), "error")
-    else:
-        flash(_("%(name)s can sign in again.", name=member.name) if active
-              else _("%(name)s is deactivated and signed out everywhere.", name=member.name), "success")
+    set_active_and_say(lambda: team.set_member_active(current_user, user_id, active), active)
     return _back_to_team()
 
 

@@ -24,16 +24,16 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.clock import local_date
-from portal.i18n import money, percent_bp
+from portal.documents.charts import render_svg
+from portal.documents.report_exports import report_csv as make_csv
+from portal.documents.report_exports import report_pdf as make_pdf
 from portal.errors import ValidationError
+from portal.i18n import money, percent_bp
 from portal.services.statistics import CATALOGUE, REPORTS
 from portal.services.statistics.common import divide
 from portal.services.statistics.periods import PeriodKind, next_period, period_for, previous
 from portal.services.statistics.report import Period, Report, ValueKind
 from portal.web.supervisor.blueprint import bp
-from portal.documents.charts import render_svg
-from portal.documents.report_exports import report_csv as make_csv
-from portal.documents.report_exports import report_pdf as make_pdf
 
 _DOTTED_DATE = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -206,7 +206,7 @@ def _info(key: str):
     for info in CATALOGUE:
         if info.key == key:
             return info
-    abort(404)
+    return abort(404)
 
 
 def _compute(key: str, req: PeriodRequest) -> Report:

@@ -18,9 +18,9 @@ import pytest
 import sqlalchemy as sa
 
 from portal.extensions import db
+from portal.services.clients import bonus as bonus_service
 
 from ...factories import make_client, make_location, make_product
-from portal.services.clients import bonus as bonus_service
 
 MONEY = re.compile(r"^[0-9]+\.[0-9]{2}$")
 SIGNED_MONEY = re.compile(r"^-?[0-9]+\.[0-9]{2}$")

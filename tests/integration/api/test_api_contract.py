@@ -5,18 +5,32 @@ from __future__ import annotations
 import base64
 import json
 import os
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
 
 from portal.extensions import db
 from portal.models import Stock
-
-from .conftest import (BUYER_PHONE, MONEY, SIGNED_MONEY, check_bonus, check_client, check_error, check_order,
-                       check_return, check_time, create_key, give_bonus, ledger_verify, minor, row_counts,
-                       sell_in_the_past)
 from portal.services.clients import bonus as bonus_service
+
+from .conftest import (
+    BUYER_PHONE,
+    MONEY,
+    SIGNED_MONEY,
+    check_bonus,
+    check_client,
+    check_error,
+    check_order,
+    check_return,
+    check_time,
+    create_key,
+    give_bonus,
+    ledger_verify,
+    minor,
+    row_counts,
+    sell_in_the_past,
+)
 
 HUGE = "99999999999999999999"
 ON_POSTGRES = bool(os.environ.get("TEST_DATABASE_URL"))
@@ -78,7 +92,7 @@ def test_a_revoked_key_is_401_and_other_keys_keep_working(client, runner, api, s
     result = runner.invoke(args=["api-keys", "revoke", "shop"])
     assert result.exit_code == 0 and "revoked 1" in result.output
     order_id = sell_in_the_past(client.application, None, [("DRILL", 1)], days_ago=0)
-    for url, response in _call_every_endpoint(client, shop, order_id, {"Authorization": f"Bearer {api.key}"}):
+    for _url, response in _call_every_endpoint(client, shop, order_id, {"Authorization": f"Bearer {api.key}"}):
         check_error(response, 401, "unauthorized")
     assert client.get("/api/v1/products", headers={"Authorization": f"Bearer {other}"}).status_code == 200
 
@@ -466,7 +480,7 @@ def test_an_order_with_every_rule_and_exact_amounts(app, api, shop):
         ("PENNY", 1, "0.01", "0.00", "0.00", "0.01", "0.00", 0)]
     assert order["status"] == "paid"
     created = check_time(order["created_at"])
-    assert abs(created - datetime.now(timezone.utc)) < timedelta(minutes=5)
+    assert abs(created - datetime.now(UTC)) < timedelta(minutes=5)
     assert api.get(f"/orders/{order['id']}").get_json() == order
     assert (_stock(app, "DRILL"), _stock(app, "VALVE"), _stock(app, "PENNY")) == (97, 98, 99)
 
@@ -733,7 +747,7 @@ def test_past_the_14_day_window_is_409_not_returnable(app, api, shop, sku):
     body = check_error(api.post(f"/orders/{order_id}/returns", {"lines": [{"sku": sku, "qty": 1}]}), 409,
                        "not_returnable")
     if sku == "DRILL":
-        end = (datetime.now(timezone.utc) - timedelta(days=14.1)).date()
+        end = (datetime.now(UTC) - timedelta(days=14.1)).date()
         assert "warranty" in body["message"] and str(end.year + 2) in body["message"]
     assert row_counts(app) == before
 

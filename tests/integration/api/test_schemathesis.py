@@ -84,7 +84,7 @@ def business_rule_rejection(ctx, response, case):
     """A 422 to a request that keeps to the document names only fields of BUSINESS_RULE_FIELDS."""
     meta = case.meta
     if response.status_code != 422 or meta is None or not meta.generation.mode.is_positive:
-        return None
+        return
     body = response.json()
     allowed = BUSINESS_RULE_FIELDS.get(case.operation.label)
     fields = sorted((body.get("fields") or {}) if isinstance(body, dict) else {})
@@ -92,7 +92,7 @@ def business_rule_rejection(ctx, response, case):
     if not fields or wrong:
         raise AssertionError(f"A request that keeps to the document was refused with 422 on {wrong or 'no field'}: "
                              f"the document should say what is refused. Body: {body}")
-    return None
+    return
 
 
 # Generated values are swapped for existing or workable ones (or kept) only where both the old and

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
@@ -13,7 +13,7 @@ from portal.models import BonusLot, LedgerEntry, LedgerOperation, LotMove
 
 from ...factories import make_client
 
-T = datetime(2026, 1, 10, 9, 0, tzinfo=timezone.utc)
+T = datetime(2026, 1, 10, 9, 0, tzinfo=UTC)
 
 
 def state_of(client_id: int):

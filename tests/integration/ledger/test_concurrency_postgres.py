@@ -22,17 +22,17 @@ import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
 
 from portal import create_app, ledger
+from portal.errors import ValidationError
 from portal.extensions import db
 from portal.models import LedgerOperation, OperationKind, Order, Shift, Stock, User
-from portal.services.sales import shifts, stock, till
 from portal.services import transactions
-from portal.errors import ValidationError
+from portal.services.clients import bonus as bonus_service
+from portal.services.sales import shifts, stock, till
 from portal.services.sales.pricing import price_lines
 
-from ...postgres import postgres_database
 from ...conftest import TEST_CONFIG, empty_all_tables
 from ...factories import make_client, make_location, make_product, make_staff
-from portal.services.clients import bonus as bonus_service
+from ...postgres import postgres_database
 
 pytestmark = pytest.mark.postgres
 
@@ -164,7 +164,7 @@ def fifty_tills(pg_app):
     5 % client funded with 60 % of the bonus the tills' planned sales will ask for."""
     with pg_app.app_context():
         shops = [make_location("shop", code=f"SHOP{n}") for n in range(SHOPS)]
-        products = {make_product(sku, price, stock={shop: IN_EACH_SHOP for shop in shops}).id: price
+        products = {make_product(sku, price, stock=dict.fromkeys(shops, IN_EACH_SHOP)).id: price
                     for sku, price in CATALOGUE}
         cashiers = []
         for n in range(TILLS):

@@ -1,24 +1,24 @@
 """The bonus ledger's rules (SPEC §5), one at a time, with exact amounts and explicit times."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
 
 from portal import ledger
+from portal.errors import ValidationError
 from portal.extensions import db
 from portal.ledger.reading import account_summary
 from portal.models import Channel, LedgerEntry, LedgerOperation
+from portal.services.clients import bonus as bonus_service
 from portal.services.sales import returns, sales
-from portal.errors import ValidationError
 from portal.services.sales.returns import ReturnRequest
 from portal.services.sales.sales import Sale, SaleLine
 
 from ...factories import make_client, make_location, make_product, make_staff
-from portal.services.clients import bonus as bonus_service
 
-T = datetime(2025, 3, 3, 10, 0, tzinfo=timezone.utc)
+T = datetime(2025, 3, 3, 10, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
 SECOND = timedelta(seconds=1)
 

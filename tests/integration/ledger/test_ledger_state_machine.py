@@ -16,7 +16,7 @@ import collections
 import copy
 import os
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -24,19 +24,19 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
 
 from portal import ledger
+from portal.errors import ValidationError
 from portal.extensions import db
 from portal.ledger.reading import account_summary
 from portal.models import Channel, PaymentMethod, Refund, Return
+from portal.services.clients import bonus as bonus_service
 from portal.services.sales import returns, sales
-from portal.errors import ValidationError
 from portal.services.sales.returns import NotReturnable, ReturnRequest
 from portal.services.sales.sales import Sale, SaleLine
 
 from ...conftest import empty_all_tables
 from ...factories import make_client, make_location, make_product, make_staff
-from portal.services.clients import bonus as bonus_service
 
-UTC = timezone.utc
+UTC = UTC
 START = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
 HOLD = timedelta(days=14)          # programme default hold_days
 EXPIRY = timedelta(days=365)       # programme default expiry_days

@@ -12,7 +12,6 @@ from portal.extensions import db
 from portal.models import OnecImport, Product, Section, Stock
 
 from ...factories import make_product
-
 from .conftest import LOGIN, PASSWORD, OneC, basic, fixture_bytes
 
 IMPORT_IDS = {"boiler": "b2000000-0000-0000-0000-000000000001", "radiator": "b2000000-0000-0000-0000-000000000002",

@@ -11,8 +11,8 @@ import xml.etree.ElementTree as ET
 from portal.extensions import db
 from portal.models import ClientKind, OnecOrderQuery, Order, OrderStatus, OutboxEvent, PaymentMethod
 from portal.services.clients import changes
-from portal.services.sales import returns
 from portal.services.clients.changes import ClientChange
+from portal.services.sales import returns
 
 from ..services.test_manager_orders import confirmed
 from .conftest import fixture_bytes

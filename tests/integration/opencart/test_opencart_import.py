@@ -9,8 +9,15 @@ import sqlalchemy as sa
 
 from portal import ledger
 from portal.extensions import db
-from portal.models import (Client, ClientEmail, LedgerEntry, LedgerOperation, OpencartCustomer, OpencartImport,
-                           OperationKind)
+from portal.models import (
+    Client,
+    ClientEmail,
+    LedgerEntry,
+    LedgerOperation,
+    OpencartCustomer,
+    OpencartImport,
+    OperationKind,
+)
 
 from ...factories import make_client
 

@@ -47,12 +47,13 @@ from portal import create_app, ledger
 from portal.extensions import db
 from portal.services.staff import api_keys
 
-from ...postgres import postgres_database
 from ...conftest import TEST_CONFIG, empty_all_tables
 from ...factories import make_client, make_location, make_product, make_staff
+from ...postgres import postgres_database
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "bench"))
 import served  # noqa: E402  (bench/served.py: the gunicorn harness shared with bench/till_load.py)
+
 from portal.services.clients import bonus as bonus_service
 
 pytestmark = pytest.mark.postgres
@@ -207,7 +208,7 @@ def till_thread(shop: Shop, world: dict, seed: int, stop: threading.Event) -> No
             mine.append(json.loads(json.dumps(sent.answer)))
 
 
-def killer(server: served.Gunicorn, shop: "Shop", rng: random.Random, done: threading.Event, log: list) -> None:
+def killer(server: served.Gunicorn, shop: Shop, rng: random.Random, done: threading.Event, log: list) -> None:
     """SIGKILL a random serving worker KILLS times, at random moments in the traffic: after one to
     three more answers, a random pause, and while at least two workers serve (so a slow machine
     still gets traffic between kills, and a worker still loading the app is never the one killed)."""

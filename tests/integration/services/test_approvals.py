@@ -7,28 +7,38 @@ of Max Manager has an approved 5 % discount, a 10 000.00 credit limit and 14 day
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
 
+from portal.errors import DomainError, NotFound, ValidationError
 from portal.extensions import db
-from portal.models import (AuditEvent, ChangeRequest, ChangeStatus, Client, Notification, Order, OrderStatus,
-                           OutboxEvent, PaymentTerms)
-from portal.services.orders import approvals, orders
+from portal.models import (
+    AuditEvent,
+    ChangeRequest,
+    ChangeStatus,
+    Client,
+    Notification,
+    Order,
+    OrderStatus,
+    OutboxEvent,
+    PaymentTerms,
+)
+from portal.services.clients import assignment
 from portal.services.clients import changes as client_changes
 from portal.services.clients.changes import ClientChange, NewClient
-from portal.errors import DomainError, NotFound, ValidationError
+from portal.services.orders import approvals, orders
 
 from ...factories import make_client, make_staff
 from .test_manager_orders import confirmed, draft, office, submitted  # noqa: F401
 
-T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
 def change_of(client: Client, **overrides) -> ClientChange:
-    data = dict(kind=client.kind.value, name=client.name, tax_id=client.tax_id or "", discount_bp=client.discount_bp,
-                credit_limit=client.credit_limit, deferral_days=client.deferral_days)
+    data = {"kind": client.kind.value, "name": client.name, "tax_id": client.tax_id or "", "discount_bp": client.discount_bp,
+                "credit_limit": client.credit_limit, "deferral_days": client.deferral_days}
     data.update(overrides)
     return ClientChange(**data)
 
@@ -59,7 +69,7 @@ def waiting(office):
     and one for another team's supervisor."""
     client = office.client
     debt_order = confirmed(office, [("PIPE", 1)], payment_terms=PaymentTerms.DEFERRED,
-                           now=datetime.now(timezone.utc) - timedelta(days=30))
+                           now=datetime.now(UTC) - timedelta(days=30))
     old_draft = orders.create_draft(office.manager, draft(office, [("DRILL", 1)]))
     discount_order = submitted(office, [("DRILL", 2, 700), ("PIPE", 3)])
     assert discount_order.status is OrderStatus.AWAITING_APPROVAL
@@ -316,7 +326,7 @@ def test_a_failed_approval_leaves_nothing_in_the_outbox(office):
 
 def test_the_assignment_history_names_who_reassigned_whom(office):
     client = office.client
-    client_changes.assign_manager(office.boss, client.id, office.colleague.id)
+    assignment.assign_manager(office.boss, client.id, office.colleague.id)
     event = db.session.scalar(db.select(AuditEvent).where(
         AuditEvent.object_type == "clients", AuditEvent.object_id == client.id, AuditEvent.action == "client_assigned"))
     assert (event.actor_id, event.before, event.after) == (
@@ -326,7 +336,7 @@ def test_the_assignment_history_names_who_reassigned_whom(office):
     assert note.params == {"by": "Sonia Boss", "client": "ООО «Ромашка»"}
 
     nobodys = make_client(name="Nobody's")
-    client_changes.assign_manager(office.boss, nobodys.id, office.manager.id)
+    assignment.assign_manager(office.boss, nobodys.id, office.manager.id)
     event = db.session.scalar(db.select(AuditEvent).where(
         AuditEvent.object_id == nobodys.id, AuditEvent.action == "client_assigned"))
     assert (event.before, event.after) == ({"manager_id": None, "manager": None},

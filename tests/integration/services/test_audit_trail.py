@@ -24,24 +24,26 @@ from datetime import date, timedelta
 
 import pytest
 
-from portal import ledger
+from portal import labels, ledger
 from portal.extensions import db
-from portal.models import AuditEvent, BonusSettings, Channel, LedgerAccount, PaymentMethod, Product, User, utcnow
-from portal.services.staff import api_keys, auth, locations, staff, team
 from portal.integrations.catalog_csv import writing
-from portal.services.clients import changes as client_changes, dates, clients
-from portal.integrations.opencart import clients as imported_clients
 from portal.integrations.onec import catalog, order_status
-from portal.services.orders import confirmation as order_confirmation, payments, orders
-from portal.services.messaging import outbox, delivery as outbox_delivery
-from portal.services.sales import returns, sales, shifts, till
+from portal.integrations.opencart import clients as imported_clients
+from portal.models import AuditEvent, BonusSettings, Channel, LedgerAccount, PaymentMethod, Product, User, utcnow
+from portal.services.clients import assignment, clients, corrections, dates
+from portal.services.clients import bonus as bonus_service
+from portal.services.clients import changes as client_changes
+from portal.services.clients import contacts as client_contacts
+from portal.services.messaging import delivery as outbox_delivery
+from portal.services.messaging import outbox
 from portal.services.messaging.codes import CodeRefused
-from portal import labels
+from portal.services.orders import confirmation as order_confirmation
+from portal.services.orders import orders, payments
+from portal.services.sales import returns, sales, shifts, till
+from portal.services.staff import api_keys, auth, locations, staff, team
 
 from ...factories import make_client, make_staff
 from .test_manager_orders import code_in, draft, last_sms, new_order, office, token_in  # noqa: F401
-from portal.services.clients import bonus as bonus_service
-from portal.services.clients import corrections
 
 ROOT = pathlib.Path(__file__).resolve().parents[3] / "portal"
 
@@ -238,11 +240,11 @@ def build_cases(w, app) -> list[Case]:  # noqa: C901 - one table, read top to bo
         return Expect("clients", romashka.id, boss, [Ev("client_updated", {"deferral_days": 14},
                                                         {"deferral_days": 30})])
 
-    @case("clients.changes.update_contacts")
+    @case("clients.contacts.update_contacts")
     def _(_s):
-        client_changes.update_contacts(manager, romashka.id, client_changes.Contacts(
+        client_contacts.update_contacts(manager, romashka.id, client_contacts.Contacts(
             phones=[phone, "+7 916 555-44-33"], emails=["office@romashka.ru"],
-            addresses=[client_changes.AddressInput("legal", "Moscow, Tverskaya 1")]))
+            addresses=[client_contacts.AddressInput("legal", "Moscow, Tverskaya 1")]))
         address = [{"kind": "legal", "text": "Moscow, Tverskaya 1"}]
         return Expect("clients", romashka.id, manager, [Ev(
             "client_contacts_updated", {"phones": [phone], "emails": [], "addresses": address},
@@ -254,9 +256,9 @@ def build_cases(w, app) -> list[Case]:  # noqa: C901 - one table, read top to bo
         return Expect("clients", romashka.id, manager, [Ev(
             "client_dates_updated", {"contract_renewal_on": None}, {"contract_renewal_on": "2027-03-01"})])
 
-    @case("clients.changes.assign_manager")
+    @case("clients.assignment.assign_manager")
     def _(_s):
-        client_changes.assign_manager(boss, state["novy"], colleague.id)
+        assignment.assign_manager(boss, state["novy"], colleague.id)
         return Expect("clients", state["novy"], boss, [Ev(
             "client_assigned", {"manager_id": manager.id, "manager": "Max Manager"},
             {"manager_id": colleague.id, "manager": "Carl Colleague"})])
@@ -449,7 +451,7 @@ def build_cases(w, app) -> list[Case]:  # noqa: C901 - one table, read top to bo
                                                        {"accrual_rate_bp": 700})])
 
     # --- products and prices: 1C and the catalogue file ---------------------------------------------
-    card = dict(onec_id="1C-0001", sku="NEW-1", barcode="", group_id=None)
+    card = {"onec_id": "1C-0001", "sku": "NEW-1", "barcode": "", "group_id": None}
     seen = utcnow()
 
     @case("integrations.onec.catalog.upsert_product")
@@ -606,7 +608,7 @@ TABLE_NAMES = [
     "staff.locations.create_location", "staff.locations.update_location",
     "clients.changes.create_client", "clients.changes.approve_change", "clients.changes.propose_change",
     "clients.changes.reject_change", "clients.changes.apply_change", "clients.changes.change_client",
-    "clients.changes.update_contacts", "clients.changes.assign_manager", "clients.dates.update_dates",
+    "clients.contacts.update_contacts", "clients.assignment.assign_manager", "clients.dates.update_dates",
     "clients.clients.register_client",
     "sales.till.register_client", "integrations.opencart.clients.new_imported_client",
     "orders.orders.create_draft", "orders.orders.update_draft", "orders.orders.submit", "orders.orders.reopen", "orders.orders.approve",
@@ -693,8 +695,8 @@ AUDITED_ELSEWHERE = {
     "tasks.create_task": "tests/integration/services/test_tasks.py",
     "tasks.create_task_in_transaction": "tests/integration/services/test_tasks.py",
     "tasks.reschedule": "tests/integration/services/test_tasks.py",
-    "clients.changes.assign_manager_in_transaction":
-        "the core of client_changes.assign_manager (a row above); also run by the automation rules: "
+    "clients.assignment.assign_manager_in_transaction":
+        "the core of clients.assignment.assign_manager (a row above); also run by the automation rules: "
         "tests/integration/services/test_automation_events.py",
     "orders.orders.reprice_in_transaction": "the automation rules' extra discount: "
                                      "tests/integration/services/test_automation_events.py",

@@ -6,12 +6,11 @@ from datetime import date, timedelta
 
 from portal.extensions import db
 from portal.integrations.sms import sent_messages
-from portal.models import (AuditEvent, Client, ClientPhone, Notification, Order, OrderStatus, OutboxEvent, Rule,
-                           utcnow)
-from portal.services.orders import orders
+from portal.models import AuditEvent, Client, ClientPhone, Notification, Order, OrderStatus, OutboxEvent, Rule, utcnow
 from portal.services.automation import actions, rules
 from portal.services.automation.rules import RuleSpec
 from portal.services.messaging.worker import Worker
+from portal.services.orders import orders
 from portal.web.common.notifications import notification_text
 
 from ...factories import make_client
@@ -183,7 +182,7 @@ def _pay(office, order):
 def test_run_counts_and_the_log_of_runs(office):
     good = make_rule(office.boss, "order_created")
     bad = stored_rule(office.boss, "order_created", {}, [{"type": "send_sms", "text": "{nope}"}])
-    first, second = new_order(office), new_order(office)
+    _first, second = new_order(office), new_order(office)
     assert rules.run_counts([good.id, bad.id]) == {good.id: (2, 0), bad.id: (0, 2)}
     page = rules.runs(office.boss)
     assert page.total == 4 and [r.object_id for r in page.items][:2] == [second.id, second.id]

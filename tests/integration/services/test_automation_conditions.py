@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from werkzeug.datastructures import MultiDict
 
+from portal.errors import Forbidden, NotFound, ValidationError
 from portal.extensions import db
 from portal.models import ClientKind, Section
 from portal.services.automation import rules
 from portal.services.automation.rules import RuleSpec
-from portal.errors import Forbidden, NotFound, ValidationError
 
 from .test_automation_events import make_rule, runs_of, web_sale
 from .test_manager_orders import new_order, office  # noqa: F401

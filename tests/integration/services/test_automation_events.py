@@ -7,12 +7,12 @@ from datetime import timedelta
 
 from portal.extensions import db
 from portal.models import Channel, Order, OrderStatus, PaymentMethod, RuleRun, Task, TaskOutcome, utcnow
-from portal.services.clients import changes, clients
-from portal.services.orders import orders
-from portal.services.sales import returns, sales
 from portal.services import tasks
 from portal.services.automation import engine, rules
 from portal.services.automation.rules import RuleSpec
+from portal.services.clients import changes, clients
+from portal.services.orders import orders
+from portal.services.sales import returns, sales
 from portal.services.sales.returns import ReturnRequest
 from portal.services.sales.sales import Sale, SaleLine
 

@@ -14,14 +14,25 @@ from datetime import date, timedelta
 from portal.clock import local_date
 from portal.extensions import db
 from portal.integrations.sms import sent_messages
-from portal.models import (AuditEvent, Client, Notification, OrderStatus, OutboxEvent, Rule, RuleRun, Task,
-                           TaskOutcome, TaskStatus, utcnow)
-from portal.services.clients import changes
-from portal.services.orders import orders
+from portal.models import (
+    AuditEvent,
+    Client,
+    Notification,
+    OrderStatus,
+    OutboxEvent,
+    Rule,
+    RuleRun,
+    Task,
+    TaskOutcome,
+    TaskStatus,
+    utcnow,
+)
 from portal.services import tasks
 from portal.services.automation import TEMPLATES, enable_template, enabled_templates, rules
 from portal.services.automation.engine import run_date_rules
+from portal.services.clients import changes
 from portal.services.messaging.worker import Worker
+from portal.services.orders import orders
 
 from .test_manager_orders import draft, new_order, office, paid  # noqa: F401
 

@@ -3,13 +3,24 @@ from __future__ import annotations
 
 import pytest
 
-from portal.extensions import db
-from portal.models import (AuditEvent, ChangeKind, ChangeRequest, ChangeStatus, Client, ClientKind, ClientPhone,
-                           ClientStatus, Notification)
-from portal.services.clients import changes
-from portal.services.clients.changes import AddressInput, ClientChange, Contacts, NewClient
-from portal.services.clients.directory import NotVisible
 from portal.errors import DomainError, ValidationError
+from portal.extensions import db
+from portal.models import (
+    AuditEvent,
+    ChangeKind,
+    ChangeRequest,
+    ChangeStatus,
+    Client,
+    ClientKind,
+    ClientPhone,
+    ClientStatus,
+    Notification,
+)
+from portal.services.clients import assignment, changes
+from portal.services.clients import contacts as client_contacts
+from portal.services.clients.changes import ClientChange, NewClient
+from portal.services.clients.contacts import AddressInput, Contacts
+from portal.services.clients.directory import NotVisible
 
 from ...factories import make_client, make_staff
 
@@ -28,16 +39,16 @@ def people(ctx):
 
 
 def new_client(**overrides) -> NewClient:
-    data = dict(kind="legal_entity", name="  OOO   Kran  ", tax_id=INN_LEGAL, discount_bp=750,
-                credit_limit=150_000_00, deferral_days=14, phone="8 (916) 123-45-67", email="Buyer@Example.com",
-                legal_address="Moscow, Lenina 1", delivery_address="Moscow, Warehouse 5")
+    data = {"kind": "legal_entity", "name": "  OOO   Kran  ", "tax_id": INN_LEGAL, "discount_bp": 750,
+                "credit_limit": 150_000_00, "deferral_days": 14, "phone": "8 (916) 123-45-67", "email": "Buyer@Example.com",
+                "legal_address": "Moscow, Lenina 1", "delivery_address": "Moscow, Warehouse 5"}
     data.update(overrides)
     return NewClient(**data)
 
 
 def change_of(client: Client, **overrides) -> ClientChange:
-    data = dict(kind=client.kind.value, name=client.name, tax_id=client.tax_id or "", discount_bp=client.discount_bp,
-                credit_limit=client.credit_limit, deferral_days=client.deferral_days)
+    data = {"kind": client.kind.value, "name": client.name, "tax_id": client.tax_id or "", "discount_bp": client.discount_bp,
+                "credit_limit": client.credit_limit, "deferral_days": client.deferral_days}
     data.update(overrides)
     return ClientChange(**data)
 
@@ -243,7 +254,7 @@ def test_a_manager_cannot_touch_another_managers_client(people, kran):
     with pytest.raises(NotVisible):
         changes.propose_change(people["oleg"], kran.id, change_of(kran, discount_bp=900))
     with pytest.raises(NotVisible):
-        changes.update_contacts(people["oleg"], kran.id, Contacts(phones=["+79160000000"]))
+        client_contacts.update_contacts(people["oleg"], kran.id, Contacts(phones=["+79160000000"]))
     with pytest.raises(NotVisible):
         changes.apply_change(people["stranger_boss"], kran.id, change_of(kran, discount_bp=900))
     assert requests_of(kran) == []
@@ -374,7 +385,7 @@ def test_a_supervisor_activates_a_rejected_client_by_changing_it(people):
 
 def test_contacts_are_edited_directly_normalised_and_audited(people, kran):
     anna = people["anna"]
-    changes.update_contacts(anna, kran.id, Contacts(
+    client_contacts.update_contacts(anna, kran.id, Contacts(
         phones=["+7 916 111-22-33", "", "8 (903) 555-00-11"], emails=["sales@kran.example", ""],
         addresses=[AddressInput("legal", " Moscow,  Lenina 1 "), AddressInput("delivery", "Khimki, Store 2"),
                    AddressInput("delivery", "")]))
@@ -392,13 +403,13 @@ def test_contacts_are_edited_directly_normalised_and_audited(people, kran):
     assert requests_of(kran) == []
 
     # Removing and editing: the old main phone goes, a new one comes; the same list again changes nothing.
-    changes.update_contacts(anna, kran.id, Contacts(phones=["+79035550011", "+79161112244"], emails=[],
+    client_contacts.update_contacts(anna, kran.id, Contacts(phones=["+79035550011", "+79161112244"], emails=[],
                                                     addresses=[AddressInput("delivery", "Khimki, Store 2")]))
     db.session.expire_all()
     kran = db.session.get(Client, kran.id)
     assert sorted(p.number for p in kran.phones) == ["+79035550011", "+79161112244"]
     assert kran.emails == [] and [a.text for a in kran.addresses] == ["Khimki, Store 2"]
-    changes.update_contacts(anna, kran.id, Contacts(phones=["+79035550011", "+79161112244"], emails=[],
+    client_contacts.update_contacts(anna, kran.id, Contacts(phones=["+79035550011", "+79161112244"], emails=[],
                                                     addresses=[AddressInput("delivery", "Khimki, Store 2")]))
     assert len(events(kran, "client_contacts_updated")) == 2
     # The phone given up is free for another client now.
@@ -408,7 +419,7 @@ def test_contacts_are_edited_directly_normalised_and_audited(people, kran):
 def test_contact_errors_name_the_entry(people, kran):
     make_client(manager=people["oleg"], phone="+79035550011", name="Someone else")
     with pytest.raises(ValidationError) as refused:
-        changes.update_contacts(people["anna"], kran.id, Contacts(
+        client_contacts.update_contacts(people["anna"], kran.id, Contacts(
             phones=["+79161112233", "8 903 555 00 11", "123", "+7 916 111 22 33"], emails=["x@", "a@b.example"],
             addresses=[AddressInput("legal", "One"), AddressInput("legal", "Two"), AddressInput("moon", "Three")]))
     fields = {k: str(v) for k, v in refused.value.fields.items()}
@@ -421,7 +432,7 @@ def test_contact_errors_name_the_entry(people, kran):
         "addresses-2-kind": "Choose the type of address.",
     }
     with pytest.raises(ValidationError) as no_phone:
-        changes.update_contacts(people["anna"], kran.id, Contacts(phones=["", " "]))
+        client_contacts.update_contacts(people["anna"], kran.id, Contacts(phones=["", " "]))
     assert set(no_phone.value.fields) == {"phones-0"}
     db.session.expire_all()
     assert [p.number for p in db.session.get(Client, kran.id).phones] == ["+79161112233"]
@@ -432,7 +443,7 @@ def test_contact_errors_name_the_entry(people, kran):
 
 def test_assigning_a_manager_notifies_them_and_is_audited(people, kran):
     boss, oleg = people["boss"], people["oleg"]
-    changes.assign_manager(boss, kran.id, oleg.id)
+    assignment.assign_manager(boss, kran.id, oleg.id)
     db.session.expire_all()
     assert db.session.get(Client, kran.id).manager_id == oleg.id
     assigned, = events(kran, "client_assigned")
@@ -443,13 +454,13 @@ def test_assigning_a_manager_notifies_them_and_is_audited(people, kran):
     assert note.params == {"by": "Boss Bossov", "client": "OOO Kran"}
     assert note.link == f"/manager/clients/{kran.id}"
     # Again to the same manager: nothing more happens.
-    changes.assign_manager(boss, kran.id, oleg.id)
+    assignment.assign_manager(boss, kran.id, oleg.id)
     assert len(events(kran, "client_assigned")) == 1 and len(notes(oleg, "client_assigned")) == 1
 
 
 def test_an_unassigned_client_gets_a_manager(people):
     client = make_client(name="Nobody's")
-    changes.assign_manager(people["boss"], client.id, people["anna"].id)
+    assignment.assign_manager(people["boss"], client.id, people["anna"].id)
     assert db.session.get(Client, client.id).manager_id == people["anna"].id
 
 
@@ -457,16 +468,16 @@ def test_only_an_active_manager_of_the_team_can_be_assigned(people, kran):
     from portal.services.staff import staff as staff_service
     boss = people["boss"]
     with pytest.raises(ValidationError):
-        changes.assign_manager(boss, kran.id, people["stranger"].id)
+        assignment.assign_manager(boss, kran.id, people["stranger"].id)
     with pytest.raises(ValidationError):
-        changes.assign_manager(boss, kran.id, boss.id)
+        assignment.assign_manager(boss, kran.id, boss.id)
     staff_service.set_active(boss, people["oleg"].id, False)
     with pytest.raises(ValidationError):
-        changes.assign_manager(boss, kran.id, people["oleg"].id)
+        assignment.assign_manager(boss, kran.id, people["oleg"].id)
     with pytest.raises(DomainError):
-        changes.assign_manager(people["anna"], kran.id, people["anna"].id)
+        assignment.assign_manager(people["anna"], kran.id, people["anna"].id)
     with pytest.raises(NotVisible):
-        changes.assign_manager(people["stranger_boss"], kran.id, people["stranger"].id)
+        assignment.assign_manager(people["stranger_boss"], kran.id, people["stranger"].id)
     assert db.session.get(Client, kran.id).manager_id == people["anna"].id
     assert events(kran, "client_assigned") == []
 

@@ -8,13 +8,13 @@ from datetime import date, timedelta
 import pytest
 
 from portal.clock import local_date
+from portal.errors import DomainError, ValidationError
 from portal.extensions import db
 from portal.models import AuditEvent, Client, ClientKind
-from portal.services.clients import dates as client_dates
 from portal.services.automation.engine import run_date_rules
+from portal.services.clients import dates as client_dates
 from portal.services.clients.dates import ClientDates, dates_of, next_birthday, update_dates
 from portal.services.clients.directory import NotVisible
-from portal.errors import DomainError, ValidationError
 
 from ...factories import make_client, make_staff
 from .test_automation_events import make_rule, runs_of, tasks_of

@@ -7,12 +7,11 @@ import pytest
 
 from portal import ledger
 from portal.clock import local_date
-from portal.extensions import db
-from portal.models import (Channel, Client, ClientKind, ClientStatus, Order, OrderStatus, PaymentTerms, utcnow)
-from portal.services.clients import changes
-from portal.services.clients import directory
-from portal.services.clients.directory import UNASSIGNED, ClientQuery
 from portal.errors import NotFound
+from portal.extensions import db
+from portal.models import Channel, Client, ClientKind, ClientStatus, Order, OrderStatus, PaymentTerms, utcnow
+from portal.services.clients import changes, directory
+from portal.services.clients.directory import UNASSIGNED, ClientQuery
 
 from ...factories import make_client, make_staff
 

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from portal import daily_sums
 from portal.extensions import db
 from portal.models import Client, User
-from portal.services.clients import changes
+from portal.services.clients import assignment
 
 from .test_statistics import build_history, run, table
 
@@ -36,7 +36,7 @@ def test_local_days_of_stored_moments_follow_the_zone():
 
 def test_the_writers_keep_the_sums_equal_to_the_rows(ctx, tmp_path):
     build_history(ctx, str(tmp_path / "sms.jsonl"))
-    assert _differences() == {t: 0 for t in daily_sums.TABLES}
+    assert _differences() == dict.fromkeys(daily_sums.TABLES, 0)
     kept = {t: _rows(t) for t in daily_sums.TABLES}
     assert all(kept.values())
     # March's money by day, as the sales service wrote it: S2 (1 Mar, 00:01 Moscow) is March's.
@@ -51,12 +51,12 @@ def test_the_writers_keep_the_sums_equal_to_the_rows(ctx, tmp_path):
 def test_a_reassigned_client_takes_its_sums_to_the_new_manager(ctx, tmp_path):
     h = build_history(ctx, str(tmp_path / "sms.jsonl"))
     romashka = h.clients["romashka"]
-    changes.assign_manager(db.session.get(User, h.boss.id), romashka.id, h.m2.id)
+    assignment.assign_manager(db.session.get(User, h.boss.id), romashka.id, h.m2.id)
     # S3, Romashka's till sale (1 249.97, 99.99 of it returned by R2), is now Nina's; M5 and M1
     # stay Mark's: he placed them.
     assert table(run("sales_by_manager", h.boss), "manager", "orders", "sales", "returns") == [
         ("Mark One", 3, 3_949_99, 1_000_00), ("Nina Two", 2, 1_349_96, 99_99)]
-    assert _differences() == {t: 0 for t in daily_sums.TABLES}
+    assert _differences() == dict.fromkeys(daily_sums.TABLES, 0)
 
 
 def test_a_client_moved_to_another_team_takes_its_bonus_and_sales_there(ctx, tmp_path):
@@ -78,7 +78,7 @@ def test_a_client_moved_to_another_team_takes_its_bonus_and_sales_there(ctx, tmp
     # Mark keeps the orders he placed.
     assert table(run("sales_by_manager", h.boss), "manager", "orders", "sales") == [
         ("Mark One", 3, 3_949_99), ("Nina Two", 1, 99_99)]
-    assert _differences() == {t: 0 for t in daily_sums.TABLES}
+    assert _differences() == dict.fromkeys(daily_sums.TABLES, 0)
 
 
 def test_flask_statistics_verify_finds_a_wrong_sum_and_rebuild_mends_it(app, tmp_path):

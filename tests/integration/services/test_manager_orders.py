@@ -19,18 +19,35 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from portal import ledger
+from portal.errors import DomainError, Forbidden, ValidationError
 from portal.extensions import db
 from portal.integrations.sms import sent_messages
-from portal.models import (AddressKind, AuditEvent, ClientAddress, ClientKind, ClientStatus, DeliveryMethod,
-                           Invoice, Location, Notification, Order, OrderStatus, OutboxEvent, PaymentMethod,
-                           PaymentTerms, Stock, User, utcnow)
+from portal.models import (
+    AddressKind,
+    AuditEvent,
+    ClientAddress,
+    ClientKind,
+    ClientStatus,
+    DeliveryMethod,
+    Invoice,
+    Location,
+    Notification,
+    Order,
+    OrderStatus,
+    OutboxEvent,
+    PaymentMethod,
+    PaymentTerms,
+    Stock,
+    User,
+    utcnow,
+)
 from portal.services import audit
-from portal.services.orders import debt, confirmation as order_confirmation, payments, orders
-from portal.errors import DomainError, Forbidden, ValidationError
+from portal.services.clients import bonus as bonus_service
+from portal.services.orders import confirmation as order_confirmation
+from portal.services.orders import debt, orders, payments
 from portal.services.orders.orders import DraftLine, OrderDraft
 
 from ...factories import make_client, make_location, make_staff
-from portal.services.clients import bonus as bonus_service
 
 NBSP = "\u00a0"
 

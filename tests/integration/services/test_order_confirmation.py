@@ -14,22 +14,39 @@ import pytest
 from flask_babel import format_date
 
 from portal import ledger
+from portal.errors import DomainError, Forbidden, ValidationError
 from portal.extensions import db
 from portal.i18n import money
 from portal.integrations.sms import sent_messages
-from portal.models import (Invoice, OrderConfirmationCode, OrderStatus, OutboxEvent, PaymentTerms,
-                           Stock, utcnow)
+from portal.models import Invoice, OrderConfirmationCode, OrderStatus, OutboxEvent, PaymentTerms, Stock, utcnow
 from portal.services import audit
-from portal.services.orders import confirmation as order_confirmation, orders
+from portal.services.clients import bonus as bonus_service
 from portal.services.messaging.codes import CodeRefused, Throttled
-from portal.errors import DomainError, Forbidden, ValidationError
+from portal.services.orders import confirmation as order_confirmation
+from portal.services.orders import orders
 from portal.services.sales.stock import InsufficientStock
 
 from ...pdf_text import pdf_text
-from .test_manager_orders import (STANDARD, actions, code_in, draft, give_bonus, invoices_of, last_sms,  # noqa: F401
-                                  local_day, new_order, notes, office, outbox, reload, rub, send_code, stock_of,
-                                  submitted, token_in)
-from portal.services.clients import bonus as bonus_service
+from .test_manager_orders import (  # noqa: F401
+    STANDARD,
+    actions,
+    code_in,
+    draft,
+    give_bonus,
+    invoices_of,
+    last_sms,
+    local_day,
+    new_order,
+    notes,
+    office,
+    outbox,
+    reload,
+    rub,
+    send_code,
+    stock_of,
+    submitted,
+    token_in,
+)
 
 TEN_MINUTES = timedelta(minutes=10)
 

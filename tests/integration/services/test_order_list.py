@@ -7,25 +7,25 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 
 from portal.extensions import db
 from portal.integrations.sms import sent_messages
 from portal.models import Channel, ClientKind, Order, OrderStatus, PaymentMethod, PaymentTerms
-from portal.services.clients import changes
-from portal.services.orders import confirmation, order_list, payments, orders
-from portal.services.sales import sales
-from portal.services.staff import staff as staff_service
+from portal.services.clients import assignment
+from portal.services.clients import bonus as bonus_service
+from portal.services.orders import confirmation, order_list, orders, payments
 from portal.services.orders.order_list import OrderListFilter
 from portal.services.orders.orders import DraftLine, OrderDraft
+from portal.services.sales import sales
 from portal.services.sales.sales import Sale, SaleLine
+from portal.services.staff import staff as staff_service
 
 from ...factories import make_client, make_location, make_product, make_staff
-from portal.services.clients import bonus as bonus_service
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def at(day: int, hour: int, minute: int = 0) -> datetime:
@@ -107,7 +107,7 @@ def build_world(app, sms_path: str) -> World:
         created_by_id=cashier.id, now=at(4, 21, 10)))
     made["beta"] = _draft(m2, beta, warehouse, [("DRILL", 1)], at(4, 21, 30))  # 00:30 on the 5th in Moscow
     made["moved"] = _draft(m1, delta, warehouse, [("DRILL", 3)], at(6, 8))
-    changes.assign_manager(boss, delta.id, m2.id)
+    assignment.assign_manager(boss, delta.id, m2.id)
     made["boss"] = _draft(boss, beta, warehouse, [("VALVE", 10)], at(7, 8))
     made["cancelled"] = _draft(m1, acme, warehouse, [("DRILL", 1)], at(8, 8))
     orders.cancel(m1, made["cancelled"].id, now=at(8, 9))

@@ -18,14 +18,26 @@ from datetime import timedelta
 import pytest
 
 from portal import ledger
+from portal.errors import DomainError, Forbidden, ValidationError
 from portal.extensions import db
 from portal.models import OrderStatus, Payment, PaymentMethod, PaymentTerms, utcnow
 from portal.services import audit
-from portal.services.orders import payments as order_payments, orders
-from portal.errors import DomainError, Forbidden, ValidationError
+from portal.services.orders import orders
+from portal.services.orders import payments as order_payments
 
-from .test_manager_orders import (actions, confirmed, give_bonus, new_order, notes, office, outbox,  # noqa: F401
-                                  paid, reload, rub, submitted)
+from .test_manager_orders import (  # noqa: F401
+    actions,
+    confirmed,
+    give_bonus,
+    new_order,
+    notes,
+    office,
+    outbox,
+    paid,
+    reload,
+    rub,
+    submitted,
+)
 
 THREE_LINES = (("DRILL", 1), ("PIPE", 1), ("VALVE", 1, 0))
 

@@ -21,7 +21,7 @@ import pytest
 
 from portal.extensions import db
 from portal.models import OutboxEvent
-from portal.services.messaging import outbox, delivery, sms
+from portal.services.messaging import delivery, outbox, sms
 
 from ...sms_gateway import LocalGateway
 from ..ledger.test_concurrency_postgres import pg_app, pg_database  # noqa: F401 (fixtures)
@@ -41,7 +41,7 @@ def gateway():
 def queue_messages(app, n: int) -> None:
     with app.app_context():
         for i in range(n):
-            sms.queue("+7916000%04d" % i, f"message {i}", f"sms:test:{i}")
+            sms.queue(f"+7916000{i:04d}", f"message {i}", f"sms:test:{i}")
         outbox.enqueue("1c.order", "1c:order:1:confirmed", {"number": "1"})  # never pushed
         db.session.commit()
 

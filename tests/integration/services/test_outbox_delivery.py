@@ -8,11 +8,11 @@ from datetime import timedelta
 
 import pytest
 
+from portal.errors import DomainError, NotFound
 from portal.extensions import db
 from portal.integrations.sms import sent_messages
 from portal.models import AuditEvent, OutboxEvent, utcnow
-from portal.services.messaging import outbox, delivery, sms
-from portal.errors import DomainError, NotFound
+from portal.services.messaging import delivery, outbox, sms
 
 from ...factories import make_staff
 

@@ -4,14 +4,14 @@ from datetime import timedelta
 import pytest
 
 from portal import ledger
+from portal.errors import ValidationError
 from portal.extensions import db
 from portal.models import Channel, OrderStatus, PaymentMethod, Stock, utcnow
+from portal.services.clients import bonus as bonus_service
 from portal.services.sales import returns, sales
-from portal.errors import ValidationError
 from portal.services.sales.returns import NotReturnable, ReturnRequest
 from portal.services.sales.sales import Sale, SaleLine
 from portal.services.sales.stock import InsufficientStock
-from portal.services.clients import bonus as bonus_service
 
 
 def sell(shop, lines, bonus=0, payments=None, now=None, client=True, channel=Channel.WEB):

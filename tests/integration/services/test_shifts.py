@@ -8,14 +8,14 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.exc import IntegrityError
 
+from portal.errors import DomainError, ValidationError
 from portal.extensions import db
 from portal.models import Order, PaymentMethod, Shift
+from portal.services.clients import bonus as bonus_service
 from portal.services.sales import returns, shifts, till
-from portal.errors import DomainError, ValidationError
 from portal.services.sales.returns import ReturnRequest
 
 from ...factories import make_client, make_location, make_product, make_staff
-from portal.services.clients import bonus as bonus_service
 
 CASH, CARD = PaymentMethod.CASH, PaymentMethod.CARD
 

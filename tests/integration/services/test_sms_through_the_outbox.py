@@ -6,15 +6,15 @@ from __future__ import annotations
 
 import pytest
 
+from portal.errors import DomainError
 from portal.extensions import db
 from portal.integrations.sms import sent_messages
 from portal.models import OutboxEvent
 from portal.services.clients import access
-from portal.services.orders import confirmation as order_confirmation
 from portal.services.messaging import delivery
-from portal.services.sales import till
 from portal.services.messaging.codes import Throttled
-from portal.errors import DomainError
+from portal.services.orders import confirmation as order_confirmation
+from portal.services.sales import till
 
 from ...factories import make_client
 from .test_manager_orders import office, submitted  # noqa: F401 (fixture, helper)

@@ -40,19 +40,20 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
 
 from portal import ledger
+from portal.errors import ValidationError
 from portal.extensions import db
 from portal.integrations.sms import sent_messages
 from portal.models import Channel, ClientKind, ClientStatus, Order, PaymentMethod, PaymentTerms, Section, User
-from portal.services.orders import confirmation, payments, orders
-from portal.services.sales import returns, sales
-from portal.errors import ValidationError
+from portal.services.clients import bonus as bonus_service
+from portal.services.orders import confirmation, orders, payments
 from portal.services.orders.orders import DraftLine, OrderDraft
+from portal.services.sales import returns, sales
 from portal.services.sales.returns import ReturnRequest
 from portal.services.sales.sales import Sale, SaleLine
 from portal.services.statistics import CATALOGUE, REPORTS
@@ -60,9 +61,8 @@ from portal.services.statistics.periods import Period, period_for, previous
 from portal.services.statistics.report import ChartKind, Report, ValueKind
 
 from ...factories import make_client, make_location, make_product, make_staff
-from portal.services.clients import bonus as bonus_service
 
-UTC = timezone.utc
+UTC = UTC
 MARCH = Period(date(2026, 3, 1), date(2026, 3, 31))
 FEBRUARY = Period(date(2026, 2, 1), date(2026, 2, 28))
 EMPTY = Period(date(2025, 6, 1), date(2025, 6, 30))

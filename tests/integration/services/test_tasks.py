@@ -3,15 +3,15 @@ navigation counts, rescheduling, completing with an outcome (a missed call fires
 event), and the audit trail of every change."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from portal.errors import DomainError, Forbidden, NotFound, ValidationError
 from portal.extensions import db
 from portal.models import AuditEvent, Notification, Task, TaskOutcome, TaskStatus, utcnow
-from portal.services.orders import orders
 from portal.services import tasks
-from portal.errors import DomainError, Forbidden, NotFound, ValidationError
+from portal.services.orders import orders
 from portal.services.orders.orders import DraftLine, OrderDraft
 
 from ...factories import make_client, make_location, make_product, make_staff
@@ -152,7 +152,7 @@ def test_overdue_today_and_the_navigation_counts(office):
 def test_due_today_means_the_companys_calendar_day(office, app):
     ann = office["ann"]
     app.config["BABEL_DEFAULT_TIMEZONE"] = "Europe/Moscow"  # UTC+3, no summer time
-    now = datetime(2030, 6, 10, 20, 30, tzinfo=timezone.utc)  # 23:30 in Moscow on 10 June
+    now = datetime(2030, 6, 10, 20, 30, tzinfo=UTC)  # 23:30 in Moscow on 10 June
     evening = tasks.create_task_in_transaction(title="At 23:45 Moscow", due_at=now + timedelta(minutes=15),
                                                assignee_id=ann.id)
     tasks.create_task_in_transaction(title="At 00:15 Moscow on 11 June", due_at=now + timedelta(minutes=45),

@@ -23,15 +23,15 @@ import pytest
 import sqlalchemy as sa
 
 from portal import ledger
+from portal.errors import DomainError, Forbidden, NotFound, ValidationError
 from portal.extensions import db
 from portal.models import OPEN_STATES, AuditEvent, Channel, Client, Order, OrderStatus, User
-from portal.services.staff import team
+from portal.services.clients import corrections
 from portal.services.clients.directory import NotVisible
-from portal.errors import DomainError, Forbidden, NotFound, ValidationError
 from portal.services.orders.order_list import orders_at_a_glance
+from portal.services.staff import team
 
 from ...factories import make_client, make_staff
-from portal.services.clients import corrections
 
 
 @dataclass
@@ -122,7 +122,7 @@ def test_the_directory_takes_three_queries_whatever_the_team_size(crew):
         return len(seen)
 
     small = count_queries()
-    for i in range(6):
+    for _i in range(6):
         member = make_staff("manager", supervisor=crew.boss)
         make_client(manager=member)
         _order(Channel.MANAGER, OrderStatus.DRAFT, None, member)

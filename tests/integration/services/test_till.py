@@ -4,15 +4,15 @@ from __future__ import annotations
 import pytest
 
 from portal import ledger
+from portal.errors import DomainError, NotFound, ValidationError
 from portal.extensions import db
 from portal.integrations.sms import sent_messages
 from portal.models import Barcode, Order, PaymentMethod, Stock
+from portal.services.clients import bonus as bonus_service
 from portal.services.sales import shifts, till
-from portal.errors import DomainError, NotFound, ValidationError
 from portal.services.sales.stock import InsufficientStock
 
 from ...factories import make_client, make_location, make_product, make_staff
-from portal.services.clients import bonus as bonus_service
 
 CASH, CARD = PaymentMethod.CASH, PaymentMethod.CARD
 PHONE = "+79161234567"

@@ -283,14 +283,14 @@ def _confirmation_sms(path: str) -> tuple[str, str]:
 
 def build_world(app, sms_path: str) -> World:
     from portal.models import OutboxEvent
-    from portal.services.staff import api_keys
     from portal.services import audit
     from portal.services.clients import access, changes
-    from portal.services.orders import confirmation as order_confirmation, orders
-    from portal.services.sales import returns
-    from portal.services.sales import sales, shifts
     from portal.services.clients.changes import ClientChange
+    from portal.services.orders import confirmation as order_confirmation
+    from portal.services.orders import orders
     from portal.services.orders.orders import DraftLine, OrderDraft
+    from portal.services.sales import returns, sales, shifts
+    from portal.services.staff import api_keys
 
     from ...factories import make_client, make_location, make_product, make_staff
 
@@ -369,6 +369,7 @@ def build_world(app, sms_path: str) -> World:
         b["note"] = note.id
         # Tasks (one of each manager) and an automation rule of each team.
         from datetime import timedelta
+
         from portal.models import utcnow
         from portal.services import tasks as task_service
         from portal.services.automation import templates as rule_templates

@@ -8,8 +8,9 @@ import pytest
 
 from portal.extensions import db
 from portal.models import OutboxEvent
-from portal.services.orders import confirmation as order_confirmation, orders
-from portal.services.messaging import outbox, delivery, sms
+from portal.services.messaging import delivery, outbox, sms
+from portal.services.orders import confirmation as order_confirmation
+from portal.services.orders import orders
 from portal.services.orders.orders import DraftLine, OrderDraft
 
 from ...factories import make_client, make_location, make_product, make_staff

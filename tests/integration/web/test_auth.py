@@ -50,7 +50,7 @@ def test_wrong_password_and_unknown_email_read_the_same(app, client):
 def test_ten_failures_lock_the_account_for_fifteen_minutes(ctx):
     user = make_staff("cashier", email="till@example.com")
     start = utcnow()
-    for attempt in range(9):
+    for _attempt in range(9):
         assert auth.authenticate("till@example.com", "bad-password", now=start) is None
     assert not auth.is_locked(db.session.get(User, user.id), start)
     assert auth.authenticate("till@example.com", "bad-password", now=start) is None  # the tenth

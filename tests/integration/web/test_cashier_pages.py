@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -11,14 +11,25 @@ from babel.dates import format_date
 from portal import ledger
 from portal.extensions import db
 from portal.integrations.sms import sent_messages
-from portal.models import (Barcode, Channel, Location, Order, OrderLine, PaymentMethod, Return, Shift, Stock, User,
-                           utcnow)
+from portal.models import (
+    Barcode,
+    Channel,
+    Location,
+    Order,
+    OrderLine,
+    PaymentMethod,
+    Return,
+    Shift,
+    Stock,
+    User,
+    utcnow,
+)
+from portal.services.clients import bonus as bonus_service
 from portal.services.sales import sales, shifts, till
 from portal.services.sales.returns import add_months
 
-from ...pdf_text import pdf_text
 from ...factories import DEFAULT_PASSWORD, make_client, make_location, make_product, make_staff
-from portal.services.clients import bonus as bonus_service
+from ...pdf_text import pdf_text
 
 EN = {"Accept-Language": "en"}
 HX = {"HX-Request": "true", **EN}
@@ -499,11 +510,11 @@ def test_the_x_report_and_the_z_report_after_closing_show_the_difference(app, cl
 
 
 def test_the_warranty_runs_from_the_local_day_of_purchase(app, client, store, on_shift):
-    from datetime import datetime, timezone
+    from datetime import datetime
     with app.app_context():
         order = sales.place_paid_order(sales.Sale(
             channel=Channel.SHOP, lines=[sales.SaleLine(qty=1, sku="DRILL")], location_id=store["shop"],
-            payments={PaymentMethod.CARD: 1_000_00}, now=datetime(2026, 1, 10, 22, 30, tzinfo=timezone.utc)))
+            payments={PaymentMethod.CARD: 1_000_00}, now=datetime(2026, 1, 10, 22, 30, tzinfo=UTC)))
         order_id = order.id
     html = get(client, f"/cashier/receipt/{order_id}").get_data(as_text=True)
     assert "1/11/26, 1:30\u202fAM" in html or "1/11/26, 1:30 AM" in html  # the receipt's own purchase date

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import time
-from datetime import date, timedelta, timezone
+from datetime import UTC, date, timedelta
 from decimal import Decimal
 from html.parser import HTMLParser
 from zoneinfo import ZoneInfo
@@ -16,10 +16,10 @@ from portal.extensions import db
 from portal.integrations.sms import sent_messages
 from portal.models import BonusLot, Channel, ClientLoginCode, LotStatus, utcnow
 from portal.services.clients import access
+from portal.services.clients import bonus as bonus_service
 from portal.services.sales import sales
 
 from ...factories import make_client, make_location, make_product, make_staff
-from portal.services.clients import bonus as bonus_service
 
 PHONE = "+79161112233"
 OTHER_PHONE = "+79035550011"
@@ -164,8 +164,8 @@ def test_the_page_shows_the_same_figures_as_the_api(app, client, people, sms_pat
     with app.app_context():  # the page shows dates in the portal's time zone, the API in UTC
         due = db.session.scalar(db.select(db.func.min(BonusLot.available_at))
                                 .where(BonusLot.status == LotStatus.PENDING))
-        due = due.replace(tzinfo=timezone.utc) if due.tzinfo is None else due
-    assert due.astimezone(timezone.utc).date() == date.fromisoformat(nxt["date"])
+        due = due.replace(tzinfo=UTC) if due.tzinfo is None else due
+    assert due.astimezone(UTC).date() == date.fromisoformat(nxt["date"])
     local = due.astimezone(ZoneInfo(app.config["BABEL_DEFAULT_TIMEZONE"])).date()
     assert releases[0] == (format_date(local, "medium", locale="en"), rub(nxt["amount"]))
     assert sum(minor_of_page(amount) for _, amount in releases) == minor(bonus["pending"])

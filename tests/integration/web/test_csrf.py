@@ -107,7 +107,7 @@ def test_only_the_api_and_the_1c_exchange_are_exempt(app):
     assert {bp.name for bp in csrf._exempt_blueprints} == EXEMPT_BLUEPRINTS
     assert not csrf._exempt_views
     writing = {rule.endpoint.split(".", 1)[0] for rule in app.url_map.iter_rules() if matrix.write_methods(rule)}
-    assert EXEMPT_BLUEPRINTS <= writing
+    assert writing >= EXEMPT_BLUEPRINTS
 
 
 def test_the_api_ignores_a_signed_in_session_so_csrf_cannot_matter_there(app, client):

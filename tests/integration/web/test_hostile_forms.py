@@ -258,10 +258,7 @@ def form_data(form: dict) -> st.SearchStrategy:
 
 
 def _shown(html: str, value: str) -> bool:
-    for typed in {value, value.strip()}:
-        if str(markupsafe.escape(typed)) in html or typed in html:
-            return True
-    return False
+    return any(str(markupsafe.escape(typed)) in html or typed in html for typed in {value, value.strip()})
 
 
 def check_answer(app, form: dict, data: list, response, before: dict, names: list[str], text_fields: set[str],
@@ -374,7 +371,7 @@ def test_ids_no_row_can_have_in_any_path_are_not_a_500(app, world):
             others = {name: "x" for name in rule.arguments if name not in ints}
             for n in HUGE_IDS:
                 with app.test_request_context():
-                    url = url_for(rule.endpoint, **others, **{name: n for name in ints})
+                    url = url_for(rule.endpoint, **others, **dict.fromkeys(ints, n))
                 for method in sorted(rule.methods & {"GET", "POST"}):
                     response = http.open(url, method=method, data={"qty": "1"} if method == "POST" else None,
                                          headers=EN)

@@ -1,5 +1,5 @@
 """Russian, Ukrainian and English: browser default, a remembered switch, money and dates."""
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from flask_babel import force_locale
 
@@ -64,13 +64,12 @@ def test_money_and_percent_follow_the_locale(app):
 
 def test_hryvnia_for_a_ukrainian_company(app):
     app.config["PORTAL_CURRENCY"] = "UAH"
-    with app.test_request_context():
-        with force_locale("uk"):
-            assert money(100) == "1,00\u00a0₴"
+    with app.test_request_context(), force_locale("uk"):
+        assert money(100) == "1,00\u00a0₴"
 
 
 def test_dates_follow_the_locale(app):
-    moment = datetime(2026, 3, 1, 21, 30, tzinfo=timezone.utc)  # 2 March 00:30 in Moscow
+    moment = datetime(2026, 3, 1, 21, 30, tzinfo=UTC)  # 2 March 00:30 in Moscow
     with app.test_request_context():
         render = app.jinja_env.from_string("{{ d|date }}")
         with force_locale("ru"):

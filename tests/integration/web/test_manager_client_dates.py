@@ -67,7 +67,7 @@ def test_the_manager_sets_the_dates_on_the_card_and_reads_them_in_their_language
     url = f"/manager/clients/{team['person']}"
     card = client.get(url)
     assert card.status_code == 200 and shown(card, "birthday") == "—" and shown(card, "contract-renewal") == "—"
-    assert 'action="/manager/clients/%d/dates"' % team["person"] in card.get_data(as_text=True)
+    assert f'action="/manager/clients/{team["person"]}/dates"' in card.get_data(as_text=True)
     renewal = today(app) + timedelta(days=3)
     response = client.post(f"{url}/dates", data={"birthday": "1985-03-12", "contract_renewal_on": renewal.isoformat()})
     assert response.status_code == 303 and response.location.endswith(f"{url}#client-dates")

@@ -10,13 +10,26 @@ import pytest
 from portal import ledger
 from portal.clock import local_date
 from portal.extensions import db
-from portal.models import (ChangeKind, ChangeRequest, Channel, Client, ClientEmail, ClientKind, ClientStatus,
-                           Notification, Order, OrderStatus, PaymentTerms, User, utcnow)
+from portal.models import (
+    ChangeKind,
+    ChangeRequest,
+    Channel,
+    Client,
+    ClientEmail,
+    ClientKind,
+    ClientStatus,
+    Notification,
+    Order,
+    OrderStatus,
+    PaymentTerms,
+    User,
+    utcnow,
+)
+from portal.services.clients import bonus as bonus_service
 from portal.services.clients import changes as client_changes
 from portal.services.sales import sales
 
 from ...factories import DEFAULT_PASSWORD, make_client, make_location, make_product, make_staff
-from portal.services.clients import bonus as bonus_service
 
 INN_LEGAL = "7707083893"
 NBSP = "\u00a0"

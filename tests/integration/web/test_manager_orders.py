@@ -24,16 +24,27 @@ import pytest
 from portal import ledger
 from portal.extensions import db
 from portal.integrations.sms import sent_messages
-from portal.models import (AuditEvent, ClientKind, Invoice, Notification, Order, OrderStatus, Payment, PaymentTerms,
-                           Stock, User)
+from portal.models import (
+    AuditEvent,
+    ClientKind,
+    Invoice,
+    Notification,
+    Order,
+    OrderStatus,
+    Payment,
+    PaymentTerms,
+    Stock,
+    User,
+)
 from portal.services import audit
 from portal.services.clients import access as client_access
-from portal.services.orders import confirmation as order_confirmation, orders
+from portal.services.clients import bonus as bonus_service
+from portal.services.orders import confirmation as order_confirmation
+from portal.services.orders import orders
 from portal.services.orders.orders import DraftLine, OrderDraft
 
 from ...factories import DEFAULT_PASSWORD, make_client, make_location, make_product, make_staff
 from ...pdf_text import pdf_text
-from portal.services.clients import bonus as bonus_service
 
 EN = {"Accept-Language": "en"}
 HX = {"HX-Request": "true", **EN}

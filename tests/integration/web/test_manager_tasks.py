@@ -12,8 +12,8 @@ import pytest
 from portal.clock import local_zone
 from portal.extensions import db
 from portal.models import Task, TaskOutcome, TaskStatus, User, utcnow
-from portal.services.orders import orders
 from portal.services import tasks
+from portal.services.orders import orders
 from portal.services.orders.orders import DraftLine, OrderDraft
 
 from ...factories import DEFAULT_PASSWORD, make_client, make_location, make_product, make_staff

@@ -28,18 +28,17 @@ import pytest
 
 from portal.extensions import db
 from portal.integrations.sms import sent_messages
-from portal.models import (ClientKind, Notification, OrderLine, OutboxEvent, PaymentMethod, PaymentTerms, Shift,
-                           utcnow)
+from portal.models import ClientKind, Notification, OrderLine, OutboxEvent, PaymentMethod, PaymentTerms, Shift, utcnow
 from portal.services.clients import access, changes
-from portal.services.orders import confirmation as order_confirmation, payments, orders
-from portal.services.sales import returns, sales
-from portal.services.sales import shifts, till
+from portal.services.clients import bonus as bonus_service
+from portal.services.orders import confirmation as order_confirmation
+from portal.services.orders import orders, payments
 from portal.services.orders.orders import DraftLine, OrderDraft
+from portal.services.sales import returns, sales, shifts, till
 from portal.services.statistics import REPORTS
 
 from ...factories import DEFAULT_PASSWORD, make_client, make_location, make_product, make_staff
 from ...pdf_text import pdf_text
-from portal.services.clients import bonus as bonus_service
 
 EN = {"Accept-Language": "en"}
 SCRIPT = "<script>alert(1)</script>"

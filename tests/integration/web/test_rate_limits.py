@@ -109,7 +109,8 @@ def test_client_codes_are_limited_per_phone_and_per_address(app, client, sms_pat
 def test_order_confirmation_codes_typed_by_a_manager_are_limited(app, client, sms_path):
     app.config["ORDER_CODE_RATE_LIMIT"] = "2 per 10 minutes"
     with app.app_context():
-        from portal.services.orders import confirmation as order_confirmation, orders
+        from portal.services.orders import confirmation as order_confirmation
+        from portal.services.orders import orders
         from portal.services.orders.orders import DraftLine, OrderDraft
         main = make_location("warehouse", code="MAIN", is_main=True)
         make_product("DRILL", 1_000_00, stock={main: 10})

@@ -66,8 +66,8 @@ def people(app):
         emails = {"admin": make_staff("admin").email, "supervisor": supervisor.email,
                   "manager": make_staff("manager", supervisor=supervisor).email,
                   "cashier": make_staff("cashier").email}
-        from portal.services.staff import api_keys
         from portal.services.clients import access
+        from portal.services.staff import api_keys
         link = access.signed_link(make_client(phone="+79161112233").id).split("/my/", 1)[1]
         _key, secret = api_keys.create_key("shop")
     return emails, link, secret

@@ -4,18 +4,30 @@ navigation, access."""
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from html import unescape
 
 import pytest
 
 from portal.clock import local_date
 from portal.extensions import db
-from portal.models import (AuditEvent, ChangeRequest, ChangeStatus, Channel, Client, ClientKind, Notification, Order,
-                           OrderStatus, PaymentTerms, User, utcnow)
+from portal.models import (
+    AuditEvent,
+    ChangeRequest,
+    ChangeStatus,
+    Channel,
+    Client,
+    ClientKind,
+    Notification,
+    Order,
+    OrderStatus,
+    PaymentTerms,
+    User,
+    utcnow,
+)
 from portal.services.clients import changes as client_changes
-from portal.services.orders import orders
 from portal.services.clients.changes import ClientChange, NewClient
+from portal.services.orders import orders
 from portal.services.orders.orders import DraftLine, OrderDraft
 
 from ...factories import DEFAULT_PASSWORD, make_client, make_location, make_product, make_staff
@@ -80,7 +92,7 @@ def team(app, client):
         newcomer = client_changes.create_client(oleg, NewClient(kind="private_person", name="Petrov Ivan",
                                                                 phone="+79160000077", discount_bp=300))
         new_request = client_changes.pending_request_of(newcomer.id)
-        base = datetime.now(timezone.utc) - timedelta(hours=3)
+        base = datetime.now(UTC) - timedelta(hours=3)
         db.session.get(ChangeRequest, change.id).created_at = base
         db.session.query(AuditEvent).filter(AuditEvent.object_type == "orders", AuditEvent.object_id == order.id,
                                             AuditEvent.action == "order_approval_requested").update(

@@ -4,9 +4,9 @@ import re
 
 import pytest
 
+from portal.errors import DomainError
 from portal.extensions import db
 from portal.models import AuditEvent, Channel, Order, OrderStatus, User
-from portal.errors import DomainError
 
 from ...factories import DEFAULT_PASSWORD, make_client, make_staff
 
