@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.cursors import CursorError, decode_cursor, encode_cursor
-from portal.errors import DomainError, NotFound, ValidationError
+from portal.errors import DomainError, Forbidden, NotFound, ValidationError
 from portal.ids import parse_id
 from portal.models import ClientStatus, Role
 from portal.services.clients import assignment, directory
@@ -96,10 +96,6 @@ def client_dates_update(client_id: int):
         return _card_page(client.id, dates_form=form, status=422)
     try:
         client_dates.update_dates(me, client.id, form.dates())
-    except directory.NotVisible:
-        abort(403)
-    except NotFound:
-        abort(404)
     except ValidationError as exc:
         show_errors(form, exc)
         return _card_page(client.id, dates_form=form, status=422)
@@ -231,10 +227,8 @@ def client_assign(client_id: int):
     error = None
     try:
         client = assignment.assign_manager(me, client.id, request.form.get("manager_id", type=parse_id))
-    except directory.NotVisible:
-        abort(403)
-    except NotFound:
-        abort(404)
+    except (NotFound, Forbidden):
+        raise  # the 404 and 403 pages
     except ValidationError as exc:
         error = " ".join(str(message) for message in exc.fields.values())
     except DomainError as exc:

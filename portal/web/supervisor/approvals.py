@@ -70,7 +70,7 @@ def _decide(kind: str, item_id: int, approve: bool):
     except ValidationError as exc:
         return _refused(kind, item_id, exc.fields, None, comment)
     except NotFound:
-        abort(404)
+        raise  # the 404 page
     except DomainError as exc:
         if exc.code == "forbidden":
             abort(403)

@@ -62,7 +62,7 @@ def automation_enable(code: str):
     try:
         rule = templates.enable_template(_me(), code)
     except NotFound:
-        abort(404)
+        raise  # the 404 page
     except DomainError as exc:
         flash(str(exc.message), "error")
     else:
