@@ -19,7 +19,6 @@ Every function here is one transaction: it commits at the end, and rolls back on
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TypeVar
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
@@ -50,7 +49,7 @@ from portal.services.clients.directory import pending_request_of, visible_client
 from portal.services.clients.tax_ids import TaxIdError, validate_tax_id
 from portal.services.messaging import outbox
 from portal.services.staff import team
-from portal.services.transactions import one_transaction as _one_transaction
+from portal.services.transactions import one_transaction
 from portal.text import squash
 
 __all__ = [
@@ -59,7 +58,6 @@ __all__ = [
     "create_client", "pending_request_of", "propose_change", "reject_change",
 ]
 
-T = TypeVar("T")
 
 MAX_DISCOUNT_BP = 10_000
 MAX_CREDIT_LIMIT = 10 ** 15  # minor units; far above any real limit, within a BIGINT
@@ -349,7 +347,7 @@ def create_client(actor: User, data: NewClient) -> Client:
         events.client_created.send(client, actor=actor)
         return client
 
-    return _one_transaction(run)
+    return one_transaction(run)
 
 
 def _tell_supervisor(author: User, client: Client) -> None:
@@ -398,7 +396,7 @@ def propose_change(manager: User, client_id: int, data: ClientChange) -> ChangeR
         _tell_supervisor(manager, client)
         return request
 
-    return _one_transaction(run)
+    return one_transaction(run)
 
 
 def apply_change(actor: User, client_id: int, data: ClientChange) -> Client:
@@ -422,7 +420,7 @@ def apply_change(actor: User, client_id: int, data: ClientChange) -> Client:
         _send_to_1c(client, updated)
         return client
 
-    return _one_transaction(run)
+    return one_transaction(run)
 
 
 def change_client(actor: User, client_id: int, data: ClientChange) -> ChangeRequest | None:
@@ -485,7 +483,7 @@ def approve_change(supervisor: User, request_id: int, comment: str = "") -> Chan
                      client=client.name, comment=text)
         return request
 
-    return _one_transaction(run)
+    return one_transaction(run)
 
 
 def _with_status(before: dict, after: dict, was: ClientStatus, now: ClientStatus) -> dict:
@@ -512,6 +510,6 @@ def reject_change(supervisor: User, request_id: int, comment: str) -> ChangeRequ
                      client=client.name, comment=text)
         return request
 
-    return _one_transaction(run)
+    return one_transaction(run)
 
 

@@ -261,7 +261,19 @@ def checkout(cashier: User, *, card: int, cash_tendered: int | None, version: in
     bonus the cart held when the caller started (a caller that showed `view()` first passes it).
     The sale and the emptied cart are one transaction.
     """
-    return one_transaction(lambda: _checkout(cashier, card, cash_tendered, version, planned_bonus))
+    return one_transaction(lambda: _checkout(cashier, card, cash_tendered, version, planned_bonus),
+                           replay=lambda: _placed(cashier, version))
+
+
+def _key(cart: TillCart, version: int) -> str:
+    return f"till:{cart.id}:v{version}"
+
+
+def _placed(cashier: User, version: int) -> Checkout | None:
+    """The sale a twin tap on "Pay" for this cart version placed already, if any."""
+    cart = db.session.scalar(db.select(TillCart).where(TillCart.cashier_id == cashier.id))
+    placed = sales.order_with_key(_key(cart, version)) if cart is not None else None
+    return Checkout(placed, sales.change_given(placed)) if placed is not None else None
 
 
 def _checkout(cashier: User, card: int, cash_tendered: int | None, version: int,
@@ -270,10 +282,7 @@ def _checkout(cashier: User, card: int, cash_tendered: int | None, version: int,
     # Before view() fits the bonus to what the client has now.
     planned = cart_of(cashier).bonus if planned_bonus is None else planned_bonus
     current = _view(cashier)
-    key = f"till:{current.cart.id}:v{version}"
-    placed = db.session.scalar(db.select(Order).where(Order.key == key))
-    if placed is not None:
-        return Checkout(placed, sales.change_given(placed))
+    key = _key(current.cart, version)
     if current.client is not None and planned > current.available_bonus:
         # Another till spent the client's bonus since the cashier saw the cart: say so (the cart
         # now offers what is left) rather than "the cart changed".
