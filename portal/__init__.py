@@ -24,6 +24,7 @@ from portal.ids import MAX_ID
 from portal.integrations.onec.routes import bp as onec_bp
 from portal.services.automation import engine as automation
 from portal.services.messaging import sms
+from portal.services.sales import vat
 from portal.web import register_web
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,6 +59,10 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.from_mapping(config_module.from_environment(app.instance_path))
     if config:
         app.config.from_mapping(config)
+    try:
+        app.config["PORTAL_VAT_RATE"] = vat.parse_rate(app.config["PORTAL_VAT_RATE"])
+    except vat.VatRateError as exc:
+        raise RuntimeError(f"PORTAL_VAT_RATE: {exc} (a whole percentage such as 20, or none)") from None
     logs.configure(app)
     body_limit.init_app(app)  # first of the before-request hooks: an oversized body goes no further
     health.init_app(app)  # GET /healthz

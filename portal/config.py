@@ -152,6 +152,9 @@ def from_environment(instance_path: str) -> dict:
         "OUTBOX_IDLE_SECONDS": float(os.environ.get("OUTBOX_IDLE_SECONDS", "2")),
         "OUTBOX_DELIVER_INLINE": _bool(os.environ.get("OUTBOX_DELIVER_INLINE"), default=True),
         "PORTAL_RETURN_DAYS": int(os.environ.get("PORTAL_RETURN_DAYS", "14")),
+        # The VAT rate of products without their own (services/sales/vat.py): "20", "10", "0", or
+        # "none" (без НДС / без ПДВ: the company charges no VAT). Checked by create_app.
+        "PORTAL_VAT_RATE": os.environ.get("PORTAL_VAT_RATE", "none"),
         # The 1C exchange at /exchange (portal/integrations/onec); no login set: the exchange is off.
         "ONEC_LOGIN": os.environ.get("ONEC_LOGIN", ""),
         "ONEC_PASSWORD": os.environ.get("ONEC_PASSWORD", ""),

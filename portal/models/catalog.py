@@ -55,6 +55,8 @@ class Product(db.Model):
     returnable: Mapped[bool] = mapped_column(default=True)
     discountable: Mapped[bool] = mapped_column(default=True)
     warranty_months: Mapped[int] = mapped_column(default=0)
+    # The VAT rate code ("20", "10", "0", "none": services/sales/vat.py); None: the company's rate.
+    vat_rate: Mapped[str | None] = mapped_column(sa.String(8))
     active: Mapped[bool] = mapped_column(default=True)
     # 1C's Ид of the product (its SKU is 1C's Артикул) and when a 1C catalogue last carried it.
     onec_id: Mapped[str | None] = mapped_column(sa.String(80), unique=True)

@@ -147,6 +147,9 @@ class OrderLine(db.Model):
     bonus: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     paid: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     accrual: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    # The rate the line was sold at and the VAT its money after discounts includes (vat.of_line).
+    vat_rate: Mapped[str] = mapped_column(sa.String(8), default="none", server_default="none")
+    vat: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")
     returned_qty: Mapped[int] = mapped_column(default=0)
     returnable: Mapped[bool] = mapped_column(default=True)
     warranty_months: Mapped[int] = mapped_column(default=0)
@@ -205,6 +208,7 @@ class ReturnLine(db.Model):
     refund: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     bonus_restored: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     accrual_reversed: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    vat: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")  # the VAT taken back
 
     ret: Mapped[Return] = relationship(back_populates="lines")
     order_line: Mapped[OrderLine] = relationship()

@@ -39,7 +39,7 @@ from portal.services.messaging.outbox import enqueue
 from portal.services.orders import debt
 from portal.services.orders.history import record_change, snapshot
 from portal.services.orders.order_list import visible_staff_ids
-from portal.services.sales import stock
+from portal.services.sales import stock, vat
 from portal.services.sales.pricing import Pricing, price_with_bonus
 from portal.services.sales.sales import order_number, quantity_problem
 from portal.services.transactions import one_transaction
@@ -236,12 +236,15 @@ def _fill(order: Order, q: Quote, draft: OrderDraft) -> None:
     order.comment = draft.comment.strip()[:1000]
     order.lines.clear()
     db.session.flush()
+    company_rate = vat.company_rate()
     for n, (ql, priced) in enumerate(zip(q.lines, q.pricing.lines), start=1):
+        rate = vat.rate_of(ql.product.vat_rate, company_rate)
         order.lines.append(OrderLine(
             line_no=n, product_id=ql.product.id, sku=ql.product.sku, name=ql.product.name, qty=priced.qty,
             price=priced.price, discount=priced.discount, discount_bp=ql.discount_bp, bonus=priced.bonus,
             paid=priced.paid, accrual=0, returned_qty=0, returnable=ql.product.returnable,
-            warranty_months=ql.product.warranty_months))
+            warranty_months=ql.product.warranty_months, vat_rate=rate,
+            vat=vat.of_line(priced.price, priced.qty, priced.discount, rate)))
     p = q.pricing
     order.subtotal, order.discount, order.bonus_redeemed, order.paid, order.accrual = (
         p.subtotal, p.discount, p.bonus, p.paid, 0)

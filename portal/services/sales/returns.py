@@ -30,7 +30,7 @@ from portal.models import (
 from portal.money import allocate
 from portal.services import audit
 from portal.services.messaging.outbox import enqueue
-from portal.services.sales import stock
+from portal.services.sales import stock, vat
 from portal.services.sales.pricing import share
 from portal.services.sales.sales import accrual_key
 from portal.services.transactions import one_transaction, read_only
@@ -137,7 +137,8 @@ def _take_back(order_id, requests, key, reason, actor_id, location_id, shift_id,
         part = ReturnLine(order_line_id=line.id, qty=qty,
                           refund=share(line.paid, after, line.qty) - share(line.paid, before, line.qty),
                           bonus_restored=share(line.bonus, after, line.qty) - share(line.bonus, before, line.qty),
-                          accrual_reversed=share(line.accrual, after, line.qty) - share(line.accrual, before, line.qty))
+                          accrual_reversed=share(line.accrual, after, line.qty) - share(line.accrual, before, line.qty),
+                          vat=vat.returned(line.vat, before, after, line.qty))
         ret.lines.append(part)
         parts.append((line, part))
         line.returned_qty = after

@@ -25,7 +25,7 @@ from portal.models import (
 from portal.money import format_plain
 from portal.services import audit
 from portal.services.orders.history import snapshot
-from portal.services.sales import stock
+from portal.services.sales import stock, vat
 from portal.services.sales.pricing import Pricing, accruals_for, price_with_bonus
 from portal.services.transactions import one_transaction
 
@@ -151,12 +151,15 @@ def _place(sale: Sale, now: datetime) -> Order:
                   status=OrderStatus.COMPLETED if sale.channel is Channel.SHOP else OrderStatus.PAID,
                   subtotal=pricing.subtotal, discount=pricing.discount, bonus_redeemed=pricing.bonus,
                   paid=pricing.paid, received=pricing.paid, accrual=pricing.accrual)
+    company_rate = vat.company_rate()
     for n, (product, priced) in enumerate(zip(products, pricing.lines), start=1):
+        rate = vat.rate_of(product.vat_rate, company_rate)
         order.lines.append(OrderLine(
             line_no=n, product_id=product.id, sku=product.sku, name=product.name, qty=priced.qty,
             price=priced.price, discount=priced.discount, discount_bp=priced.discount_bp, bonus=priced.bonus, paid=priced.paid,
             accrual=priced.accrual, returned_qty=0, returnable=product.returnable,
-            warranty_months=product.warranty_months))
+            warranty_months=product.warranty_months, vat_rate=rate,
+            vat=vat.of_line(priced.price, priced.qty, priced.discount, rate)))
     for method, amount in payments.items():
         if amount:
             order.payments.append(Payment(method=method, amount=amount,
