@@ -246,3 +246,10 @@ def history_value(key: str, value) -> str:
     if isinstance(value, list):
         return "; ".join(str(v) for v in value)
     return str(value)
+
+
+def vat_rate(code: str) -> str:
+    """How a document names the VAT of a rate: "incl. VAT 20 %", or "Without VAT" (rate "none")."""
+    if code == "none":
+        return str(_l("Without VAT"))
+    return str(_l("incl. VAT %(rate)s %%", rate=code))

@@ -26,6 +26,7 @@ from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Space
 
 from portal.documents import BOLD, REGULAR, numbered_canvas, register_fonts
 from portal.i18n import money
+from portal.labels import vat_rate
 from portal.money_words import amount_in_words
 
 
@@ -67,6 +68,7 @@ class InvoiceData:
     payment_terms: str       # already translated text, e.g. "Prepaid" / "Deferred, 14 days"
     delivery: str = ""       # already translated one-line description of delivery
     comment: str = ""
+    vat: tuple[tuple[str, int], ...] = ()  # (rate code, VAT the total includes) per rate, as vat.by_rate
 
 
 PAGE_WIDTH, PAGE_HEIGHT = A4
@@ -253,17 +255,20 @@ def _totals(data: InvoiceData) -> Table:
         (_("Paid with bonus"), ("−" + money(data.bonus)) if data.bonus else money(0)),
         (_("To pay"), money(data.total)),
     ]
+    total = len(rows) - 1
+    # "в т.ч. НДС 20 %" per rate (or "Без НДС"), under the total they are part of.
+    rows += [(vat_rate(rate), money(amount) if rate != "none" else "") for rate, amount in data.vat]
     label_width = _width([label for label, _value in rows], BOLD, TOTAL_SIZE)
     value_width = _width([value for _label, value in rows], BOLD, TOTAL_SIZE)
     table = Table([list(row) for row in rows], colWidths=[label_width, value_width], hAlign="RIGHT")
     table.setStyle(TableStyle([
         ("FONT", (0, 0), (-1, -1), REGULAR, 9),
-        ("FONT", (0, -1), (-1, -1), BOLD, TOTAL_SIZE),
+        ("FONT", (0, total), (-1, total), BOLD, TOTAL_SIZE),
         ("ALIGN", (0, 0), (0, -1), "LEFT"),
         ("ALIGN", (1, 0), (1, -1), "RIGHT"),
         ("LEFTPADDING", (0, 0), (-1, -1), PAD),
         ("RIGHTPADDING", (0, 0), (-1, -1), PAD),
-        ("LINEABOVE", (0, -1), (-1, -1), 0.8, colors.black),
-        ("TOPPADDING", (0, -1), (-1, -1), 4),
+        ("LINEABOVE", (0, total), (-1, total), 0.8, colors.black),
+        ("TOPPADDING", (0, total), (-1, total), 4),
     ]))
     return table

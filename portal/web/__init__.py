@@ -17,6 +17,7 @@ from portal.phones import display_phone
 from portal.services import audit
 from portal.services import tasks as task_service
 from portal.services.orders.approvals import pending_count
+from portal.services.sales import vat
 from portal.services.staff import auth as auth_service
 from portal.web.access import home_url, nav_items
 from portal.web.admin import bp as admin_bp
@@ -60,7 +61,7 @@ def register_web(app: Flask) -> None:
                 task_counts = task_service.badge_counts(current_user)
         return {"unread_notifications": unread, "nav_items": nav_items(), "home_url": home_url,
                 "labels": labels, "display_phone": display_phone, "pending_approvals": pending_approvals,
-                "task_counts": task_counts}
+                "task_counts": task_counts, "vat_by_rate": vat.by_rate}
 
     def error_page(status: int, title, message):
         if request.path.startswith("/api/"):

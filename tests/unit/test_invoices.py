@@ -176,3 +176,13 @@ def test_a_long_invoice_breaks_into_pages_with_the_header_repeated(app):
 def test_figures_that_do_not_add_up_are_refused(app, changes):
     with pytest.raises(ValueError):
         render(app, invoice(**changes), "en")
+
+
+def test_the_invoice_names_the_vat_its_total_includes_per_rate_or_says_without_vat(app):
+    data = invoice(vat=(("20", 180_000), ("10", 5_000), ("none", 0)))
+    text = squeeze(" ".join(page_texts(render(app, data, "ru"))))
+    assert "в т.ч. НДС 20 % 1 800,00" in text and "в т.ч. НДС 10 % 50,00" in text and "Без НДС" in text
+    uk = squeeze(" ".join(page_texts(render(app, data, "uk"))))
+    assert "у т.ч. ПДВ 20 % 1 800,00" in uk and "Без ПДВ" in uk
+    en = squeeze(" ".join(page_texts(render(app, invoice(vat=(("none", 0),)), "en"))))
+    assert "Without VAT" in en and "incl. VAT" not in en

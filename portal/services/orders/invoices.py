@@ -12,6 +12,7 @@ from portal.documents.invoices import InvoiceData, InvoiceLine, Party, render_in
 from portal.extensions import db
 from portal.labels import delivery_method, payment_terms
 from portal.models import AddressKind, Invoice, Order, PaymentTerms
+from portal.services.sales import vat
 
 
 def invoice_data(order: Order, issued_at: datetime) -> InvoiceData:
@@ -36,7 +37,8 @@ def invoice_data(order: Order, issued_at: datetime) -> InvoiceData:
                                 line.paid) for line in order.lines),
         subtotal=order.subtotal, discount=order.discount, bonus=order.bonus_redeemed, total=order.paid,
         currency=config["PORTAL_CURRENCY"], locale=str(get_locale() or "ru"), due_date=order.due_date,
-        payment_terms=terms, delivery=delivery, comment=order.comment)
+        payment_terms=terms, delivery=delivery, comment=order.comment,
+        vat=tuple(vat.by_rate(order.lines).items()))
 
 
 def issue_invoice(order: Order, issued_at: datetime) -> Invoice:

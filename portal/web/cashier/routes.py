@@ -15,7 +15,7 @@ from portal.extensions import db
 from portal.ids import parse_id
 from portal.models import Location, Order, Return, Role, User
 from portal.money import MoneyError, parse_amount, to_minor
-from portal.services.sales import catalog, order_search, returns, sales, shifts, till
+from portal.services.sales import catalog, order_search, returns, sales, shifts, till, vat
 from portal.web.access import roles_required
 from portal.web.pdf import pdf_response
 
@@ -236,7 +236,7 @@ def receipt_context(order: Order) -> dict:
     warranties = {line.id: returns.warranty_end(line, order.paid_at) for line in order.lines}
     cashier = db.session.get(User, order.created_by_id) if order.created_by_id else None
     return {"order": order, "release_at": release_at, "change": change, "warranties": warranties,
-            "return_days": _return_days(), "cashier": cashier}
+            "return_days": _return_days(), "cashier": cashier, "vat": vat.by_rate(order.lines)}
 
 
 def _return_days() -> int:
