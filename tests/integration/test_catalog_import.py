@@ -265,3 +265,22 @@ def test_sku_that_matches_two_products_by_case_is_rejected(existing):
     result = import_catalog(io.StringIO("\n".join([HEADER, "ab-1;Y;;2;;;;;;;"])))  # an exact match wins
     assert (result.created, result.updated, result.rejected) == (0, 1, [])
     assert catalogue_state()["ab-1"][0] == "Y" and catalogue_state()["AB-1"][0] == "Product AB-1"
+
+
+def test_an_optional_vat_column_sets_each_products_rate_and_an_empty_cell_keeps_it(existing, tmp_path):
+    old2 = db.session.scalar(db.select(Product).where(Product.sku == "OLD-2"))
+    old2.vat_rate = "10"
+    db.session.commit()
+    path = write(tmp_path / "vat.csv", [
+        "sku;name;section;price;barcode;returnable;discountable;warranty_months;VAT",
+        "NEW-20;Дрель;;100,00;;;;0;НДС 20%",
+        "NEW-NO;Сертификат;;50,00;;;;0;без НДС",
+        "NEW-DEF;Гвоздь;;1,00;;;;0;",
+        "OLD-2;Old two;;500,00;;;;0;",
+        "OLD-1;Old one;;100,00;;;;0;20.5",
+    ])
+    result = import_catalog(path)
+    assert (result.created, result.updated) == (3, 1)
+    assert result.rejected == [(6, 'vat "20.5": not a VAT rate (a whole percentage such as 20, or none)')]
+    rates = dict(db.session.execute(db.select(Product.sku, Product.vat_rate)).all())
+    assert rates == {"NEW-20": "20", "NEW-NO": "none", "NEW-DEF": None, "OLD-2": "10", "OLD-1": None}

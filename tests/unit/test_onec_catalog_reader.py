@@ -27,7 +27,7 @@ def test_import_xml_gives_the_package_kind_the_groups_tree_and_the_cards_in_orde
     boiler = found[2]
     assert boiler == Card(onec_id="b2000000-0000-0000-0000-000000000001", sku="КГ-24",
                           name="Котёл газовый настенный «Тепло» 24 кВт", barcode="4607001234567",
-                          group_id="a1000000-0000-0000-0000-000000000002", deleted=False)
+                          group_id="a1000000-0000-0000-0000-000000000002", deleted=False, vat="20")
     assert found[5].deleted is True and found[6].sku == ""
 
 
@@ -95,3 +95,20 @@ def test_file_names_are_reduced_to_a_safe_name_or_refused(name, kept):
             safe_filename(name)
     else:
         assert safe_filename(name) == kept
+
+
+def test_the_vat_rate_of_each_card_as_1c_writes_it():
+    """tests/fixtures/onec/real/import.xml: 18 % ×4, 20 % ×20, 10 % ×1, «Без налога» ×2, «Без НДС» ×1, none ×2."""
+    from collections import Counter
+    from pathlib import Path
+
+    from portal.integrations.onec import catalog_reader
+    from portal.services.sales import vat
+
+    path = Path(__file__).resolve().parents[1] / "fixtures" / "onec" / "real" / "import.xml"
+    cards = [item for item in catalog_reader.read_items(path) if isinstance(item, catalog_reader.Card)]
+    assert Counter(card.vat for card in cards) == {"20": 20, "18": 4, "Без налога": 2, "10": 1, "Без НДС": 1, "": 2}
+    assert Counter(vat.parse_rate(card.vat) for card in cards if card.vat) == {"20": 20, "18": 4, "none": 3, "10": 1}
+    by_id = {card.onec_id: card.vat for card in cards}
+    assert by_id["8f1a0115-6b4c-11e9-80d3-00155d0a1b02"] == "Без НДС"       # P21
+    assert by_id["8f1a0105-6b4c-11e9-80d3-00155d0a1b02"] == ""              # P05: no СтавкиНалогов

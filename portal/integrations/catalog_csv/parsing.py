@@ -12,7 +12,8 @@ The file
 
       sku,name,section,price,barcode,returnable,discountable,warranty_months
 
-  plus any number of `stock:<LOCATION_CODE>` columns, one per location (code case-insensitive).
+  plus, optionally, `vat`, and any number of `stock:<LOCATION_CODE>` columns, one per location (code
+  case-insensitive).
   A header that lacks one of the eight, repeats a column, has a column of another name, or names
   a location that does not exist makes the whole file unreadable (`CatalogFileError`); nothing is
   imported.
@@ -44,6 +45,9 @@ A row
 * `returnable`, `discountable` — yes/no, true/false, 1/0, y/n, да/нет, так/ні, any case. Empty
   cell: a new product gets yes (the model default), an existing one keeps its value.
 * `warranty_months` — a whole number 0…1200; empty means 0 (also on update).
+* `vat` (optional column) — the product's VAT rate: a whole percentage (`20`, `20 %`, `НДС 10%`) or
+  `none` / `без НДС` / `без ПДВ`; empty leaves the rate as it is (a new product then takes
+  PORTAL_VAT_RATE).
 * `stock:<CODE>` — a whole number 0…2147483647 *sets* the quantity at that location (it is a
   count, like 1C's offers, not a movement); empty leaves the quantity as it is (a new product then
   simply has no stock row there).
@@ -68,9 +72,12 @@ from typing import IO
 
 from portal.errors import DomainError
 from portal.money import MoneyError, parse_amount, to_minor
+from portal.services.sales import vat
 from portal.text import squash
 
 REQUIRED_COLUMNS = ("sku", "name", "section", "price", "barcode", "returnable", "discountable", "warranty_months")
+# Optional: `vat`, the product's VAT rate ("20", "10", "0", "none"/"без НДС"; empty keeps it as it is).
+OPTIONAL_COLUMNS = ("vat",)
 STOCK_PREFIX = "stock:"
 BATCH_SIZE = 500
 
@@ -131,6 +138,7 @@ class RowData:
     discountable: bool | None
     warranty_months: int
     stock: dict[str, int]
+    vat: str | None = None  # the rate code; None: the file says nothing (no column, or an empty cell)
 
 
 # ---------------------------------------------------------------- parsing helpers (no database)
@@ -170,7 +178,7 @@ def parse_header(cells: list[str]) -> Header:
                 problems.append(f"column stock:{code} appears twice")
             else:
                 stock[code] = index
-        elif key in REQUIRED_COLUMNS:
+        elif key in REQUIRED_COLUMNS or key in OPTIONAL_COLUMNS:
             if key in columns:
                 problems.append(f"column {key} appears twice")
             else:
@@ -278,6 +286,16 @@ def _cell_problem(column: str, value: str, exc: RowError) -> str:
     return f'{column} "{value}": {exc}' if value else f"{column} is empty"
 
 
+def parse_vat(text: str) -> str | None:
+    """A VAT rate code ("20", "none" ...) from a `vat` cell; None for an empty cell."""
+    if not text.strip():
+        return None
+    try:
+        return vat.parse_rate(text)
+    except vat.VatRateError:
+        raise RowError("not a VAT rate (a whole percentage such as 20, or none)") from None
+
+
 def parse_row(header: Header, cells: list[str]) -> RowData:
     """The row's values, or RowError with every problem of the row joined by '; '."""
     if len(cells) != header.width:
@@ -306,6 +324,8 @@ def parse_row(header: Header, cells: list[str]) -> RowData:
     take("returnable", "returnable", parse_bool)
     take("discountable", "discountable", parse_bool)
     take("warranty_months", "warranty_months", lambda t: parse_whole(t, MAX_WARRANTY_MONTHS) or 0)
+    if "vat" in cell:
+        take("vat", "vat", parse_vat)
     stock: dict[str, int] = {}
     for code, index in header.stock.items():
         try:

@@ -58,7 +58,7 @@ _INSERT_BARCODE = sa.insert(_barcodes)
 _INSERT_PRODUCT = sa.insert(_products)
 # SET takes the keys of the parameters given, so one statement serves every combination of columns.
 _UPDATE_PRODUCT = sa.update(_products).where(_products.c.id == sa.bindparam("p_id"))
-_AUDITED = ("name", "price", "warranty_months", "section_id", "returnable", "discountable")
+_AUDITED = ("name", "price", "warranty_months", "section_id", "returnable", "discountable", "vat_rate")
 _PRODUCT_STATE = (sa.select(*(_products.c[name] for name in _AUDITED))
                   .where(_products.c.id == sa.bindparam("p_id")))
 # A created product, and every changed field (the price above all) of an updated one, is audited
@@ -139,6 +139,8 @@ def _apply(row: RowData, catalogue: _Catalogue, locations: dict[str, int]) -> bo
         values["returnable"] = row.returnable
     if row.discountable is not None:
         values["discountable"] = row.discountable
+    if row.vat is not None:
+        values["vat_rate"] = row.vat
     created = product_id is None
     if created:
         values = {"returnable": True, "discountable": True, "active": True, "section_id": None, **values}

@@ -36,7 +36,7 @@ from portal.integrations.catalog_csv.parsing import (
 )
 from portal.models import Barcode, Product, Section
 from portal.services import audit
-from portal.services.sales import stock
+from portal.services.sales import stock, vat
 from portal.text import squash
 
 MAX_ONEC_ID = 80
@@ -54,6 +54,7 @@ class ProductCard:
     barcode: str
     group_id: str | None
     deleted: bool = False
+    vat: str = ""  # 1C's VAT rate text; "" leaves the product's rate as it is
 
 
 def _clean_id(onec_id: str) -> str:
@@ -115,7 +116,8 @@ def upsert_product(card: ProductCard, seen_at: datetime) -> tuple[int, bool]:
         sku = clean_sku(card.sku) if card.sku.strip() else ""
         name = clean_name(card.name)
         barcodes = parse_barcodes(card.barcode) or []
-    except RowError as exc:
+        vat_rate = vat.parse_rate(card.vat) if card.vat.strip() else None
+    except (RowError, vat.VatRateError) as exc:
         raise ItemRefused(f"product {onec_id}: {exc}") from None
     product = _find_product(onec_id, sku)
     created = product is None
@@ -133,6 +135,8 @@ def upsert_product(card: ProductCard, seen_at: datetime) -> tuple[int, bool]:
     product.onec_id = onec_id
     product.name = name
     product.active = not card.deleted
+    if vat_rate is not None:
+        product.vat_rate = vat_rate
     product.onec_seen_at = seen_at
     if card.group_id:
         section_id = section_for(card.group_id)
@@ -155,7 +159,7 @@ def upsert_product(card: ProductCard, seen_at: datetime) -> tuple[int, bool]:
 def _card_of(product: Product) -> dict:
     """What a 1C card sets on a product, as plain values for the audit trail (not the sighting time)."""
     return {"sku": product.sku, "name": product.name, "active": product.active, "section_id": product.section_id,
-            "onec_id": product.onec_id, "price": product.price}
+            "onec_id": product.onec_id, "price": product.price, "vat_rate": product.vat_rate}
 
 
 def _replace_barcodes(product: Product, codes: list[str], onec_id: str) -> None:

@@ -164,7 +164,7 @@ def _apply_unit(step: _Step, item) -> None:
                 onec_catalog.upsert_section(group.onec_id, group.name, group.parent_id)
         elif isinstance(item, Card):
             _, created = onec_catalog.upsert_product(
-                ProductCard(item.onec_id, item.sku, item.name, item.barcode, item.group_id, item.deleted),
+                ProductCard(item.onec_id, item.sku, item.name, item.barcode, item.group_id, item.deleted, item.vat),
                 step.row.started_at)
             step.counts["created" if created else "updated"] += 1
         elif isinstance(item, OfferItem):

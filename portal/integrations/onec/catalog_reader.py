@@ -61,6 +61,7 @@ class Card:
     barcode: str
     group_id: str | None
     deleted: bool
+    vat: str = ""  # the VAT rate as 1C writes it ("20", "Без налога"); "" when the card names none
 
 
 @dataclass
@@ -131,6 +132,18 @@ def _groups(container: ET.Element, parent_id: str | None, out: list[Group]) -> N
             _groups(nested, onec_id, out)
 
 
+def _vat(elem: ET.Element) -> str:
+    """The VAT rate of a card: `СтавкиНалогов/СтавкаНалога` named «НДС» (or «ПДВ»), else the requisite
+    «СтавкаНДС» some configurations write in ЗначенияРеквизитов; "" when there is neither."""
+    for rate in _children(_child(elem, "СтавкиНалогов"), "СтавкаНалога"):
+        if text_of(rate, "Наименование").upper() in ("НДС", "ПДВ", "VAT"):
+            return text_of(rate, "Ставка")
+    for requisite in _children(_child(elem, "ЗначенияРеквизитов"), "ЗначениеРеквизита"):
+        if text_of(requisite, "Наименование").replace(" ", "").lower() in ("ставкандс", "ставкапдв"):
+            return text_of(requisite, "Значение")
+    return ""
+
+
 def _card(elem: ET.Element) -> Card:
     groups = _child(elem, "Группы")
     group_ids = [(g.text or "").strip() for g in _children(groups, "Ид")]
@@ -138,7 +151,7 @@ def _card(elem: ET.Element) -> Card:
     barcode = text_of(elem, "Штрихкод")
     return Card(onec_id=text_of(elem, "Ид"), sku=text_of(elem, "Артикул"), name=text_of(elem, "Наименование"),
                 barcode=barcode, group_id=next((g for g in group_ids if g), None),
-                deleted=_true(text_of(elem, "ПометкаУдаления")) or status == "удален")
+                deleted=_true(text_of(elem, "ПометкаУдаления")) or status == "удален", vat=_vat(elem))
 
 
 def _quantity_sum(texts: list[str]) -> str:

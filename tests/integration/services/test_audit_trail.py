@@ -451,7 +451,7 @@ def build_cases(w, app) -> list[Case]:  # noqa: C901 - one table, read top to bo
                                                        {"accrual_rate_bp": 700})])
 
     # --- products and prices: 1C and the catalogue file ---------------------------------------------
-    card = {"onec_id": "1C-0001", "sku": "NEW-1", "barcode": "", "group_id": None}
+    card = {"onec_id": "1C-0001", "sku": "NEW-1", "barcode": "", "group_id": None, "vat": "НДС 20%"}
     seen = utcnow()
 
     @case("integrations.onec.catalog.upsert_product")
@@ -461,7 +461,8 @@ def build_cases(w, app) -> list[Case]:  # noqa: C901 - one table, read top to bo
         assert created
         state["hammer"] = product_id
         return Expect("products", product_id, None, [Ev("1c:product_created", None, {
-            "sku": "NEW-1", "name": "Hammer", "active": True, "section_id": None, "onec_id": "1C-0001", "price": 0})])
+            "sku": "NEW-1", "name": "Hammer", "active": True, "section_id": None, "onec_id": "1C-0001", "price": 0,
+            "vat_rate": "20"})])
 
     @case("integrations.onec.catalog.upsert_product (a changed card)")
     def _(_s):
