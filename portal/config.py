@@ -140,7 +140,7 @@ def from_environment(instance_path: str) -> dict:
         "SMS_HTTP_MESSAGE_ID": os.environ.get("SMS_HTTP_MESSAGE_ID", ""),  # regex of the gateway's message id
         "SMS_HTTP_TIMEOUT": float(os.environ.get("SMS_HTTP_TIMEOUT", "10")),
         "SMS_SENDER": os.environ.get("SMS_SENDER", ""),
-        # Outbox delivery (portal/services/outbox_delivery.py, `flask worker`): an event is tried at
+        # Outbox delivery (portal/services/messaging/delivery.py, `flask worker`): an event is tried at
         # most OUTBOX_MAX_ATTEMPTS times, waiting base × 2^(n−1) s (at most cap, less up to jitter of
         # it) after the n-th failure; a worker's claim on an event lasts OUTBOX_CLAIM_SECONDS.
         # OUTBOX_DELIVER_INLINE: the request that queued an SMS also tries it at once after its commit.

@@ -253,3 +253,8 @@ def vat_rate(code: str) -> str:
     if code == "none":
         return str(_l("Without VAT"))
     return str(_l("incl. VAT %(rate)s %%", rate=code))
+
+
+def vat_amount(code: str, amount: int, nothing: str = "") -> str:
+    """The VAT amount beside `vat_rate(code)`: the money, or `nothing` where no VAT is charged."""
+    return nothing if code == "none" else money(amount)

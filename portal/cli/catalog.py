@@ -39,7 +39,7 @@ def import_command(file: Path):
     Header: sku,name,section,price,barcode,returnable,discountable,warranty_months and one
     stock:<LOCATION_CODE> column per location; UTF-8, comma- or semicolon-separated. Rejected rows
     are listed by line number; the others are imported. The full rules are in
-    portal/services/catalog_import.py.
+    portal/integrations/catalog_csv/.
     """
 
     progress = _Progress("Importing " + file.name)

@@ -26,7 +26,7 @@ from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Space
 
 from portal.documents import BOLD, REGULAR, numbered_canvas, register_fonts
 from portal.i18n import money
-from portal.labels import vat_rate
+from portal.labels import vat_amount, vat_rate
 from portal.money_words import amount_in_words
 
 
@@ -257,7 +257,7 @@ def _totals(data: InvoiceData) -> Table:
     ]
     total = len(rows) - 1
     # "в т.ч. НДС 20 %" per rate (or "Без НДС"), under the total they are part of.
-    rows += [(vat_rate(rate), money(amount) if rate != "none" else "") for rate, amount in data.vat]
+    rows += [(vat_rate(rate), vat_amount(rate, amount)) for rate, amount in data.vat]
     label_width = _width([label for label, _value in rows], BOLD, TOTAL_SIZE)
     value_width = _width([value for _label, value in rows], BOLD, TOTAL_SIZE)
     table = Table([list(row) for row in rows], colWidths=[label_width, value_width], hAlign="RIGHT")

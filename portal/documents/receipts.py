@@ -13,7 +13,7 @@ from reportlab.pdfgen import canvas
 
 from portal.documents import BOLD, REGULAR, register_fonts
 from portal.i18n import money
-from portal.labels import payment_method, vat_rate
+from portal.labels import payment_method, vat_amount, vat_rate
 from portal.text import squash
 
 WIDTH = 80 * mm
@@ -131,7 +131,7 @@ def receipt_pdf(ctx: dict) -> bytes:
         tape.text(_("Paid with bonus"), "−" + money(order.bonus_redeemed))
     tape.text(_("To pay"), money(order.paid), bold=True)
     for rate, amount in ctx.get("vat", {}).items():
-        tape.text(vat_rate(rate), money(amount) if rate != "none" else "")
+        tape.text(vat_rate(rate), vat_amount(rate, amount))
     for payment in order.payments:
         tape.text(_method(payment.method.value), money(payment.amount))
         if payment.method.value == "cash" and payment.tendered and payment.tendered != payment.amount:

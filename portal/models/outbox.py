@@ -27,7 +27,7 @@ class OutboxEvent(db.Model):
     attempts: Mapped[int] = mapped_column(default=0)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str] = mapped_column(sa.String(1000), default="")
-    # Delivery bookkeeping of the push worker (portal/services/outbox_delivery.py). A worker claims
+    # Delivery bookkeeping of the push worker (portal/services/messaging/delivery.py). A worker claims
     # an event for a lease; a crashed worker's claim simply runs out and another takes it.
     claimed_by: Mapped[str | None] = mapped_column(sa.String(100))
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)

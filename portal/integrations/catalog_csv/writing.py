@@ -190,23 +190,24 @@ def import_catalog(path_or_file: str | os.PathLike | IO, *,
     unknown = [code for code in header.stock if code not in locations]
     if unknown:
         raise CatalogFileError("invalid header: unknown location code(s) in stock columns: " + ", ".join(unknown))
-    catalogue = [_Catalogue()]
+    catalogue = _Catalogue()
     if progress:
         progress(0, total)
     for start in range(0, total, batch_size):
         batch = records[start:start + batch_size]
-        attempts = []
+        first_try = True
 
-        def run(batch=batch, attempts=attempts, start=start) -> ImportResult:
-            attempts.append(1)
-            if len(attempts) > 1:  # run again after the database was busy: what it cached was rolled back
-                catalogue[0] = _Catalogue()
+        def run(batch=batch, start=start) -> ImportResult:
+            nonlocal catalogue, first_try
+            if not first_try:  # run again after the database was busy: what it cached was rolled back
+                catalogue = _Catalogue()
+            first_try = False
             part = ImportResult()
             for done, (line_no, cells) in enumerate(batch, start=start + 1):
                 try:
-                    reason = _import_record(header, cells, line_no, catalogue[0], locations, first_seen, part)
+                    reason = _import_record(header, cells, line_no, catalogue, locations, first_seen, part)
                 except (IntegrityError, DataError) as exc:
-                    catalogue[0].forget()
+                    catalogue.forget()
                     reason = _database_reason(exc)
                 if reason:
                     part.rejected.append((line_no, reason))

@@ -8,7 +8,7 @@
   an event written after the query waits for the next one. A query repeated before success hands
   out the same events again, plus the new ones. Nothing is marked delivered otherwise.
 * `apply_status_file` reads 1C's orders document and applies each Документ through
-  services/onec_order_status (one transaction each); unknown orders are ignored with a note.
+  integrations/onec/order_status (one transaction each); unknown orders are ignored with a note.
 """
 from __future__ import annotations
 

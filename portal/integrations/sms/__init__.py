@@ -7,7 +7,7 @@
   gateway's message id is in it.
 
 `send_sms` sends one message now and returns the gateway's message id (or None), or raises
-SmsError. Business code does not call it: it queues an "sms" outbox event (portal/services/sms.py)
+SmsError. Business code does not call it: it queues an "sms" outbox event (portal/services/messaging/sms.py)
 and the outbox delivery calls it, again after a failure.
 """
 from __future__ import annotations

@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 
 from portal import ledger
 from portal.errors import Forbidden, ValidationError
+from portal.extensions import db
 from portal.ledger.settings import Programme
 from portal.models import LedgerOperation, Role, User, utcnow
 from portal.services import audit
@@ -73,11 +74,11 @@ def adjust(actor: User | None, client_id: int, amount: int, reason: str, key: st
         before = {"available": account.available, "pending": account.pending}
         operation = ledger.adjust(client_id, amount, key, actor_id=actor.id if actor else None,
                                   reason=reason[:MAX_REASON], now=moment)
-        ledger_account = ledger.client_account(client_id)
+        db.session.refresh(account)
         audit.record_id(actor, "bonus_adjusted", "clients", client_id, before=before,
-                        after={"available": ledger_account.available, "pending": ledger_account.pending,
+                        after={"available": account.available, "pending": account.pending,
                                "amount": amount, "reason": reason, "client_id": client_id,
-                               "account_id": ledger_account.id})
+                               "account_id": account.id})
         return operation
 
     return one_transaction(run, replay=lambda: ledger.existing_operation(key))

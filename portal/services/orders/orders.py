@@ -106,7 +106,7 @@ def can_open(user: User, order: Order) -> bool:
 
 def order_for(user: User | None, order_id: int, *, lock: bool = False) -> Order:
     """The order, if `user` may open it. `None` is the portal itself acting on a report from an
-    external system (1C's status updates, services/onec_order_status.py): it sees every order."""
+    external system (1C's status updates, integrations/onec/order_status.py): it sees every order."""
     stmt = db.select(Order).where(Order.id == order_id)
     order = db.session.scalar(stmt.with_for_update() if lock else stmt)
     if order is None:

@@ -84,4 +84,4 @@ def by_rate(lines) -> dict[str, int]:
     totals: dict[str, int] = {}
     for line in lines:
         totals[line.vat_rate] = totals.get(line.vat_rate, 0) + line.vat
-    return dict(sorted(totals.items(), key=lambda item: -(percent(item[0]) if percent(item[0]) is not None else -1)))
+    return dict(sorted(totals.items(), key=lambda item: -1 if item[0] == NONE else int(item[0]), reverse=True))

@@ -1,6 +1,6 @@
 """A supervisor's team of managers: who is in it, the team directory with each manager's figures,
-and what a supervisor may do to a member (reset the password, deactivate, reactivate) and to a
-client of the team (adjust the bonus by hand).
+what a supervisor may do to a member (reset the password, deactivate, reactivate), and whose
+clients and orders a person sees (`staff_seen_by`).
 
 A supervisor acts only on the managers of their own team (former, deactivated members included,
 so they can be reactivated); anyone else is `Forbidden`.

@@ -1,5 +1,5 @@
 """Supervisor's bonus programme: the settings with the history of their changes, and the manual
-adjustment of a client's bonus (SPEC §5). The ledger decides and audits; this only translates."""
+adjustment of a client's bonus (SPEC §5). services/clients/bonus.py decides and audits; this only translates."""
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -79,7 +79,7 @@ class BonusSettingsForm(FlaskForm):
                               render_kw={"inputmode": "numeric", "autocomplete": "off"})
 
     def parsed(self) -> dict | None:
-        """The values as ledger.settings.change takes them, or None with the field errors set."""
+        """The values as services/clients/bonus.change_programme takes them, or None with the field errors set."""
         values = {}
         for name, key, parse in (("accrual_rate", "accrual_rate_bp", parse_percent_bp),
                                  ("hold_days", "hold_days", parse_days),
