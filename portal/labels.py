@@ -66,6 +66,7 @@ AUDIT_ACTIONS = {
     "product_created": _l("Product created"),
     "product_updated": _l("Product changed"),
     "product_price_changed": _l("Price changed"),
+    "onec_warehouse_mapped": _l("1C warehouse mapped to a location"),
     "api_key_created": _l("API key created"),
     "api_key_revoked": _l("API key revoked"),
     "outbox_retried": _l("Outbox event sent for another try"),
@@ -191,7 +192,7 @@ def audit_action(value: str) -> str:
 AUDIT_OBJECTS = {
     "clients": _l("Client"), "orders": _l("Order"), "products": _l("Product"), "users": _l("Staff member"),
     "locations": _l("Location"), "bonus_settings": _l("Bonus programme"), "api_keys": _l("API key"),
-    "outbox_events": _l("Outbox event"),
+    "outbox_events": _l("Outbox event"), "onec_warehouses": _l("1C warehouse"),
 }
 
 

@@ -28,7 +28,7 @@ from portal.models.ledger import (
                       SystemAccount,
 )
 from portal.models.locations import Location, LocationKind
-from portal.models.onec import OnecImport, OnecOrderQuery, OnecSession
+from portal.models.onec import OnecImport, OnecOrderQuery, OnecSession, OnecWarehouse
 from portal.models.opencart import OpencartCustomer, OpencartImport
 from portal.models.orders import (
                       OPEN_STATES,
@@ -69,6 +69,6 @@ __all__ = [
     "ChangeKind", "ChangeRequest", "ChangeStatus", "ClientStatus", "OPEN_STATES", "DeliveryMethod", "Invoice",
     "OrderConfirmationCode", "PaymentTerms", "OutboxEvent",
     "OpencartCustomer", "OpencartImport",
-    "OnecImport", "OnecOrderQuery", "OnecSession",
+    "OnecImport", "OnecOrderQuery", "OnecSession", "OnecWarehouse",
     "Channel", "Order", "OrderLine", "OrderStatus", "Payment", "PaymentMethod", "Refund", "Return", "ReturnLine",
 ]

@@ -58,9 +58,19 @@ class Product(db.Model):
     # The VAT rate code ("20", "10", "0", "none": services/sales/vat.py); None: the company's rate.
     vat_rate: Mapped[str | None] = mapped_column(sa.String(8))
     active: Mapped[bool] = mapped_column(default=True)
-    # 1C's Ид of the product (its SKU is 1C's Артикул) and when a 1C catalogue last carried it.
+    # 1C's Ид of the product ("product#characteristic" for a variant) and when a 1C catalogue last
+    # carried it. The SKU is 1C's Артикул when that is unique, else derived from it
+    # (integrations/onec/identity.py); the Артикул itself is kept to be searched by.
     onec_id: Mapped[str | None] = mapped_column(sa.String(80), unique=True)
     onec_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    article: Mapped[str | None] = mapped_column(sa.String(64), index=True)
+    # A variant (a 1C characteristic: a size, a colour) is a product of its own (SKU, price, stock,
+    # barcode) under its parent; `variant` is what tells it from its siblings ("38", "M, серый").
+    # A product with variants is sold only as one of them.
+    parent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("products.id"), index=True)
+    variant: Mapped[str | None] = mapped_column(sa.String(120))
+    # The unit it is sold by as 1C names it (БазоваяЕдиница: "шт", "пар", "кг", "м"); None: pieces.
+    unit: Mapped[str | None] = mapped_column(sa.String(20))
 
     section: Mapped[Section | None] = relationship()
     barcodes: Mapped[list[Barcode]] = relationship(
@@ -71,6 +81,8 @@ class Product(db.Model):
         secondaryjoin=lambda: Product.id == product_analogues.c.analogue_id,
         order_by=lambda: Product.sku)
     stock: Mapped[list[Stock]] = relationship(back_populates="product", cascade="all, delete-orphan")
+    parent: Mapped[Product | None] = relationship(remote_side=[id], back_populates="variants")
+    variants: Mapped[list[Product]] = relationship(back_populates="parent", order_by="Product.id")
 
 
 class Barcode(db.Model):

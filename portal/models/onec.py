@@ -53,3 +53,21 @@ class OnecOrderQuery(db.Model):
     documents: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+
+
+class OnecWarehouse(db.Model):
+    """A warehouse 1C names in its offers (Склады), and the portal location its stock goes to.
+
+    The administrator maps each one on the 1C page; stock at an unmapped warehouse is counted
+    nowhere (and said so), never added to another location."""
+
+    __tablename__ = "onec_warehouses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    onec_id: Mapped[str] = mapped_column(sa.String(80), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(200), default="")
+    location_id: Mapped[int | None] = mapped_column(sa.ForeignKey("locations.id"))
+    # The units the last offers package put at this warehouse while it was unmapped (text: 1C counts
+    # kilograms and metres too), and when a package last named it.
+    unmapped_quantity: Mapped[str] = mapped_column(sa.String(32), default="0")
+    seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

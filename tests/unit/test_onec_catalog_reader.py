@@ -6,7 +6,16 @@ from pathlib import Path
 import pytest
 
 from portal.integrations.onec import catalog_reader
-from portal.integrations.onec.catalog_reader import Card, CatalogXmlError, Groups, OfferItem, PackageKind, PriceTypes
+from portal.integrations.onec.catalog_reader import (
+    Card,
+    CatalogXmlError,
+    Groups,
+    OfferItem,
+    PackageKind,
+    PriceTypes,
+    Warehouse,
+    Warehouses,
+)
 from portal.integrations.onec.protocol import ExchangeError, safe_filename
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "onec"
@@ -27,7 +36,7 @@ def test_import_xml_gives_the_package_kind_the_groups_tree_and_the_cards_in_orde
     boiler = found[2]
     assert boiler == Card(onec_id="b2000000-0000-0000-0000-000000000001", sku="КГ-24",
                           name="Котёл газовый настенный «Тепло» 24 кВт", barcode="4607001234567",
-                          group_id="a1000000-0000-0000-0000-000000000002", deleted=False, vat="20")
+                          group_id="a1000000-0000-0000-0000-000000000002", deleted=False, vat="20", unit="шт")
     assert found[5].deleted is True and found[6].sku == ""
 
 
@@ -37,11 +46,15 @@ def test_offers_xml_gives_price_types_before_the_offers_with_prices_and_quantiti
     types = found[1]
     assert isinstance(types, PriceTypes)
     assert [(t.name, t.currency) for t in types.types] == [("Розничная", "руб"), ("Оптовая", "RUB")]
-    boiler, radiator, mixer, variant = found[2:]
+    assert found[2] == Warehouses([Warehouse("d4000000-0000-0000-0000-000000000001", "Основной склад"),
+                                   Warehouse("d4000000-0000-0000-0000-000000000002", "Склад «Север»")])
+    boiler, radiator, mixer, variant = found[3:]
     assert isinstance(boiler, OfferItem)
     assert boiler.prices == {"c3000000-0000-0000-0000-000000000001": "45990.50",
                              "c3000000-0000-0000-0000-000000000002": "41000"}
     assert boiler.quantity == "12"  # Склад 7 + 5
+    assert boiler.stores == {"d4000000-0000-0000-0000-000000000001": "7", "d4000000-0000-0000-0000-000000000002": "5"}
+    assert radiator.stores is None  # only a total
     assert radiator.quantity == "30.000" and radiator.prices["c3000000-0000-0000-0000-000000000001"] == "8 749,99"
     assert mixer.quantity == "-2"
     assert "#" in variant.onec_id

@@ -7,37 +7,51 @@ ONEC_STEP_ITEMS units, commits them with the position reached, and answers `prog
 call skips the units already applied (re-reading the file as a stream) and goes on. The last
 step answers `success`. A repeated call after that answers `success` again and changes nothing.
 
-* One unit 1C sends wrong (an empty Артикул on a new product, a barcode of another product, a
-  price that is not a number) is rolled back alone (a savepoint), counted as rejected with its
-  reason in the import's log (`onec_imports.counts`), and the import goes on.
+* One unit 1C sends wrong (a barcode of another product, a price that is not a number, a size
+  whose product did not come) is rolled back alone (a savepoint), counted as rejected with its
+  reason (integrations/onec/refusals.py: a code and its values, shown translated on the admin's
+  1C page), and the import goes on. The answer to 1C counts the rejected and the rounded items.
 * A full catalogue (Каталог without СодержитТолькоИзменения="true"), once applied, takes off sale
-  the products with a 1C Ид it did not carry (services/onec_catalog.deactivate_missing); a
-  changes-only package touches only what it carries.
+  the products with a 1C Ид it did not carry; a full offers package the variants it did not
+  carry (integrations/onec/catalog.deactivate_missing); a changes-only package touches only what
+  it carries.
 * Prices come from the price type ONEC_PRICE_TYPE (its Ид or Наименование in ТипыЦен); unset,
   the package must have exactly one price type. A price type in another currency than
   PORTAL_CURRENCY is refused. Prices are rounded half-up to the minor unit; Коэффициент is
-  ignored (the portal sells by the base unit).
-* Stock goes to the location ONEC_WAREHOUSE (a location code), else the main warehouse; the
-  quantity is the sum of the offer's Склад / Остатки quantities when given, else Количество.
-  A negative quantity (1C allows it) counts as 0; a fractional one is refused.
-* Offers for a characteristic ("product Ид#characteristic Ид") are matched to a product with
-  exactly that Ид only: the portal has no product variants, so others are rejected by name.
+  ignored (the portal sells by the base unit). An offer without a price of that type keeps the
+  price it had (a new variant: its product's).
+* Stock: per 1C warehouse through the mapping to locations (integrations/onec/warehouses.py);
+  an offer without per-warehouse figures (the older shape) sets the location ONEC_WAREHOUSE,
+  else the main warehouse, from its Количество. A negative quantity (1C allows it) counts as 0; a
+  fractional one (kilograms, metres) is kept as its whole units and the rest is said
+  ("fraction_rounded").
+* A characteristic offer ("product Ид#characteristic Ид") is a variant of its product, made when
+  it first comes (catalog.upsert_variant); its product must have come in import.xml.
 """
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_FLOOR, Decimal, InvalidOperation
 
 from flask import current_app
 
 from portal.extensions import db
 from portal.integrations.onec import catalog as onec_catalog
-from portal.integrations.onec import catalog_reader
-from portal.integrations.onec.catalog import ItemRefused, ProductCard
-from portal.integrations.onec.catalog_reader import Card, CatalogXmlError, Groups, OfferItem, PackageKind, PriceTypes
+from portal.integrations.onec import catalog_reader, warehouses
+from portal.integrations.onec.catalog import ProductCard, VariantOffer
+from portal.integrations.onec.catalog_reader import (
+    Card,
+    CatalogXmlError,
+    Groups,
+    OfferItem,
+    PackageKind,
+    PriceTypes,
+    Warehouses,
+)
 from portal.integrations.onec.protocol import ExchangeError, stored_file
+from portal.integrations.onec.refusals import ItemRefused
 from portal.models import Location, OnecImport, utcnow
 from portal.money import to_minor
 from portal.services.transactions import one_transaction, operation
@@ -93,7 +107,7 @@ def import_step(session_id: int, filename: str, now: datetime | None = None) -> 
     row_id = row.id
     try:  # one step is one transaction: the items it applied and where the next step starts
         return one_transaction(lambda: _run(db.session.get(OnecImport, row_id), path, now))
-    except (CatalogXmlError, ExchangeError, ItemRefused) as exc:
+    except (CatalogXmlError, ExchangeError) as exc:
         return _fail(row_id, str(exc))
 
 
@@ -101,19 +115,27 @@ class _Step:
     def __init__(self, row: OnecImport):
         config = current_app.config
         self.row = row
-        self.counts = {"checked": True, "created": 0, "updated": 0, "offers": 0, "rejected": 0, "deactivated": 0,
-                       "rejects": [], **row.counts}
+        self.counts = {"checked": True, "created": 0, "updated": 0, "variants": 0, "offers": 0, "rejected": 0,
+                       "rounded": 0, "deactivated": 0, "rejects": [], "unmapped": {}, **row.counts}
         self.deadline = time.monotonic() + float(config.get("ONEC_STEP_SECONDS", 20))
         self.budget = int(config.get("ONEC_STEP_ITEMS", 2000))
         self.price_type: str | None = None
         self.location_id: int | None = None
         self.location_looked_up = False
         self.package: PackageKind | None = None
+        self.by_warehouse = False  # the package declares Склады: stock goes per warehouse
+        self.mapping: dict[str, int | None] = warehouses.mapping()
+        self.place_names: dict[int, str] = dict(db.session.execute(db.select(Location.id, Location.name)).all())
 
-    def reject(self, reason: str) -> None:
-        self.counts["rejected"] += 1
+    def reject(self, refusal: ItemRefused, counter: str = "rejected") -> None:
+        self.counts[counter] += 1
         if len(self.counts["rejects"]) < MAX_REJECTS_KEPT:
-            self.counts["rejects"] = [*self.counts["rejects"], reason]
+            self.counts["rejects"] = [*self.counts["rejects"], refusal.entry()]
+
+    def unmapped(self, warehouse_id: str, quantity: Decimal) -> None:
+        totals = dict(self.counts["unmapped"])
+        totals[warehouse_id] = str(Decimal(totals.get(warehouse_id, "0")) + quantity)
+        self.counts["unmapped"] = totals
 
     def out_of_budget(self, done_now: int) -> bool:
         return done_now >= self.budget or time.monotonic() > self.deadline
@@ -130,6 +152,9 @@ def _run(row: OnecImport, path, now: datetime) -> StepResult:
         if isinstance(item, PriceTypes):
             step.price_type = _choose_price_type(item)
             continue
+        if isinstance(item, Warehouses):
+            _note_warehouses(step, item, now)
+            continue
         unit += 1
         if unit <= row.position:
             continue
@@ -141,12 +166,16 @@ def _run(row: OnecImport, path, now: datetime) -> StepResult:
         done_now += 1
     if step.package is None:
         raise CatalogXmlError(f"{path.name} holds neither a Каталог nor a ПакетПредложений")
-    if step.package.kind == "catalog" and not step.package.changes_only:
-        step.counts["deactivated"] = onec_catalog.deactivate_missing(row.started_at)
+    if not step.package.changes_only:
+        step.counts["deactivated"] = onec_catalog.deactivate_missing(row.started_at,
+                                                                     variants=step.package.kind == "offers")
+    if step.package.kind == "offers" and step.by_warehouse:
+        warehouses.record_unmapped({k: Decimal(v) for k, v in step.counts["unmapped"].items()})
     row.position = unit
     c = step.counts
-    summary = (f"{path.name}: created {c['created']}, updated {c['updated']}, offers {c['offers']}, "
-               f"rejected {c['rejected']}, taken off sale {c['deactivated']}")
+    summary = (f"{path.name}: created {c['created']}, updated {c['updated']}, variants {c['variants']}, "
+               f"offers {c['offers']}, rejected {c['rejected']}, rounded {c['rounded']}, "
+               f"taken off sale {c['deactivated']}")
     _save(row, step, "done", summary)
     return StepResult("success", summary)
 
@@ -164,8 +193,8 @@ def _apply_unit(step: _Step, item) -> None:
                 onec_catalog.upsert_section(group.onec_id, group.name, group.parent_id)
         elif isinstance(item, Card):
             _, created = onec_catalog.upsert_product(
-                ProductCard(item.onec_id, item.sku, item.name, item.barcode, item.group_id, item.deleted, item.vat),
-                step.row.started_at)
+                ProductCard(item.onec_id, item.sku, item.name, item.barcode, item.group_id, item.deleted, item.vat,
+                            item.unit, item.code), step.row.started_at)
             step.counts["created" if created else "updated"] += 1
         elif isinstance(item, OfferItem):
             _apply_offer(step, item)
@@ -173,40 +202,91 @@ def _apply_unit(step: _Step, item) -> None:
         savepoint.commit()
     except ItemRefused as exc:
         savepoint.rollback()
-        step.reject(str(exc))
+        step.reject(exc)
+
+
+def _note_warehouses(step: _Step, item: Warehouses, now: datetime) -> None:
+    step.by_warehouse = True
+    if item.warehouses:
+        warehouses.note([(w.onec_id, w.name) for w in item.warehouses], now)
+    step.mapping = warehouses.mapping()
 
 
 def _apply_offer(step: _Step, offer: OfferItem) -> None:
-    product_id = onec_catalog.product_for_offer(offer.onec_id)
-    if product_id is None:
-        if "#" in offer.onec_id:
-            raise ItemRefused(f"offer {offer.onec_id}: characteristics (product variants) are not kept by the portal")
-        raise ItemRefused(f"offer {offer.onec_id}: no product with this 1C Ид (import.xml first)")
-    price = None
+    name = offer.name
+    if "#" in offer.onec_id:
+        product_id, created = onec_catalog.upsert_variant(
+            VariantOffer(offer.onec_id, offer.name, offer.barcode, offer.characteristics, offer.deleted),
+            step.row.started_at)
+        if created:
+            step.counts["variants"] += 1
+    else:
+        product_id = onec_catalog.product_for_offer(offer.onec_id)
+        if product_id is None:
+            raise ItemRefused("no_product", id=offer.onec_id, name=name)
     if step.price_type is not None and step.price_type in offer.prices:
-        price = _price(offer.onec_id, offer.prices[step.price_type])
-    quantity = _quantity(offer.onec_id, offer.quantity) if offer.quantity is not None else None
-    onec_catalog.apply_offer(product_id, price, quantity, _location(step) if quantity is not None else None)
+        onec_catalog.set_price(product_id, _price(offer, offer.prices[step.price_type]))
+    levels = _levels(step, offer)
+    if levels:
+        onec_catalog.set_stock(product_id, levels)
 
 
-def _price(onec_id: str, text: str) -> int:
+def _levels(step: _Step, offer: OfferItem) -> dict[int, int]:
+    """The whole units the offer puts at each location."""
+    if offer.stores is None:  # no per-warehouse figures: the total lies at the default location
+        if offer.quantity is None:
+            return {}
+        return {_location(step): _whole(step, offer, _quantity(offer, offer.quantity), _location(step))}
+    exact: dict[int, Decimal] = {loc: Decimal(0) for loc in set(step.mapping.values()) if loc is not None}
+    for warehouse_id, text in (offer.stores or {}).items():
+        if warehouse_id not in step.mapping:  # named by an offer, not among the package's Склады
+            warehouses.note([(warehouse_id, "")], step.row.started_at)
+            step.mapping[warehouse_id] = warehouses.mapping().get(warehouse_id)
+        location_id = step.mapping[warehouse_id]
+        quantity = _quantity(offer, text)
+        if location_id is None:
+            step.unmapped(warehouse_id, max(quantity, Decimal(0)))
+        else:
+            exact[location_id] = exact.get(location_id, Decimal(0)) + quantity
+    return {loc: _whole(step, offer, quantity, loc) for loc, quantity in exact.items()}
+
+
+def _whole(step: _Step, offer: OfferItem, quantity: Decimal, location_id: int) -> int:
+    if quantity <= 0:
+        return 0
+    whole = quantity.to_integral_value(rounding=ROUND_FLOOR)
+    if whole != quantity:
+        place = step.place_names.get(location_id) or db.session.scalar(
+            db.select(Location.name).where(Location.id == location_id)) or ""
+        step.reject(ItemRefused("fraction_rounded", id=offer.onec_id, name=offer.name, quantity=quantity,
+                                unit=offer.unit, place=place, kept=whole), counter="rounded")
+    if whole > onec_catalog.MAX_QUANTITY:
+        raise ItemRefused("quantity_out_of_range", id=offer.onec_id, name=offer.name, quantity=quantity)
+    return int(whole)
+
+
+def _number(text: str) -> Decimal:
+    value = Decimal(text.replace(",", ".").replace(" ", "").replace("\u00a0", ""))
+    if not value.is_finite():
+        raise InvalidOperation
+    return value
+
+
+def _price(offer: OfferItem, text: str) -> int:
     try:
-        value = Decimal(text.replace(",", ".").replace(" ", "").replace("\u00a0", ""))
+        value = _number(text)
     except InvalidOperation:
-        raise ItemRefused(f"offer {onec_id}: price {text!r} is not a number") from None
-    if not value.is_finite() or value < 0:
-        raise ItemRefused(f"offer {onec_id}: price {text!r} is not a price")
+        raise ItemRefused("bad_price", id=offer.onec_id, name=offer.name, price=text) from None
+    if value < 0:
+        raise ItemRefused("bad_price", id=offer.onec_id, name=offer.name, price=text)
     return to_minor(value)
 
 
-def _quantity(onec_id: str, text: str) -> int:
+def _quantity(offer: OfferItem, text: str) -> Decimal:
     try:
-        value = Decimal(text.replace(",", ".").replace(" ", "").replace("\u00a0", ""))
+        return _number(text)
     except InvalidOperation:
-        raise ItemRefused(f"offer {onec_id}: quantity {text!r} is not a number") from None
-    if not value.is_finite() or value != value.to_integral_value():
-        raise ItemRefused(f"offer {onec_id}: quantity {text} is not a whole number")
-    return max(int(value), 0)
+        raise ItemRefused("bad_quantity", id=offer.onec_id, name=offer.name, quantity=text) from None
 
 
 def _location(step: _Step) -> int:

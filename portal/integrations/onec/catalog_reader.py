@@ -9,7 +9,8 @@ prices/rests files of 2.08+), memory flat however large the file.
   classifier is small): one unit;
 * `Card(...)` — each Каталог/Товары/Товар: one unit;
 * `PriceTypes([...])` — ТипыЦен of the offers package (before its offers);
-* `OfferItem(...)` — each Предложение: one unit.
+* `Warehouses([...])` — the Склады the offers package (or its Классификатор) declares;
+* `OfferItem(...)` — each Предложение: one unit, with its stock per warehouse when 1C gives it.
 
 Only units count for resuming (`Groups`, `Card`, `OfferItem`); the others are context, given
 again on every pass. Tags are compared without their namespace (1C writes
@@ -28,7 +29,10 @@ from pathlib import Path
 
 ROOT = "КоммерческаяИнформация"
 # Elements whose descendants are read when they end.
-_HOLDERS = frozenset({"Товар", "Предложение", "Группы", "ТипыЦен"})
+_HOLDERS = frozenset({"Товар", "Предложение", "Группы", "ТипыЦен", "Склады"})
+# OKEI codes of the units 1C writes most, for a БазоваяЕдиница without text (1C:Розница's form).
+UNIT_BY_CODE = {"796": "шт", "715": "пар", "166": "кг", "006": "м", "112": "л", "163": "г", "055": "м²",
+                "778": "упак", "839": "компл", "704": "набор", "018": "пог. м"}
 
 
 class CatalogXmlError(ValueError):
@@ -62,6 +66,8 @@ class Card:
     group_id: str | None
     deleted: bool
     vat: str = ""  # the VAT rate as 1C writes it ("20", "Без налога"); "" when the card names none
+    unit: str = ""  # БазоваяЕдиница's short name ("шт", "пар", "кг"); "" when not given
+    code: str = ""  # 1C's Код of the item, when the export writes it
 
 
 @dataclass
@@ -77,11 +83,31 @@ class PriceTypes:
 
 
 @dataclass
+class Warehouse:
+    onec_id: str
+    name: str
+
+
+@dataclass
+class Warehouses:
+    warehouses: list[Warehouse]
+
+
+@dataclass
 class OfferItem:
     onec_id: str
     prices: dict[str, str] = field(default_factory=dict)  # price type Ид -> ЦенаЗаЕдиницу text
     quantity: str | None = None  # Количество, or the sum of Склад/Остатки quantities
     deleted: bool = False
+    name: str = ""  # the offer's own Наименование (a characteristic's carries it: «Ботфорты (38)»)
+    sku: str = ""  # Артикул
+    barcode: str = ""
+    unit: str = ""
+    # The values of ХарактеристикиТовара in order ("M", "серый"); empty when 1C writes none.
+    characteristics: list[str] = field(default_factory=list)
+    # Warehouse Ид -> quantity text, from <Склад ИдСклада КоличествоНаСкладе> or Остатки/Остаток/Склад;
+    # None when the offer gives no per-warehouse figures at all.
+    stores: dict[str, str] | None = None
 
 
 def local(tag: str) -> str:
@@ -144,6 +170,16 @@ def _vat(elem: ET.Element) -> str:
     return ""
 
 
+def _unit(elem: ET.Element) -> str:
+    unit = _child(elem, "БазоваяЕдиница")
+    if unit is None:
+        return ""
+    text = (unit.text or "").strip()
+    if text:
+        return text[:20]
+    return UNIT_BY_CODE.get((unit.get("Код") or "").strip(), "")
+
+
 def _card(elem: ET.Element) -> Card:
     groups = _child(elem, "Группы")
     group_ids = [(g.text or "").strip() for g in _children(groups, "Ид")]
@@ -151,7 +187,8 @@ def _card(elem: ET.Element) -> Card:
     barcode = text_of(elem, "Штрихкод")
     return Card(onec_id=text_of(elem, "Ид"), sku=text_of(elem, "Артикул"), name=text_of(elem, "Наименование"),
                 barcode=barcode, group_id=next((g for g in group_ids if g), None),
-                deleted=_true(text_of(elem, "ПометкаУдаления")) or status == "удален", vat=_vat(elem))
+                deleted=_true(text_of(elem, "ПометкаУдаления")) or status == "удален", vat=_vat(elem),
+                unit=_unit(elem), code=text_of(elem, "Код"))
 
 
 def _quantity_sum(texts: list[str]) -> str:
@@ -165,22 +202,33 @@ def _quantity_sum(texts: list[str]) -> str:
 
 
 def _offer(elem: ET.Element) -> OfferItem:
-    offer = OfferItem(onec_id=text_of(elem, "Ид"), deleted=_true(text_of(elem, "ПометкаУдаления")))
+    offer = OfferItem(onec_id=text_of(elem, "Ид"), deleted=_true(text_of(elem, "ПометкаУдаления")),
+                      name=text_of(elem, "Наименование"), sku=text_of(elem, "Артикул"),
+                      barcode=text_of(elem, "Штрихкод"), unit=_unit(elem),
+                      characteristics=[text_of(c, "Значение") for c in
+                                       _children(_child(elem, "ХарактеристикиТовара"), "ХарактеристикаТовара")
+                                       if text_of(c, "Значение")])
     for price in _children(_child(elem, "Цены"), "Цена"):
         type_id = text_of(price, "ИдТипаЦены")
         if type_id:
             offer.prices[type_id] = text_of(price, "ЦенаЗаЕдиницу")
-    stores = [s.get("КоличествоНаСкладе", "") for s in _children(elem, "Склад") if s.get("КоличествоНаСкладе")]
-    rests = _children(_child(elem, "Остатки"), "Остаток")
+    stores: dict[str, list[str]] = {}
+    for store in _children(elem, "Склад"):
+        if store.get("ИдСклада") and store.get("КоличествоНаСкладе") is not None:
+            stores.setdefault(store.get("ИдСклада").strip(), []).append(store.get("КоличествоНаСкладе"))
     rest_values: list[str] = []
-    for rest in rests:
+    for rest in _children(_child(elem, "Остатки"), "Остаток"):
         by_store = _children(rest, "Склад")
-        if by_store:
-            rest_values += [text_of(s, "Количество") for s in by_store]
-        elif text_of(rest, "Количество"):
+        for store in by_store:
+            if text_of(store, "Ид"):
+                stores.setdefault(text_of(store, "Ид"), []).append(text_of(store, "Количество"))
+            else:
+                rest_values.append(text_of(store, "Количество"))
+        if not by_store and text_of(rest, "Количество"):
             rest_values.append(text_of(rest, "Количество"))
     if stores:
-        offer.quantity = _quantity_sum(stores)
+        offer.stores = {store_id: _quantity_sum(texts) for store_id, texts in stores.items()}
+        offer.quantity = _quantity_sum([q for texts in stores.values() for q in texts])
     elif rest_values:
         offer.quantity = _quantity_sum(rest_values)
     elif _child(elem, "Количество") is not None:
@@ -215,6 +263,9 @@ def read_items(path: Path) -> Iterator[object]:
         elif name == "ТипыЦен" and names and names[-1] == "ПакетПредложений":
             yield PriceTypes([PriceType(text_of(t, "Ид"), text_of(t, "Наименование"), text_of(t, "Валюта"))
                               for t in _children(elem, "ТипЦены")])
+        elif name == "Склады" and names and names[-1] in ("ПакетПредложений", "Классификатор"):
+            yield Warehouses([Warehouse(text_of(w, "Ид"), text_of(w, "Наименование"))
+                              for w in _children(elem, "Склад") if text_of(w, "Ид")])
         elif name == "Предложение" and names and names[-1] == "Предложения":
             yield _offer(elem)
         else:

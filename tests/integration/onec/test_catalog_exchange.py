@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from portal.extensions import db
-from portal.models import OnecImport, Product, Section, Stock
+from portal.models import OnecImport, OnecWarehouse, Product, Section, Stock
 
 from ...factories import make_product
 from .conftest import LOGIN, PASSWORD, OneC, basic, fixture_bytes
@@ -36,6 +36,11 @@ def start(onec) -> None:
     assert init.lines == ["zip=yes", "file_limit=2048"]
 
 
+def map_warehouse(onec_id: str, location) -> None:
+    db.session.add(OnecWarehouse(onec_id=onec_id, name=onec_id, location_id=location.id, unmapped_quantity="0"))
+    db.session.commit()
+
+
 def import_file(onec, filename: str) -> list:
     answers = onec.import_until_done(filename)
     assert answers[-1].lines[0] == "success", answers[-1].lines
@@ -44,6 +49,8 @@ def import_file(onec, filename: str) -> list:
 
 def test_a_full_exchange_loads_sections_products_prices_and_stock(onec, shop):
     warehouse = shop["warehouse"]
+    for onec_id in ("d4000000-0000-0000-0000-000000000001", "d4000000-0000-0000-0000-000000000002"):
+        map_warehouse(onec_id, warehouse)  # both 1C warehouses feed the main one
     start(onec)
     catalogue = fixture_bytes("import.xml")
     assert len(catalogue) > 2048  # so 1C sends it in parts
@@ -59,9 +66,10 @@ def test_a_full_exchange_loads_sections_products_prices_and_stock(onec, shop):
     answers = import_file(onec, "import.xml")
     # 6 units (the classifier and five products), 2 per step: progress, progress, success.
     assert [a.lines[0] for a in answers] == ["progress", "progress", "success"]
-    assert answers[-1].lines[1] == ("import.xml: created 4, updated 0, offers 0, rejected 1, taken off sale 0")
+    assert answers[-1].lines[1] == ("import.xml: created 5, updated 0, variants 0, offers 0, rejected 0, "
+                                     "rounded 0, taken off sale 0")
     assert import_file(onec, "offers.xml")[-1].lines[1] == (
-        "offers.xml: created 0, updated 0, offers 3, rejected 1, taken off sale 0")
+        "offers.xml: created 0, updated 0, variants 1, offers 4, rejected 0, rounded 0, taken off sale 0")
 
     sections = {s.onec_id: s for s in db.session.scalars(db.select(Section).where(Section.onec_id.is_not(None)))}
     assert sections["a1000000-0000-0000-0000-000000000004"].path == "Отопление / Радиаторы / Биметаллические"
@@ -79,14 +87,15 @@ def test_a_full_exchange_loads_sections_products_prices_and_stock(onec, shop):
     mixer = product(IMPORT_IDS["mixer"])
     assert (mixer.price, stock_at(mixer.id, warehouse)) == (3_159_00, 0)  # 1C's −2 counts as none
     assert product(IMPORT_IDS["old"]).active is False  # ПометкаУдаления
-    assert db.session.scalar(db.select(db.func.count(Product.id)).where(Product.name == "Услуга монтажа котла")) == 0
+    # Without an Артикул the product still comes, under a SKU made from its Ид.
+    service = product("b2000000-0000-0000-0000-000000000005")
+    assert (service.sku, service.article, service.name) == ("1C-b2000000", None, "Услуга монтажа котла")
+    # The characteristic offer is a variant of the boiler.
+    variant = product(IMPORT_IDS["boiler"] + "#e5000000-0000-0000-0000-000000000009")
+    assert variant.parent_id == boiler.id and variant.article == "КГ-24" and variant.sku.startswith("КГ-24/")
 
     log = db.session.scalar(db.select(OnecImport).where(OnecImport.filename == "import.xml"))
-    assert log.status == "done" and log.counts["rejects"] == [
-        "product b2000000-0000-0000-0000-000000000005 (Услуга монтажа котла) has no Артикул: "
-        "the portal needs it as the SKU"]
-    offers_log = db.session.scalar(db.select(OnecImport).where(OnecImport.filename == "offers.xml"))
-    assert "characteristics" in offers_log.counts["rejects"][0]
+    assert log.status == "done" and log.counts["rejects"] == []
     # The picture was dropped, the archive unpacked and removed; nothing escaped the session folder.
     assert sorted(p.name for p in (Path(onec.app.instance_path) / "onec" / "1").iterdir()) == [
         "import.xml", "offers.xml"]
@@ -117,7 +126,8 @@ def test_a_changes_only_package_touches_only_what_it_carries_and_a_full_one_reti
 
     start(onec)  # a full package without the radiator
     onec.upload("catalog", "import.xml", fixture_bytes("import_full_without_radiator.xml"), 2048)
-    assert import_file(onec, "import.xml")[-1].lines[1].endswith("taken off sale 1")  # the radiator; the old boiler was off already
+    # The radiator and the service (the old boiler was off already).
+    assert import_file(onec, "import.xml")[-1].lines[1].endswith("taken off sale 2")
     assert product(IMPORT_IDS["radiator"]).active is False
     assert product(IMPORT_IDS["old"]).active is False
     assert product(IMPORT_IDS["boiler"]).active is True
@@ -129,7 +139,7 @@ def test_a_product_first_loaded_from_csv_is_adopted_by_its_sku(onec, shop):
     existing = make_product("КГ-24", 10_00, name="Котёл (из CSV)")
     start(onec)
     onec.upload("catalog", "import.xml", fixture_bytes("import.xml"), 2048)
-    assert import_file(onec, "import.xml")[-1].lines[1].startswith("import.xml: created 3, updated 1,")
+    assert import_file(onec, "import.xml")[-1].lines[1].startswith("import.xml: created 4, updated 1,")
     adopted = product(IMPORT_IDS["boiler"])
     assert adopted.id == existing.id and adopted.name == "Котёл газовый настенный «Тепло» 24 кВт"
 

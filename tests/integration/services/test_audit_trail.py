@@ -27,9 +27,20 @@ import pytest
 from portal import labels, ledger
 from portal.extensions import db
 from portal.integrations.catalog_csv import writing
-from portal.integrations.onec import catalog, order_status
+from portal.integrations.onec import catalog, order_status, warehouses
 from portal.integrations.opencart import clients as imported_clients
-from portal.models import AuditEvent, BonusSettings, Channel, LedgerAccount, PaymentMethod, Product, User, utcnow
+from portal.models import (
+    AuditEvent,
+    BonusSettings,
+    Channel,
+    LedgerAccount,
+    Location,
+    OnecWarehouse,
+    PaymentMethod,
+    Product,
+    User,
+    utcnow,
+)
 from portal.services.clients import assignment, clients, corrections, dates
 from portal.services.clients import bonus as bonus_service
 from portal.services.clients import changes as client_changes
@@ -462,7 +473,7 @@ def build_cases(w, app) -> list[Case]:  # noqa: C901 - one table, read top to bo
         state["hammer"] = product_id
         return Expect("products", product_id, None, [Ev("1c:product_created", None, {
             "sku": "NEW-1", "name": "Hammer", "active": True, "section_id": None, "onec_id": "1C-0001", "price": 0,
-            "vat_rate": "20"})])
+            "vat_rate": "20", "unit": None, "article": "NEW-1"})])
 
     @case("integrations.onec.catalog.upsert_product (a changed card)")
     def _(_s):
@@ -471,20 +482,40 @@ def build_cases(w, app) -> list[Case]:  # noqa: C901 - one table, read top to bo
         return Expect("products", state["hammer"], None, [Ev("1c:product_updated", {"name": "Hammer"},
                                                               {"name": "Claw hammer"})])
 
-    @case("integrations.onec.catalog.apply_offer")
+    @case("integrations.onec.catalog.set_price")
     def _(_s):
-        catalog.apply_offer(state["hammer"], 450_50, None, None)
-        catalog.apply_offer(state["hammer"], 450_50, None, None)  # the same price again: no change
+        catalog.set_price(state["hammer"], 450_50)
+        catalog.set_price(state["hammer"], 450_50)  # the same price again: no change
         db.session.commit()
         return Expect("products", state["hammer"], None, [Ev("1c:product_price_changed", {"price": 0},
                                                               {"price": 450_50})])
 
+    @case("integrations.onec.catalog.upsert_variant")
+    def _(_s):
+        variant_id, created = catalog.upsert_variant(catalog.VariantOffer("1C-0001#S1", "Claw hammer (small)"), seen)
+        db.session.commit()
+        assert created
+        return Expect("products", variant_id, None, [Ev("1c:product_created", None, {
+            "sku": "NEW-1/small", "name": "Claw hammer (small)", "active": True, "section_id": None,
+            "onec_id": "1C-0001#S1", "price": 450_50, "vat_rate": "20", "unit": None, "article": "NEW-1",
+            "variant": "small"})])
+
     @case("integrations.onec.catalog.deactivate_missing")
     def _(_s):
-        assert catalog.deactivate_missing(utcnow() + timedelta(seconds=1)) == 1
+        assert catalog.deactivate_missing(utcnow() + timedelta(seconds=1), variants=False) == 2
         db.session.commit()
         return Expect("products", state["hammer"], None, [Ev("1c:product_updated", {"active": True},
                                                               {"active": False})])
+
+    @case("integrations.onec.warehouses.set_location")
+    def _(_s):
+        warehouses.note([("WH-1", "Far store")], utcnow())
+        row = db.session.scalar(db.select(OnecWarehouse).where(OnecWarehouse.onec_id == "WH-1"))
+        db.session.commit()
+        shop = db.session.scalar(db.select(Location.id).order_by(Location.id).limit(1))
+        warehouses.set_location(admin, row.id, shop)
+        return Expect("onec_warehouses", row.id, admin, [Ev("onec_warehouse_mapped", {"location_id": None},
+                                                           {"location_id": shop})])
 
     @case("integrations.catalog_csv.writing.import_catalog")
     def _(_s):
@@ -617,7 +648,8 @@ TABLE_NAMES = [
     "orders.payments.record_payment", "orders.orders.complete", "sales.returns.return_goods", "integrations.onec.order_status.apply_report",
     "orders.confirmation.confirm_with_link", "sales.sales.place_paid_order", "sales.till.checkout",
     "clients.corrections.adjust_client_bonus", "clients.bonus.change_programme",
-    "integrations.onec.catalog.upsert_product", "integrations.onec.catalog.apply_offer", "integrations.onec.catalog.deactivate_missing",
+    "integrations.onec.catalog.upsert_product", "integrations.onec.catalog.set_price", "integrations.onec.catalog.deactivate_missing",
+    "integrations.onec.catalog.upsert_variant", "integrations.onec.warehouses.set_location",
     "integrations.catalog_csv.writing.import_catalog", "staff.api_keys.create_key", "staff.api_keys.revoke", "messaging.delivery.retry_now",
 ]
 
@@ -661,6 +693,8 @@ NOT_AUDITED = {
     "messaging.codes.issue": "a one-time code row",
     "orders.invoices.issue_invoice": "a document issued inside the audited confirmation (order_confirmed)",
     "integrations.onec.catalog.upsert_section": "the 1C classifier's sections: structure, not a product or price",
+    "integrations.onec.warehouses.note": "the list of 1C's warehouses as its packages name them",
+
     "orders.orders.expire_codes": "part of reopen/cancel, audited there",
     "orders.history.record_change": "writes the orders' audit events",
     "messaging.outbox.enqueue": "a message to another system, inside the audited change that sends it",
@@ -826,7 +860,7 @@ def test_the_audit_log_and_the_histories_read_in_the_readers_language(app, clien
         corrections.adjust_client_bonus(boss, buyer.id, 5_00, "Apology", "tok-reader")
         card = catalog.ProductCard(onec_id="1C-R", sku="R-1", name="Rake", barcode="", group_id=None)
         product_id, _created = catalog.upsert_product(card, utcnow())
-        catalog.apply_offer(product_id, 99_00, None, None)
+        catalog.set_price(product_id, 99_00)
         db.session.commit()
         buyer_id, boss_email = buyer.id, boss.email
     login("admin", locale="ru")
