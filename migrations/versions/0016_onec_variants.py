@@ -27,6 +27,8 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_products_article'), ['article'], unique=False)
         batch_op.create_index(batch_op.f('ix_products_parent_id'), ['parent_id'], unique=False)
         batch_op.create_foreign_key('fk_products_parent_id_products', 'products', ['parent_id'], ['id'])
+    # SKUs are looked up case-insensitively (the till, the catalogue file, 1C's Артикул).
+    op.create_index('ix_products_sku_lower', 'products', [sa.text('lower(sku)')], unique=False)
     op.create_table(
         'onec_warehouses',
         sa.Column('id', sa.Integer(), nullable=False),
@@ -43,6 +45,7 @@ def upgrade():
 
 def downgrade():
     op.drop_table('onec_warehouses')
+    op.drop_index('ix_products_sku_lower', table_name='products')
     with op.batch_alter_table('products', schema=None) as batch_op:
         batch_op.drop_constraint('fk_products_parent_id_products', type_='foreignkey')
         batch_op.drop_index(batch_op.f('ix_products_parent_id'))

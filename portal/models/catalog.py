@@ -44,6 +44,8 @@ class Product(db.Model):
     __table_args__ = (
         sa.CheckConstraint("price >= 0", name="price_non_negative"),
         sa.CheckConstraint("warranty_months >= 0", name="warranty_non_negative"),
+        # SKUs are looked up case-insensitively (the till, the catalogue file, 1C's Артикул).
+        sa.Index("ix_products_sku_lower", sa.func.lower(sa.text("sku"))),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

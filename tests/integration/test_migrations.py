@@ -1,6 +1,7 @@
 """The schema comes only from the migrations, and they agree with the models, on both engines."""
 import os
 import uuid
+import warnings
 
 import pytest
 import sqlalchemy as sa
@@ -46,12 +47,26 @@ def fresh_database(request, tmp_path):
         admin.dispose()
 
 
+EXPRESSION_INDEXES = ("ix_products_sku_lower",)
+
+
 def test_migrations_build_exactly_the_models_schema(fresh_database):
     app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": fresh_database})
     with app.app_context():
         upgrade()
-        with db.engine.connect() as conn:
-            diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), db.metadata)
+        sqlite = db.engine.dialect.name == "sqlite"
+
+        def comparable(obj, name, kind, reflected, compare_to):
+            # SQLite's reflection skips an index on an expression (lower(sku)); it is checked below.
+            return not (sqlite and kind == "index" and name in EXPRESSION_INDEXES)
+
+        with db.engine.connect() as conn, warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Skipped unsupported reflection of expression-based index")
+            diff = compare_metadata(MigrationContext.configure(
+                conn, opts={"compare_type": True, "include_object": comparable}), db.metadata)
+            if sqlite:
+                made = set(conn.execute(sa.text("SELECT name FROM sqlite_master WHERE type = 'index'")).scalars())
+                assert set(EXPRESSION_INDEXES) <= made
         assert diff == [], f"models and migrations disagree: {diff}"
         # Every migration can be undone and redone.
         downgrade(revision="base")

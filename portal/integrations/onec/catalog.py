@@ -12,32 +12,32 @@ The portal is the receiving end; 1C is the master of the catalogue. The rules:
   without a Штрихкод keeps its barcodes.
 * A characteristic offer (Ид "product#characteristic") is a variant: a product of its own under
   its parent, made when its offer first comes, named as the offer names it, with the parent's
-  section, unit, VAT rate and Артикул (`upsert_variant`). A card's change of those reaches its
-  variants.
+  section, unit, VAT rate and Артикул (integrations/onec/offers.py, which applies offers a batch
+  at a time). A card's change of those reaches its variants.
 * A product 1C marks deleted (ПометкаУдаления / Статус «Удален») is taken off sale with its
   variants (`active = False`); one present in a package is on sale again. A full catalogue
   takes off sale every product with a 1C Ид it did not carry, a full offers package every variant
   it did not carry (`deactivate_missing`); nothing is ever deleted: orders and the ledger refer
   to products.
 * An offer sets the price (minor units, from the configured price type) and *sets* the stock at
-  each location (a count, like the CSV import's stock columns), through `stock.set_level`.
+  each location (a count, like the CSV import's stock columns): integrations/onec/offers.py.
 
 Every function works in the caller's transaction; `ItemRefused` names what is wrong with one item.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
 
 from portal.extensions import db
-from portal.integrations.catalog_csv.parsing import MAX_QUANTITY, MAX_SECTION_NAME, RowError, clean_name, parse_barcodes
+from portal.integrations.catalog_csv.parsing import MAX_SECTION_NAME, RowError, clean_name, parse_barcodes
 from portal.integrations.onec import identity
 from portal.integrations.onec.refusals import ItemRefused
 from portal.models import Barcode, Product, Section
 from portal.services import audit
-from portal.services.sales import stock, vat
+from portal.services.sales import vat
 from portal.text import squash
 
 MAX_ONEC_ID = 80
@@ -56,15 +56,6 @@ class ProductCard:
     vat: str = ""  # 1C's VAT rate text; "" leaves the product's rate as it is
     unit: str = ""
     code: str = ""  # 1C's Код, the SKU of a product without Артикул when given
-
-
-@dataclass
-class VariantOffer:
-    onec_id: str  # "product#characteristic"
-    name: str
-    barcode: str = ""
-    characteristics: list[str] = field(default_factory=list)
-    deleted: bool = False
 
 
 def _clean_id(onec_id: str) -> str:
@@ -180,50 +171,6 @@ def _card_of(product: Product) -> dict:
             "unit": product.unit, "article": product.article}
 
 
-def upsert_variant(offer: VariantOffer, seen_at: datetime) -> tuple[int, bool]:
-    """Find or make the variant of a characteristic offer; (product id, created)."""
-    onec_id = _clean_id(offer.onec_id)
-    parent_key = onec_id.split("#", 1)[0]
-    shown = squash(offer.name)
-    variant = db.session.scalar(sa.select(Product).where(Product.onec_id == onec_id))
-    parent = db.session.scalar(sa.select(Product).where(Product.onec_id == parent_key))
-    if parent is None:
-        raise ItemRefused("no_parent", id=onec_id, name=shown, parent=parent_key)
-    if parent.parent_id is not None:
-        raise ItemRefused("variant_of_variant", id=onec_id, name=shown, parent=parent_key)
-    label = identity.variant_label(shown, parent.name, offer.characteristics)
-    name = shown[:300] if shown else f"{parent.name} ({label})"[:300]
-    created = variant is None
-    if created:
-        variant = Product(sku=identity.variant_sku(parent.sku, label), name=name, price=parent.price,
-                          returnable=parent.returnable, discountable=parent.discountable,
-                          warranty_months=parent.warranty_months, onec_id=onec_id, parent_id=parent.id)
-        db.session.add(variant)
-        before = None
-    else:
-        before = _card_of(variant) | {"variant": variant.variant}
-        if variant.variant != label:
-            variant.sku = identity.variant_sku(parent.sku, label, variant.id)
-    variant.parent_id, variant.variant, variant.name = parent.id, label, name
-    for key in _INHERITED:
-        setattr(variant, key, getattr(parent, key))
-    variant.active = parent.active and not offer.deleted
-    variant.onec_seen_at = seen_at
-    db.session.flush()
-    barcodes = [code for code in (parse_barcodes(offer.barcode) or [])
-                if code not in {b.code for b in parent.barcodes}] if offer.barcode.strip() else []
-    if barcodes:
-        _replace_barcodes(variant, barcodes, f"{onec_id} «{name}»")
-    after = _card_of(variant) | {"variant": variant.variant}
-    if created:
-        audit.record(None, "product_created", variant, None, after, source="1c")
-    elif before != after:
-        changed = [k for k in after if before.get(k) != after.get(k)]
-        audit.record(None, "product_updated", variant, {k: before[k] for k in changed},
-                     {k: after[k] for k in changed}, source="1c")
-    return variant.id, created
-
-
 def _replace_barcodes(product: Product, codes: list[str], what: str) -> None:
     taken = db.session.execute(sa.select(Barcode.code, Product.sku).join(Product, Product.id == Barcode.product_id)
                                .where(Barcode.code.in_(codes), Barcode.product_id != product.id)).first()
@@ -241,25 +188,6 @@ def _replace_barcodes(product: Product, codes: list[str], what: str) -> None:
 
 def product_for_offer(onec_id: str) -> int | None:
     return db.session.scalar(sa.select(Product.id).where(Product.onec_id == onec_id))
-
-
-def set_price(product_id: int, price: int) -> None:
-    """Set the price (minor units) 1C gives, recorded in the audit trail when it changes."""
-    if price < 0:
-        raise ValueError("a price cannot be negative")
-    old = db.session.scalar(sa.select(Product.price).where(Product.id == product_id))
-    if old != price:
-        db.session.execute(sa.update(Product).where(Product.id == product_id).values(price=price))
-        audit.record_id(None, "product_price_changed", Product.__tablename__, product_id,
-                        {"price": old}, {"price": price}, source="1c")
-
-
-def set_stock(product_id: int, levels: dict[int, int]) -> None:
-    """Set the stock count at each location given (location id -> whole units)."""
-    for location_id, quantity in levels.items():
-        if not 0 <= quantity <= MAX_QUANTITY:
-            raise ValueError(f"the quantity {quantity} is out of range")
-        stock.set_level(product_id, location_id, quantity)
 
 
 def deactivate_missing(started_at: datetime, variants: bool) -> int:

@@ -26,7 +26,9 @@ step answers `success`. A repeated call after that answers `success` again and c
   fractional one (kilograms, metres) is kept as its whole units and the rest is said
   ("fraction_rounded").
 * A characteristic offer ("product Ид#characteristic Ид") is a variant of its product, made when
-  it first comes (catalog.upsert_variant); its product must have come in import.xml.
+  it first comes; its product must have come in import.xml. Offers are applied a batch at a time
+  (integrations/onec/offers.py); should a batch fail in the database, its offers are tried one by
+  one so that only the one at fault is refused ("not_saved").
 """
 from __future__ import annotations
 
@@ -36,11 +38,12 @@ from datetime import datetime
 from decimal import ROUND_FLOOR, Decimal, InvalidOperation
 
 from flask import current_app
+from sqlalchemy.exc import SQLAlchemyError
 
 from portal.extensions import db
 from portal.integrations.onec import catalog as onec_catalog
-from portal.integrations.onec import catalog_reader, warehouses
-from portal.integrations.onec.catalog import ProductCard, VariantOffer
+from portal.integrations.onec import catalog_reader, offers, warehouses
+from portal.integrations.onec.catalog import ProductCard
 from portal.integrations.onec.catalog_reader import (
     Card,
     CatalogXmlError,
@@ -50,6 +53,7 @@ from portal.integrations.onec.catalog_reader import (
     PriceTypes,
     Warehouses,
 )
+from portal.integrations.onec.offers import BatchResult, OfferChange
 from portal.integrations.onec.protocol import ExchangeError, stored_file
 from portal.integrations.onec.refusals import ItemRefused
 from portal.models import Location, OnecImport, utcnow
@@ -145,6 +149,7 @@ def _run(row: OnecImport, path, now: datetime) -> StepResult:
     step = _Step(row)
     unit = 0
     done_now = 0
+    pending: list[OfferItem] = []
     for item in catalog_reader.read_items(path):
         if isinstance(item, PackageKind):
             step.package = item
@@ -159,11 +164,21 @@ def _run(row: OnecImport, path, now: datetime) -> StepResult:
         if unit <= row.position:
             continue
         if step.out_of_budget(done_now):
+            _apply_offers(step, pending)
             row.position = unit - 1
             _save(row, step, "in_progress", "")
             return StepResult("progress", f"{path.name}: {row.position} items applied")
-        _apply_unit(step, item)
         done_now += 1
+        if isinstance(item, OfferItem):  # offers go a batch at a time
+            pending.append(item)
+            if len(pending) >= offers.BATCH:
+                _apply_offers(step, pending)
+                pending = []
+            continue
+        _apply_offers(step, pending)
+        pending = []
+        _apply_unit(step, item)
+    _apply_offers(step, pending)
     if step.package is None:
         raise CatalogXmlError(f"{path.name} holds neither a Каталог nor a ПакетПредложений")
     if not step.package.changes_only:
@@ -196,9 +211,6 @@ def _apply_unit(step: _Step, item) -> None:
                 ProductCard(item.onec_id, item.sku, item.name, item.barcode, item.group_id, item.deleted, item.vat,
                             item.unit, item.code), step.row.started_at)
             step.counts["created" if created else "updated"] += 1
-        elif isinstance(item, OfferItem):
-            _apply_offer(step, item)
-            step.counts["offers"] += 1
         savepoint.commit()
     except ItemRefused as exc:
         savepoint.rollback()
@@ -212,23 +224,43 @@ def _note_warehouses(step: _Step, item: Warehouses, now: datetime) -> None:
     step.mapping = warehouses.mapping()
 
 
-def _apply_offer(step: _Step, offer: OfferItem) -> None:
-    name = offer.name
-    if "#" in offer.onec_id:
-        product_id, created = onec_catalog.upsert_variant(
-            VariantOffer(offer.onec_id, offer.name, offer.barcode, offer.characteristics, offer.deleted),
-            step.row.started_at)
-        if created:
-            step.counts["variants"] += 1
-    else:
-        product_id = onec_catalog.product_for_offer(offer.onec_id)
-        if product_id is None:
-            raise ItemRefused("no_product", id=offer.onec_id, name=name)
-    if step.price_type is not None and step.price_type in offer.prices:
-        onec_catalog.set_price(product_id, _price(offer, offer.prices[step.price_type]))
-    levels = _levels(step, offer)
-    if levels:
-        onec_catalog.set_stock(product_id, levels)
+def _apply_offers(step: _Step, items: list[OfferItem]) -> None:
+    """Offers read, a batch of them: each one's price and stock worked out (or refused), then all
+    applied together (integrations/onec/offers.py)."""
+    if not items:
+        return
+    changes = []
+    for offer in items:
+        try:
+            price = _price(offer, offer.prices[step.price_type]) \
+                if step.price_type is not None and step.price_type in offer.prices else None
+            changes.append(OfferChange(offer.onec_id.strip(), offer.name, offer.barcode, offer.characteristics,
+                                       offer.deleted, price, _levels(step, offer)))
+        except ItemRefused as exc:
+            step.reject(exc)
+    savepoint = db.session.begin_nested()
+    try:
+        result = offers.apply_offers(changes, step.row.started_at)
+        savepoint.commit()
+    except SQLAlchemyError:  # what the batch's checks could not foresee: each offer alone, to find it
+        savepoint.rollback()
+        result = BatchResult()
+        for change in changes:
+            savepoint = db.session.begin_nested()
+            try:
+                one = offers.apply_offers([change], step.row.started_at)
+                savepoint.commit()
+            except SQLAlchemyError as exc:
+                savepoint.rollback()
+                one = BatchResult(refused=[ItemRefused("not_saved", id=change.onec_id, name=change.name,
+                                                       reason=type(getattr(exc, "orig", exc)).__name__)])
+            result.applied += one.applied
+            result.variants_created += one.variants_created
+            result.refused += one.refused
+    for refusal in result.refused:
+        step.reject(refusal)
+    step.counts["offers"] += result.applied
+    step.counts["variants"] += result.variants_created
 
 
 def _levels(step: _Step, offer: OfferItem) -> dict[int, int]:
@@ -260,8 +292,6 @@ def _whole(step: _Step, offer: OfferItem, quantity: Decimal, location_id: int) -
             db.select(Location.name).where(Location.id == location_id)) or ""
         step.reject(ItemRefused("fraction_rounded", id=offer.onec_id, name=offer.name, quantity=quantity,
                                 unit=offer.unit, place=place, kept=whole), counter="rounded")
-    if whole > onec_catalog.MAX_QUANTITY:
-        raise ItemRefused("quantity_out_of_range", id=offer.onec_id, name=offer.name, quantity=quantity)
     return int(whole)
 
 

@@ -29,7 +29,8 @@ def clean_article(text: str) -> str:
     return _SPACES.sub(" ", (text or "").replace("\xa0", " ")).strip()[:MAX_SKU]
 
 
-def _taken(sku: str, product_id: int | None) -> bool:
+def taken(sku: str, product_id: int | None = None) -> bool:
+    """Whether a product other than `product_id` has this SKU (any case)."""
     query = sa.select(Product.id).where(sa.func.lower(Product.sku) == sku.lower())
     if product_id is not None:
         query = query.where(Product.id != product_id)
@@ -39,13 +40,13 @@ def _taken(sku: str, product_id: int | None) -> bool:
 def free_sku(base: str, product_id: int | None = None) -> str:
     """`base`, or `base-N` with the smallest N ≥ 2 no other product has."""
     base = base[:MAX_SKU]
-    if not _taken(base, product_id):
+    if not taken(base, product_id):
         return base
     n = 2
     while True:
         suffix = f"-{n}"
         candidate = base[:MAX_SKU - len(suffix)] + suffix
-        if not _taken(candidate, product_id):
+        if not taken(candidate, product_id):
             return candidate
         n += 1
 
@@ -72,6 +73,9 @@ def variant_label(name: str, parent_name: str, characteristics: list[str]) -> st
     return name[:120]
 
 
+def variant_tail(label: str) -> str:
+    return _SPACES.sub("", label.replace(", ", "-").replace(",", "-"))
+
+
 def variant_sku(parent_sku: str, label: str, product_id: int | None = None) -> str:
-    tail = _SPACES.sub("", label.replace(", ", "-").replace(",", "-"))
-    return free_sku(f"{parent_sku}/{tail}", product_id)
+    return free_sku(f"{parent_sku}/{variant_tail(label)}", product_id)

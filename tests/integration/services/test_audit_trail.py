@@ -27,7 +27,7 @@ import pytest
 from portal import labels, ledger
 from portal.extensions import db
 from portal.integrations.catalog_csv import writing
-from portal.integrations.onec import catalog, order_status, warehouses
+from portal.integrations.onec import catalog, offers, order_status, warehouses
 from portal.integrations.opencart import clients as imported_clients
 from portal.models import (
     AuditEvent,
@@ -482,19 +482,21 @@ def build_cases(w, app) -> list[Case]:  # noqa: C901 - one table, read top to bo
         return Expect("products", state["hammer"], None, [Ev("1c:product_updated", {"name": "Hammer"},
                                                               {"name": "Claw hammer"})])
 
-    @case("integrations.onec.catalog.set_price")
+    @case("integrations.onec.offers.apply_offers")
     def _(_s):
-        catalog.set_price(state["hammer"], 450_50)
-        catalog.set_price(state["hammer"], 450_50)  # the same price again: no change
+        change = offers.OfferChange("1C-0001", "Claw hammer", price=450_50)
+        offers.apply_offers([change], seen)
+        offers.apply_offers([change], seen)  # the same price again: no change
         db.session.commit()
         return Expect("products", state["hammer"], None, [Ev("1c:product_price_changed", {"price": 0},
                                                               {"price": 450_50})])
 
-    @case("integrations.onec.catalog.upsert_variant")
+    @case("integrations.onec.offers.apply_offers (a new size)")
     def _(_s):
-        variant_id, created = catalog.upsert_variant(catalog.VariantOffer("1C-0001#S1", "Claw hammer (small)"), seen)
+        result = offers.apply_offers([offers.OfferChange("1C-0001#S1", "Claw hammer (small)")], seen)
         db.session.commit()
-        assert created
+        assert result.variants_created == 1
+        variant_id = db.session.scalar(db.select(Product.id).where(Product.onec_id == "1C-0001#S1"))
         return Expect("products", variant_id, None, [Ev("1c:product_created", None, {
             "sku": "NEW-1/small", "name": "Claw hammer (small)", "active": True, "section_id": None,
             "onec_id": "1C-0001#S1", "price": 450_50, "vat_rate": "20", "unit": None, "article": "NEW-1",
@@ -648,8 +650,8 @@ TABLE_NAMES = [
     "orders.payments.record_payment", "orders.orders.complete", "sales.returns.return_goods", "integrations.onec.order_status.apply_report",
     "orders.confirmation.confirm_with_link", "sales.sales.place_paid_order", "sales.till.checkout",
     "clients.corrections.adjust_client_bonus", "clients.bonus.change_programme",
-    "integrations.onec.catalog.upsert_product", "integrations.onec.catalog.set_price", "integrations.onec.catalog.deactivate_missing",
-    "integrations.onec.catalog.upsert_variant", "integrations.onec.warehouses.set_location",
+    "integrations.onec.catalog.upsert_product", "integrations.onec.offers.apply_offers", "integrations.onec.catalog.deactivate_missing",
+    "integrations.onec.warehouses.set_location",
     "integrations.catalog_csv.writing.import_catalog", "staff.api_keys.create_key", "staff.api_keys.revoke", "messaging.delivery.retry_now",
 ]
 
@@ -860,7 +862,7 @@ def test_the_audit_log_and_the_histories_read_in_the_readers_language(app, clien
         corrections.adjust_client_bonus(boss, buyer.id, 5_00, "Apology", "tok-reader")
         card = catalog.ProductCard(onec_id="1C-R", sku="R-1", name="Rake", barcode="", group_id=None)
         product_id, _created = catalog.upsert_product(card, utcnow())
-        catalog.set_price(product_id, 99_00)
+        offers.apply_offers([offers.OfferChange("1C-R", "Rake", price=99_00)], utcnow())
         db.session.commit()
         buyer_id, boss_email = buyer.id, boss.email
     login("admin", locale="ru")
