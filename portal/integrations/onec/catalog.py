@@ -26,7 +26,7 @@ Every function works in the caller's transaction; `ItemRefused` names what is wr
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -94,20 +94,30 @@ def upsert_section(onec_id: str, name: str, parent_onec_id: str | None) -> int:
     return section.id
 
 
-def _find_product(onec_id: str, article: str) -> Product | None:
-    product = db.session.scalar(sa.select(Product).where(Product.onec_id == onec_id))
-    if product is not None or not article:
-        return product
-    # A catalogue first loaded from a file: the product of that SKU, if 1C has not claimed it.
-    return db.session.scalar(sa.select(Product).where(sa.func.lower(Product.sku) == article.lower(),
-                                                      Product.onec_id.is_(None), Product.parent_id.is_(None))
-                             .order_by(Product.sku != article, Product.id).limit(1))
+@dataclass
+class CardsResult:
+    ids: dict[str, int] = field(default_factory=dict)  # 1C Ид -> product id of each card taken
+    created: int = 0
+    updated: int = 0
+    refused: list[ItemRefused] = field(default_factory=list)
 
 
-def upsert_product(card: ProductCard, seen_at: datetime) -> tuple[int, bool]:
-    """Create or update a product from 1C's card; (product id, created)."""
+_CARD_COLUMNS = ("sku", "name", "active", "section_id", "onec_id", "price", "vat_rate", "unit", "article")
+
+
+@dataclass
+class _Plan:
+    card: ProductCard
+    onec_id: str
+    article: str
+    name: str
+    barcodes: list[str]
+    vat_rate: str | None
+    section_id: int | None
+
+
+def _plan(card: ProductCard, sections: dict[str, int]) -> _Plan:
     onec_id = _clean_id(card.onec_id)
-    article = identity.clean_article(card.sku)
     try:
         name = clean_name(card.name)
         barcodes = parse_barcodes(card.barcode) or []
@@ -117,73 +127,153 @@ def upsert_product(card: ProductCard, seen_at: datetime) -> tuple[int, bool]:
         vat_rate = vat.parse_rate(card.vat) if card.vat.strip() else None
     except vat.VatRateError:
         raise ItemRefused("bad_vat", id=onec_id, name=name, rate=card.vat) from None
-    product = _find_product(onec_id, article)
-    created = product is None
-    before = None if created else _card_of(product)
-    if created:
-        product = Product(sku=identity.product_sku(article, card.code, onec_id), name=name, price=0,
-                          returnable=True, discountable=True, warranty_months=0)
-        db.session.add(product)
-    elif product.onec_id is None and article and product.sku.lower() == article.lower():
-        pass  # adopted from a file: its SKU is the Артикул already
-    elif product.article != (article or None) or product.parent_id is not None:
-        product.sku = identity.product_sku(article, card.code, onec_id, product.id)
-    product.onec_id, product.parent_id, product.variant = onec_id, None, None
-    product.name, product.article = name, article or None
-    product.active = not card.deleted
-    if vat_rate is not None:
-        product.vat_rate = vat_rate
-    if card.unit.strip():
-        product.unit = squash(card.unit)[:20]
-    product.onec_seen_at = seen_at
+    section_id = None
     if card.group_id:
-        section_id = section_for(card.group_id)
+        section_id = sections.get(card.group_id)
         if section_id is None:
             raise ItemRefused("unknown_group", id=onec_id, name=name, group=card.group_id)
-        product.section_id = section_id
-    db.session.flush()
-    if barcodes:
-        _replace_barcodes(product, barcodes, f"{onec_id} «{name}»")
-    after = _card_of(product)
-    if created:
-        audit.record(None, "product_created", product, None, after, source="1c")
-    elif before != after:
-        changed = [k for k in after if before.get(k) != after.get(k)]
-        audit.record(None, "product_updated", product, {k: before[k] for k in changed},
-                     {k: after[k] for k in changed}, source="1c")
-        _hand_down(product, changed)
-    return product.id, created
+    return _Plan(card, onec_id, identity.clean_article(card.sku), name, barcodes, vat_rate, section_id)
 
 
-def _hand_down(parent: Product, changed: list[str]) -> None:
+def upsert_products(cards: list[ProductCard], seen_at: datetime) -> CardsResult:
+    """Create or update the products of many 1C cards with a handful of statements; a card that
+    cannot be taken is decided before anything is written and comes back refused."""
+    result = CardsResult()
+    groups = {c.group_id for c in cards if c.group_id}
+    sections = dict(db.session.execute(sa.select(Section.onec_id, Section.id).where(Section.onec_id.in_(groups))).all())
+    plans: list[_Plan] = []
+    seen_ids: set[str] = set()
+    for card in cards:
+        try:
+            plan = _plan(card, sections)
+        except ItemRefused as refusal:
+            result.refused.append(refusal)
+            continue
+        if plan.onec_id in seen_ids:
+            result.refused.append(ItemRefused("bad_card", id=plan.onec_id, name=plan.name,
+                                              reason="the same Ид comes twice in the package"))
+            continue
+        seen_ids.add(plan.onec_id)
+        plans.append(plan)
+    columns = [getattr(Product, c) for c in ("id", "parent_id", *_CARD_COLUMNS)]
+    found = {r.onec_id: r for r in db.session.execute(sa.select(*columns).where(Product.onec_id.in_(seen_ids)))}
+    # A catalogue first loaded from a file: the product of the Артикул's SKU, if 1C has not claimed it.
+    articles = {p.article.lower() for p in plans if p.onec_id not in found and p.article}
+    adoptable: dict[str, object] = {}
+    for row in db.session.execute(sa.select(*columns).where(sa.func.lower(Product.sku).in_(articles),
+                                                            Product.onec_id.is_(None), Product.parent_id.is_(None))
+                                  .order_by(Product.id)):
+        adoptable.setdefault(row.sku.lower(), row)
+
+    barcodes_wanted = {code: p.onec_id for p in plans for code in p.barcodes}
+    new_rows, changes, refused_ids = [], [], set()
+    for plan in plans:
+        row = found.get(plan.onec_id) or adoptable.pop(plan.article.lower(), None) if plan.article else \
+            found.get(plan.onec_id)
+        values = {"name": plan.name, "article": plan.article or None, "active": not plan.card.deleted,
+                  "onec_id": plan.onec_id, "parent_id": None, "variant": None, "onec_seen_at": seen_at}
+        if plan.vat_rate is not None:
+            values["vat_rate"] = plan.vat_rate
+        if plan.card.unit.strip():
+            values["unit"] = squash(plan.card.unit)[:20]
+        if plan.section_id is not None:
+            values["section_id"] = plan.section_id
+        if row is None:
+            new_rows.append({"sku": plan.article or (identity.clean_article(plan.card.code) or
+                                                     "1C-" + plan.onec_id[:8]),
+                             "price": 0, "returnable": True, "discountable": True, "warranty_months": 0,
+                             "vat_rate": None, "unit": None, "section_id": None, **values})
+        else:
+            changes.append((plan, row, values))
+    # Barcodes another product holds refuse their cards, as two cards wanting one barcode do.
+    holders = {code: (product_id, sku) for code, product_id, sku in db.session.execute(
+        sa.select(Barcode.code, Barcode.product_id, Product.sku).join(Product, Product.id == Barcode.product_id)
+        .where(Barcode.code.in_(list(barcodes_wanted))))} if barcodes_wanted else {}
+    target = {plan.onec_id: row.id for plan, row, _values in changes}
+    first_wanting: dict[str, str] = {}
+    for plan in plans:
+        for code in plan.barcodes:
+            holder = holders.get(code)
+            rival = first_wanting.setdefault(code, plan.onec_id)
+            if (holder and holder[0] != target.get(plan.onec_id)) or rival != plan.onec_id:
+                result.refused.append(ItemRefused("barcode_taken", what=f"{plan.onec_id} «{plan.name}»",
+                                                  barcode=code, sku=holder[1] if holder else rival))
+                refused_ids.add(plan.onec_id)
+                break
+    if refused_ids:
+        plans = [p for p in plans if p.onec_id not in refused_ids]
+        new_rows = [r for r in new_rows if r["onec_id"] not in refused_ids]
+        changes = [c for c in changes if c[0].onec_id not in refused_ids]
+
+    identity.give_skus(new_rows)
+    if new_rows:
+        for product_id, onec_id in db.session.execute(sa.insert(Product).returning(Product.id, Product.onec_id),
+                                                      new_rows):
+            result.ids[onec_id] = product_id
+        audit.record_many("product_created", Product.__tablename__, [
+            (result.ids[r["onec_id"]], None, {k: r[k] for k in _CARD_COLUMNS}) for r in new_rows], source="1c")
+        result.created = len(new_rows)
+    updated, unchanged = [], []
+    for plan, row, values in changes:
+        result.ids[plan.onec_id] = row.id
+        adopted = row.onec_id is None and plan.article and row.sku.lower() == plan.article.lower()
+        if not adopted and (row.article != (plan.article or None) or row.parent_id is not None):
+            values["sku"] = identity.product_sku(plan.article, plan.card.code, plan.onec_id, row.id)
+        before = {k: getattr(row, k) for k in _CARD_COLUMNS}
+        after = {**before, **{k: v for k, v in values.items() if k in _CARD_COLUMNS}}
+        moved = [k for k in _CARD_COLUMNS if before[k] != after[k]] + \
+            (["parent_id"] if row.parent_id is not None else [])
+        if moved:
+            db.session.execute(sa.update(Product).where(Product.id == row.id).values(**values))
+            changed = [k for k in moved if k in _CARD_COLUMNS]
+            updated.append((row.id, {k: before[k] for k in changed}, {k: after[k] for k in changed}))
+            _hand_down(row.id, after, changed)
+        else:
+            unchanged.append({"product_id": row.id})
+    if unchanged:  # carried again as it was: only when 1C last carried it
+        table = Product.__table__
+        db.session.execute(sa.update(table).where(table.c.id == sa.bindparam("product_id"))
+                           .values(onec_seen_at=seen_at), unchanged)
+    audit.record_many("product_updated", Product.__tablename__, updated, source="1c")
+    result.updated = len(changes)
+    _set_barcodes({result.ids[p.onec_id]: p.barcodes for p in plans if p.barcodes})
+    return result
+
+
+def upsert_product(card: ProductCard, seen_at: datetime) -> tuple[int, bool]:
+    """Create or update one product from 1C's card; (product id, created). ItemRefused if it cannot."""
+    result = upsert_products([card], seen_at)
+    if result.refused:
+        raise result.refused[0]
+    return next(iter(result.ids.values())), result.created == 1
+
+
+def _set_barcodes(wanted: dict[int, list[str]]) -> None:
+    """Each product's barcodes become exactly those 1C gives (products 1C gives none keep theirs)."""
+    if not wanted:
+        return
+    have: dict[int, set[str]] = {}
+    for product_id, code in db.session.execute(sa.select(Barcode.product_id, Barcode.code)
+                                               .where(Barcode.product_id.in_(list(wanted)))):
+        have.setdefault(product_id, set()).add(code)
+    gone = [{"p": pid, "c": code} for pid, codes in wanted.items() for code in have.get(pid, set()) - set(codes)]
+    new = [{"product_id": pid, "code": code} for pid, codes in wanted.items() for code in codes
+           if code not in have.get(pid, set())]
+    table = Barcode.__table__
+    if gone:
+        db.session.execute(sa.delete(table).where(table.c.product_id == sa.bindparam("p"),
+                                                  table.c.code == sa.bindparam("c")), gone)
+    if new:
+        db.session.execute(sa.insert(table), new)
+
+
+def _hand_down(parent_id: int, card: dict, changed: list[str]) -> None:
     """What changed on a card that its variants share: section, VAT rate, unit, Артикул, off sale."""
-    values = {k: getattr(parent, k) for k in _INHERITED if k in changed}
-    if "active" in changed and not parent.active:
+    values = {k: card[k] for k in _INHERITED if k in changed}
+    if "active" in changed and not card["active"]:
         values["active"] = False
     if values:
-        db.session.execute(sa.update(Product).where(Product.parent_id == parent.id).values(**values))
-
-
-def _card_of(product: Product) -> dict:
-    """What a 1C card sets on a product, as plain values for the audit trail (not the sighting time)."""
-    return {"sku": product.sku, "name": product.name, "active": product.active, "section_id": product.section_id,
-            "onec_id": product.onec_id, "price": product.price, "vat_rate": product.vat_rate,
-            "unit": product.unit, "article": product.article}
-
-
-def _replace_barcodes(product: Product, codes: list[str], what: str) -> None:
-    taken = db.session.execute(sa.select(Barcode.code, Product.sku).join(Product, Product.id == Barcode.product_id)
-                               .where(Barcode.code.in_(codes), Barcode.product_id != product.id)).first()
-    if taken:
-        raise ItemRefused("barcode_taken", what=what, barcode=taken[0], sku=taken[1])
-    have = {b.code: b for b in product.barcodes}
-    for code, barcode in have.items():
-        if code not in codes:
-            product.barcodes.remove(barcode)
-    for code in codes:
-        if code not in have:
-            product.barcodes.append(Barcode(code=code))
-    db.session.flush()
+        db.session.execute(sa.update(Product).where(Product.parent_id == parent_id).values(**values))
 
 
 def product_for_offer(onec_id: str) -> int | None:

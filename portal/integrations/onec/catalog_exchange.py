@@ -149,7 +149,7 @@ def _run(row: OnecImport, path, now: datetime) -> StepResult:
     step = _Step(row)
     unit = 0
     done_now = 0
-    pending: list[OfferItem] = []
+    pending: list = []  # cards or offers read and not yet applied
     for item in catalog_reader.read_items(path):
         if isinstance(item, PackageKind):
             step.package = item
@@ -164,21 +164,24 @@ def _run(row: OnecImport, path, now: datetime) -> StepResult:
         if unit <= row.position:
             continue
         if step.out_of_budget(done_now):
-            _apply_offers(step, pending)
+            _apply_batch(step, pending)
             row.position = unit - 1
             _save(row, step, "in_progress", "")
             return StepResult("progress", f"{path.name}: {row.position} items applied")
         done_now += 1
-        if isinstance(item, OfferItem):  # offers go a batch at a time
+        if isinstance(item, (OfferItem, Card)):  # products and offers go a batch at a time
+            if pending and type(pending[0]) is not type(item):
+                _apply_batch(step, pending)
+                pending = []
             pending.append(item)
             if len(pending) >= offers.BATCH:
-                _apply_offers(step, pending)
+                _apply_batch(step, pending)
                 pending = []
             continue
-        _apply_offers(step, pending)
+        _apply_batch(step, pending)
         pending = []
         _apply_unit(step, item)
-    _apply_offers(step, pending)
+    _apply_batch(step, pending)
     if step.package is None:
         raise CatalogXmlError(f"{path.name} holds neither a Каталог nor a ПакетПредложений")
     if not step.package.changes_only:
@@ -200,21 +203,61 @@ def _save(row: OnecImport, step: _Step, status: str, message: str) -> None:
     row.status, row.message, row.updated_at = status, message[:1000], utcnow()
 
 
-def _apply_unit(step: _Step, item) -> None:
+def _apply_unit(step: _Step, item: Groups) -> None:
     savepoint = db.session.begin_nested()
     try:
-        if isinstance(item, Groups):
-            for group in item.groups:
-                onec_catalog.upsert_section(group.onec_id, group.name, group.parent_id)
-        elif isinstance(item, Card):
-            _, created = onec_catalog.upsert_product(
-                ProductCard(item.onec_id, item.sku, item.name, item.barcode, item.group_id, item.deleted, item.vat,
-                            item.unit, item.code), step.row.started_at)
-            step.counts["created" if created else "updated"] += 1
+        for group in item.groups:
+            onec_catalog.upsert_section(group.onec_id, group.name, group.parent_id)
         savepoint.commit()
     except ItemRefused as exc:
         savepoint.rollback()
         step.reject(exc)
+
+
+def _apply_batch(step: _Step, items: list) -> None:
+    if items and isinstance(items[0], Card):
+        _apply_cards(step, items)
+    elif items:
+        _apply_offers(step, items)
+
+
+def _one_by_one(apply, changes: list, refuse):
+    """A batch the database refused as a whole (what its checks could not foresee): each item alone,
+    in a savepoint, so that only the one at fault is refused. Returns the results."""
+    results = []
+    for change in changes:
+        savepoint = db.session.begin_nested()
+        try:
+            results.append(apply([change]))
+            savepoint.commit()
+        except SQLAlchemyError as exc:
+            savepoint.rollback()
+            results.append(refuse(change, type(getattr(exc, "orig", exc)).__name__))
+    return results
+
+
+def _in_savepoint(apply, changes: list, refuse) -> list:
+    savepoint = db.session.begin_nested()
+    try:
+        result = apply(changes)
+        savepoint.commit()
+        return [result]
+    except SQLAlchemyError:
+        savepoint.rollback()
+        return _one_by_one(apply, changes, refuse)
+
+
+def _apply_cards(step: _Step, items: list[Card]) -> None:
+    cards = [ProductCard(c.onec_id, c.sku, c.name, c.barcode, c.group_id, c.deleted, c.vat, c.unit, c.code)
+             for c in items]
+    for result in _in_savepoint(
+            lambda batch: onec_catalog.upsert_products(batch, step.row.started_at), cards,
+            lambda card, reason: onec_catalog.CardsResult(refused=[ItemRefused(
+                "not_saved", id=card.onec_id, name=card.name, reason=reason)])):
+        for refusal in result.refused:
+            step.reject(refusal)
+        step.counts["created"] += result.created
+        step.counts["updated"] += result.updated
 
 
 def _note_warehouses(step: _Step, item: Warehouses, now: datetime) -> None:
@@ -238,29 +281,14 @@ def _apply_offers(step: _Step, items: list[OfferItem]) -> None:
                                        offer.deleted, price, _levels(step, offer)))
         except ItemRefused as exc:
             step.reject(exc)
-    savepoint = db.session.begin_nested()
-    try:
-        result = offers.apply_offers(changes, step.row.started_at)
-        savepoint.commit()
-    except SQLAlchemyError:  # what the batch's checks could not foresee: each offer alone, to find it
-        savepoint.rollback()
-        result = BatchResult()
-        for change in changes:
-            savepoint = db.session.begin_nested()
-            try:
-                one = offers.apply_offers([change], step.row.started_at)
-                savepoint.commit()
-            except SQLAlchemyError as exc:
-                savepoint.rollback()
-                one = BatchResult(refused=[ItemRefused("not_saved", id=change.onec_id, name=change.name,
-                                                       reason=type(getattr(exc, "orig", exc)).__name__)])
-            result.applied += one.applied
-            result.variants_created += one.variants_created
-            result.refused += one.refused
-    for refusal in result.refused:
-        step.reject(refusal)
-    step.counts["offers"] += result.applied
-    step.counts["variants"] += result.variants_created
+    for result in _in_savepoint(
+            lambda batch: offers.apply_offers(batch, step.row.started_at), changes,
+            lambda change, reason: BatchResult(refused=[ItemRefused(
+                "not_saved", id=change.onec_id, name=change.name, reason=reason)])):
+        for refusal in result.refused:
+            step.reject(refusal)
+        step.counts["offers"] += result.applied
+        step.counts["variants"] += result.variants_created
 
 
 def _levels(step: _Step, offer: OfferItem) -> dict[int, int]:

@@ -79,3 +79,20 @@ def variant_tail(label: str) -> str:
 
 def variant_sku(parent_sku: str, label: str, product_id: int | None = None) -> str:
     return free_sku(f"{parent_sku}/{variant_tail(label)}", product_id)
+
+
+def give_skus(rows: list[dict]) -> None:
+    """Each new row's "sku" (its wished-for SKU) made unique against the catalogue and the rows
+    before it, the same way `free_sku` does one: the wish, else the wish with "-2", "-3" …"""
+    if not rows:
+        return
+    wanted = {r["sku"].lower() for r in rows}
+    used = {s.lower() for s in db.session.scalars(sa.select(Product.sku).where(sa.func.lower(Product.sku).in_(wanted)))}
+    for row in rows:
+        base = row["sku"] = row["sku"][:MAX_SKU]
+        n = 2
+        while row["sku"].lower() in used or (row["sku"] != base and taken(row["sku"])):
+            suffix = f"-{n}"
+            row["sku"] = base[:MAX_SKU - len(suffix)] + suffix
+            n += 1
+        used.add(row["sku"].lower())

@@ -15,7 +15,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from portal.extensions import db
-from portal.integrations.catalog_csv.parsing import MAX_QUANTITY, MAX_SKU, RowError, parse_barcodes
+from portal.integrations.catalog_csv.parsing import MAX_QUANTITY, RowError, parse_barcodes
 from portal.integrations.onec import identity
 from portal.integrations.onec.catalog import _INHERITED, MAX_ONEC_ID
 from portal.integrations.onec.refusals import ItemRefused
@@ -118,7 +118,7 @@ def apply_offers(changes: list[OfferChange], seen_at: datetime) -> BatchResult:
         dropped = [(pid, code) for pid, code in dropped if pid not in {existing[i].id for i in refused_ids
                                                                           if i in existing}]
 
-    _give_skus(new_rows)
+    identity.give_skus(new_rows)
     ids_by_onec = {r.onec_id: r.id for r in existing.values()}
     if new_rows:
         inserted = db.session.execute(sa.insert(Product).returning(Product.id, Product.onec_id), new_rows)
@@ -197,22 +197,6 @@ def _plan(change: OfferChange, existing: dict, parents: dict, barcodes_of: dict,
     if "variant" in values:
         values["sku"] = (parent.sku, label)  # worked out against the other SKUs when written
     return "update", values, codes, drop
-
-
-def _give_skus(rows: list[dict]) -> None:
-    """Each new variant's SKU, made unique against the catalogue and the rest of the batch."""
-    if not rows:
-        return
-    wanted = {r["sku"].lower() for r in rows}
-    used = {s.lower() for s in db.session.scalars(sa.select(Product.sku).where(sa.func.lower(Product.sku).in_(wanted)))}
-    for row in rows:
-        base = row["sku"] = row["sku"][:MAX_SKU]
-        n = 2
-        while row["sku"].lower() in used or (row["sku"] != base and identity.taken(row["sku"])):
-            suffix = f"-{n}"
-            row["sku"] = base[:MAX_SKU - len(suffix)] + suffix
-            n += 1
-        used.add(row["sku"].lower())
 
 
 def _update_variants(updates: list[tuple[object, dict]]) -> None:

@@ -29,7 +29,7 @@ MESSAGES = {
     "quantity_out_of_range": N_("Offer %(id)s («%(name)s»): the quantity %(quantity)s is out of range"),
     "fraction_rounded": N_("Offer %(id)s («%(name)s»): %(quantity)s %(unit)s in stock at %(place)s kept as "
                            "%(kept)s: the portal counts stock in whole units"),
-    "not_saved": N_("Offer %(id)s («%(name)s») could not be saved (%(reason)s)"),
+    "not_saved": N_("%(id)s («%(name)s») could not be saved (%(reason)s)"),
     "variant_of_variant": N_("Offer %(id)s («%(name)s»): %(parent)s is itself a variant"),
 }
 

@@ -482,6 +482,16 @@ def build_cases(w, app) -> list[Case]:  # noqa: C901 - one table, read top to bo
         return Expect("products", state["hammer"], None, [Ev("1c:product_updated", {"name": "Hammer"},
                                                               {"name": "Claw hammer"})])
 
+    @case("integrations.onec.catalog.upsert_products")
+    def _(_s):
+        result = catalog.upsert_products([catalog.ProductCard("1C-0002", "NEW-2", "Saw", "", None, unit="шт"),
+                                          catalog.ProductCard("1C-0003", "", "", "", None)], seen)
+        db.session.commit()
+        assert result.created == 1 and [r.code for r in result.refused] == ["bad_card"]
+        return Expect("products", result.ids["1C-0002"], None, [Ev("1c:product_created", None, {
+            "sku": "NEW-2", "name": "Saw", "active": True, "section_id": None, "onec_id": "1C-0002", "price": 0,
+            "vat_rate": None, "unit": "шт", "article": "NEW-2"})])
+
     @case("integrations.onec.offers.apply_offers")
     def _(_s):
         change = offers.OfferChange("1C-0001", "Claw hammer", price=450_50)
@@ -504,7 +514,7 @@ def build_cases(w, app) -> list[Case]:  # noqa: C901 - one table, read top to bo
 
     @case("integrations.onec.catalog.deactivate_missing")
     def _(_s):
-        assert catalog.deactivate_missing(utcnow() + timedelta(seconds=1), variants=False) == 2
+        assert catalog.deactivate_missing(utcnow() + timedelta(seconds=1), variants=False) == 3  # with the saw
         db.session.commit()
         return Expect("products", state["hammer"], None, [Ev("1c:product_updated", {"active": True},
                                                               {"active": False})])
@@ -650,7 +660,8 @@ TABLE_NAMES = [
     "orders.payments.record_payment", "orders.orders.complete", "sales.returns.return_goods", "integrations.onec.order_status.apply_report",
     "orders.confirmation.confirm_with_link", "sales.sales.place_paid_order", "sales.till.checkout",
     "clients.corrections.adjust_client_bonus", "clients.bonus.change_programme",
-    "integrations.onec.catalog.upsert_product", "integrations.onec.offers.apply_offers", "integrations.onec.catalog.deactivate_missing",
+    "integrations.onec.catalog.upsert_product", "integrations.onec.catalog.upsert_products",
+    "integrations.onec.offers.apply_offers", "integrations.onec.catalog.deactivate_missing",
     "integrations.onec.warehouses.set_location",
     "integrations.catalog_csv.writing.import_catalog", "staff.api_keys.create_key", "staff.api_keys.revoke", "messaging.delivery.retry_now",
 ]
