@@ -164,5 +164,5 @@ def from_environment(instance_path: str) -> dict:
         "ONEC_ZIP": _bool(os.environ.get("ONEC_ZIP"), True),
         "ONEC_WAREHOUSE": os.environ.get("ONEC_WAREHOUSE", ""),
         "ONEC_STEP_SECONDS": float(os.environ.get("ONEC_STEP_SECONDS", "20")),
-        "ONEC_STEP_ITEMS": int(os.environ.get("ONEC_STEP_ITEMS", "2000")),
+        "ONEC_STEP_ITEMS": int(os.environ.get("ONEC_STEP_ITEMS", "20000")),
     }

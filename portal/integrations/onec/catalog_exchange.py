@@ -2,9 +2,10 @@
 
 The first call checks that the whole file is well-formed before anything is written (a broken
 file answers `failure` with the line and column, and nothing of it is imported). Then each call
-applies units (the classifier, a product, an offer) for at most ONEC_STEP_SECONDS or
-ONEC_STEP_ITEMS units, commits them with the position reached, and answers `progress`; the next
-call skips the units already applied (re-reading the file as a stream) and goes on. The last
+applies units (the classifier, a product, an offer) for at most ONEC_STEP_SECONDS (it stops
+taking units at three quarters of it) or ONEC_STEP_ITEMS units, commits them with the position
+reached, and answers `progress`; the next call skips the units already applied (re-reading the
+file as a stream without building them) and goes on. The last
 step answers `success`. A repeated call after that answers `success` again and changes nothing.
 
 * One unit 1C sends wrong (a barcode of another product, a price that is not a number, a size
@@ -96,6 +97,7 @@ def _fail(row_id: int, message: str) -> StepResult:
 
 def import_step(session_id: int, filename: str, now: datetime | None = None) -> StepResult:
     """Run one step of importing the session's uploaded file `filename`."""
+    started = time.monotonic()
     now = now or utcnow()
     path = stored_file(session_id, filename)
     row = one_transaction(lambda: _import_row(session_id, path.name, now))
@@ -110,19 +112,21 @@ def import_step(session_id: int, filename: str, now: datetime | None = None) -> 
             return _fail(row.id, str(exc))
     row_id = row.id
     try:  # one step is one transaction: the items it applied and where the next step starts
-        return one_transaction(lambda: _run(db.session.get(OnecImport, row_id), path, now))
+        return one_transaction(lambda: _run(db.session.get(OnecImport, row_id), path, now, started))
     except (CatalogXmlError, ExchangeError) as exc:
         return _fail(row_id, str(exc))
 
 
 class _Step:
-    def __init__(self, row: OnecImport):
+    def __init__(self, row: OnecImport, started: float):
         config = current_app.config
         self.row = row
         self.counts = {"checked": True, "created": 0, "updated": 0, "variants": 0, "offers": 0, "rejected": 0,
                        "rounded": 0, "deactivated": 0, "rejects": [], "unmapped": {}, **row.counts}
-        self.deadline = time.monotonic() + float(config.get("ONEC_STEP_SECONDS", 20))
-        self.budget = int(config.get("ONEC_STEP_ITEMS", 2000))
+        # Units are taken while three quarters of the step's time are left for the last batch and
+        # the commit, so that the answer reaches 1C within ONEC_STEP_SECONDS of its request.
+        self.deadline = started + 0.75 * float(config.get("ONEC_STEP_SECONDS", 20))
+        self.budget = int(config.get("ONEC_STEP_ITEMS", 20000))
         self.price_type: str | None = None
         self.location_id: int | None = None
         self.location_looked_up = False
@@ -145,12 +149,12 @@ class _Step:
         return done_now >= self.budget or time.monotonic() > self.deadline
 
 
-def _run(row: OnecImport, path, now: datetime) -> StepResult:
-    step = _Step(row)
+def _run(row: OnecImport, path, now: datetime, started: float) -> StepResult:
+    step = _Step(row, started)
     unit = 0
     done_now = 0
     pending: list = []  # cards or offers read and not yet applied
-    for item in catalog_reader.read_items(path):
+    for item in catalog_reader.read_items(path, skip=row.position):
         if isinstance(item, PackageKind):
             step.package = item
             continue

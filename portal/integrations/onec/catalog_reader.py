@@ -236,41 +236,60 @@ def _offer(elem: ET.Element) -> OfferItem:
     return offer
 
 
-def read_items(path: Path) -> Iterator[object]:
-    """The items of the file in order (see the module docstring)."""
+# Stands for a unit the caller has applied already (`read_items(skip=...)`): counted, not built.
+SKIPPED = object()
+_UNIT_PARENTS = {"Товар": "Товары", "Предложение": "Предложения"}
+
+
+def read_items(path: Path, skip: int = 0) -> Iterator[object]:
+    """The items of the file in order (see the module docstring); the first `skip` units come as
+    SKIPPED, read but not built, so that resuming a long file costs little more than parsing it."""
     stack: list[ET.Element] = []
     names: list[str] = []
+    tags: dict[str, str] = {}  # namespaced tag -> local name: a few dozen tags, millions of elements
+    holders = 0  # how many elements read whole when they end (_HOLDERS) are open
+    units = 0
     for event, elem in ET.iterparse(str(path), events=("start", "end")):
-        name = local(elem.tag)
+        name = tags.get(elem.tag)
+        if name is None:
+            name = tags[elem.tag] = local(elem.tag)
         if event == "start":
             stack.append(elem)
             names.append(name)
-            if name == "Каталог" and len(names) == 2:
-                yield PackageKind("catalog", _true(elem.get("СодержитТолькоИзменения", "false")))
-            elif name == "ПакетПредложений" and len(names) == 2:
-                yield PackageKind("offers", _true(elem.get("СодержитТолькоИзменения", "false")))
+            if name in _HOLDERS:
+                holders += 1
+            if len(names) == 2 and name in ("Каталог", "ПакетПредложений"):
+                yield PackageKind("catalog" if name == "Каталог" else "offers",
+                                  _true(elem.get("СодержитТолькоИзменения", "false")))
             continue
         stack.pop()
         names.pop()
+        if name in _HOLDERS:
+            holders -= 1
         parent = stack[-1] if stack else None
-        handled = True
-        if name == "Группы" and names and names[-1] == "Классификатор":
-            out: list[Group] = []
-            _groups(elem, None, out)
-            yield Groups(out)
-        elif name == "Товар" and names[-2:] == ["Каталог", "Товары"]:
-            yield _card(elem)
-        elif name == "ТипыЦен" and names and names[-1] == "ПакетПредложений":
-            yield PriceTypes([PriceType(text_of(t, "Ид"), text_of(t, "Наименование"), text_of(t, "Валюта"))
-                              for t in _children(elem, "ТипЦены")])
-        elif name == "Склады" and names and names[-1] in ("ПакетПредложений", "Классификатор"):
-            yield Warehouses([Warehouse(text_of(w, "Ид"), text_of(w, "Наименование"))
-                              for w in _children(elem, "Склад") if text_of(w, "Ид")])
-        elif name == "Предложение" and names and names[-1] == "Предложения":
-            yield _offer(elem)
-        else:
-            handled = False
-        if handled and parent is not None:
-            parent.remove(elem)
-        elif not handled and not _HOLDERS.intersection(names):
+        up = names[-1] if names else ""
+        item = None
+        if name in _UNIT_PARENTS and up == _UNIT_PARENTS[name] and (
+                name == "Предложение" or (len(names) >= 2 and names[-2] == "Каталог")):
+            units += 1
+            item = SKIPPED if units <= skip else (_card(elem) if name == "Товар" else _offer(elem))
+        elif name == "Группы" and up == "Классификатор":
+            units += 1
+            if units <= skip:
+                item = SKIPPED
+            else:
+                out: list[Group] = []
+                _groups(elem, None, out)
+                item = Groups(out)
+        elif name == "ТипыЦен" and up == "ПакетПредложений":
+            item = PriceTypes([PriceType(text_of(t, "Ид"), text_of(t, "Наименование"), text_of(t, "Валюта"))
+                               for t in _children(elem, "ТипЦены")])
+        elif name == "Склады" and up in ("ПакетПредложений", "Классификатор"):
+            item = Warehouses([Warehouse(text_of(w, "Ид"), text_of(w, "Наименование"))
+                               for w in _children(elem, "Склад") if text_of(w, "Ид")])
+        if item is not None:
+            if parent is not None:
+                parent.remove(elem)
+            yield item
+        elif not holders:
             elem.clear()  # not part of an item still being read (the catalogue's own Ид, properties ...)
