@@ -259,3 +259,8 @@ def vat_rate(code: str) -> str:
 def vat_amount(code: str, amount: int, nothing: str = "") -> str:
     """The VAT amount beside `vat_rate(code)`: the money, or `nothing` where no VAT is charged."""
     return nothing if code == "none" else money(amount)
+
+
+def quantity(qty, unit: str | None) -> str:
+    """A quantity with the unit it is sold by, as 1C names it ("2 пар", "3 кг"); pieces need none."""
+    return f"{qty} {unit}" if unit else str(qty)

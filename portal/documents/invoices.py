@@ -26,7 +26,7 @@ from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Space
 
 from portal.documents import BOLD, REGULAR, numbered_canvas, register_fonts
 from portal.i18n import money
-from portal.labels import vat_amount, vat_rate
+from portal.labels import quantity, vat_amount, vat_rate
 from portal.money_words import amount_in_words
 
 
@@ -49,6 +49,7 @@ class InvoiceLine:
     discount: int     # discount on the whole line, minor units
     bonus: int        # bonus spent on this line, minor units
     amount: int       # money to pay for this line = price*qty - discount - bonus, minor units
+    unit: str = ""    # the unit it is sold by ("пар", "кг"); "" for pieces
 
 
 @dataclass(frozen=True)
@@ -204,7 +205,8 @@ def _or_dash(minor: int) -> str:
 
 def _lines_table(data: InvoiceData, styles: _Styles) -> Table:
     heads = [_("No."), _("SKU"), _("Name"), _("Qty"), _("Price"), _("Discount"), _("Bonus"), _("Amount")]
-    cells = [(str(line.line_no), line.sku, line.name, format_decimal(line.qty), money(line.price),
+    cells = [(str(line.line_no), line.sku, line.name, quantity(format_decimal(line.qty), line.unit),
+              money(line.price),
               _or_dash(line.discount), _or_dash(line.bonus), money(line.amount)) for line in data.lines]
 
     def column(i: int) -> list[str]:

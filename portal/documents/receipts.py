@@ -13,7 +13,7 @@ from reportlab.pdfgen import canvas
 
 from portal.documents import BOLD, REGULAR, register_fonts
 from portal.i18n import money
-from portal.labels import payment_method, vat_amount, vat_rate
+from portal.labels import payment_method, quantity, vat_amount, vat_rate
 from portal.text import squash
 
 WIDTH = 80 * mm
@@ -115,7 +115,7 @@ def receipt_pdf(ctx: dict) -> bytes:
     tape.rule()
     for line in order.lines:
         tape.text(line.name)
-        tape.text(f"  {line.qty} × {money(line.price)}", money(line.price * line.qty))
+        tape.text(f"  {quantity(line.qty, line.product.unit)} × {money(line.price)}", money(line.price * line.qty))
         if line.discount:
             tape.text("  " + _("Discount"), "−" + money(line.discount))
         end = ctx["warranties"].get(line.id)
@@ -161,7 +161,8 @@ def return_receipt_pdf(ret) -> bytes:
     tape.rule()
     for part in ret.lines:
         tape.text(part.order_line.name)
-        tape.text(f"  {part.qty} × {money(part.order_line.price)}", money(part.refund))
+        tape.text(f"  {quantity(part.qty, part.order_line.product.unit)} × {money(part.order_line.price)}",
+                  money(part.refund))
     tape.rule()
     for refund in ret.refunds:
         tape.text(_("Refund: %(method)s", method=_method(refund.method.value)), money(refund.amount))

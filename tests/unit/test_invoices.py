@@ -186,3 +186,11 @@ def test_the_invoice_names_the_vat_its_total_includes_per_rate_or_says_without_v
     assert "у т.ч. ПДВ 20 % 1 800,00" in uk and "Без ПДВ" in uk
     en = squeeze(" ".join(page_texts(render(app, invoice(vat=(("none", 0),)), "en"))))
     assert "Without VAT" in en and "incl. VAT" not in en
+
+
+def test_a_quantity_shows_the_unit_the_goods_are_sold_by(app):
+    boots = replace(line(1, "БТ-2231/38", "Женские ботфорты коричневые (38)", 2, 599_000), unit="пар")
+    nails = replace(line(2, "ГВ-10", "Гвозди обувные, развес", 3, 12_000), unit="кг")
+    pdf = render(app, invoice(lines=(boots, nails), subtotal=1_234_000, discount=0, bonus=0, total=1_234_000), "ru")
+    text = squeeze(" ".join(page_texts(pdf)))
+    assert "2 пар" in text and "3 кг" in text

@@ -34,7 +34,7 @@ def invoice_data(order: Order, issued_at: datetime) -> InvoiceData:
     return InvoiceData(
         number=order.number, issued_on=local_date(issued_at), seller=seller, buyer=buyer,
         lines=tuple(InvoiceLine(line.line_no, line.sku, line.name, line.qty, line.price, line.discount, line.bonus,
-                                line.paid) for line in order.lines),
+                                line.paid, line.product.unit or "") for line in order.lines),
         subtotal=order.subtotal, discount=order.discount, bonus=order.bonus_redeemed, total=order.paid,
         currency=config["PORTAL_CURRENCY"], locale=str(get_locale() or "ru"), due_date=order.due_date,
         payment_terms=terms, delivery=delivery, comment=order.comment,
