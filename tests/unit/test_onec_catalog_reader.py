@@ -125,3 +125,18 @@ def test_the_vat_rate_of_each_card_as_1c_writes_it():
     by_id = {card.onec_id: card.vat for card in cards}
     assert by_id["8f1a0115-6b4c-11e9-80d3-00155d0a1b02"] == "Без НДС"       # P21
     assert by_id["8f1a0105-6b4c-11e9-80d3-00155d0a1b02"] == ""              # P05: no СтавкиНалогов
+
+
+@pytest.mark.parametrize("name", ["real/import.xml", "real/offers.xml", "real/offers_cp1251.xml"])
+def test_reading_on_from_a_resume_point_gives_exactly_the_rest(name):
+    """A step that stops after N units records where they end; the next reads only what follows."""
+    path = FIXTURES / name
+    readers: list = []
+    whole = list(catalog_reader.read_items(path, reader=readers))
+    units = [i for i in whole if isinstance(i, (Card, OfferItem, Groups))]
+    for n in (2, 7, len(units) - 1):
+        point = catalog_reader.resume_point(readers[0], n, units[n - 1])
+        assert point is not None and point.at < path.stat().st_size
+        rest = list(catalog_reader.read_items(path, skip=n, resume=point))
+        assert sum(1 for i in rest if i is catalog_reader.SKIPPED) == n
+        assert [i for i in rest if isinstance(i, (Card, OfferItem))] == units[n:]

@@ -154,7 +154,11 @@ def _run(row: OnecImport, path, now: datetime, started: float) -> StepResult:
     unit = 0
     done_now = 0
     pending: list = []  # cards or offers read and not yet applied
-    for item in catalog_reader.read_items(path, skip=row.position):
+    saved = row.counts.get("resume")
+    resume = catalog_reader.Resume(**saved) if saved and saved.get("units") == row.position else None
+    readers: list = []
+    last = None  # the last unit applied (it knows where it ends in the file)
+    for item in catalog_reader.read_items(path, skip=row.position, resume=resume, reader=readers):
         if isinstance(item, PackageKind):
             step.package = item
             continue
@@ -170,9 +174,12 @@ def _run(row: OnecImport, path, now: datetime, started: float) -> StepResult:
         if step.out_of_budget(done_now):
             _apply_batch(step, pending)
             row.position = unit - 1
+            point = catalog_reader.resume_point(readers[0], row.position, last)
+            step.counts["resume"] = point.__dict__ if point is not None else None
             _save(row, step, "in_progress", "")
             return StepResult("progress", f"{path.name}: {row.position} items applied")
         done_now += 1
+        last = item
         if isinstance(item, (OfferItem, Card)):  # products and offers go a batch at a time
             if pending and type(pending[0]) is not type(item):
                 _apply_batch(step, pending)

@@ -21,6 +21,7 @@ and column of the first fault, so that a broken file is refused before anything 
 """
 from __future__ import annotations
 
+import mmap
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -69,6 +70,7 @@ class Card:
     vat: str = ""  # the VAT rate as 1C writes it ("20", "Без налога"); "" when the card names none
     unit: str = ""  # БазоваяЕдиница's short name ("шт", "пар", "кг"); "" when not given
     code: str = ""  # 1C's Код of the item, when the export writes it
+    end: int = field(default=0, compare=False)  # the file offset just after its </Товар>
 
 
 @dataclass
@@ -109,6 +111,7 @@ class OfferItem:
     # Warehouse Ид -> quantity text, from <Склад ИдСклада КоличествоНаСкладе> or Остатки/Остаток/Склад;
     # None when the offer gives no per-warehouse figures at all.
     stores: dict[str, str] | None = None
+    end: int = field(default=0, compare=False)  # the file offset just after its </Предложение>
 
 
 def local(tag: str) -> str:
@@ -247,57 +250,158 @@ def _offer(elem: ET.Element) -> OfferItem:
 # Stands for a unit the caller has applied already (`read_items(skip=...)`): counted, not built.
 SKIPPED = object()
 _UNIT_PARENTS = {"Товар": "Товары", "Предложение": "Предложения"}
+_CHUNK = 256 * 1024
 
 
-def read_items(path: Path, skip: int = 0) -> Iterator[object]:
-    """The items of the file in order (see the module docstring); the first `skip` units come as
-    SKIPPED, read but not built, so that resuming a long file costs little more than parsing it."""
-    stack: list[ET.Element] = []
-    names: list[str] = []
-    tags: dict[str, str] = {}  # namespaced tag -> local name: a few dozen tags, millions of elements
-    holders = 0  # how many elements read whole when they end (_HOLDERS) are open
-    units = 0
-    for event, elem in ET.iterparse(str(path), events=("start", "end")):
-        name = tags.get(elem.tag)
-        if name is None:
-            name = tags[elem.tag] = local(elem.tag)
-        if event == "start":
-            stack.append(elem)
-            names.append(name)
-            if name in _HOLDERS:
-                holders += 1
-            if len(names) == 2 and name in ("Каталог", "ПакетПредложений"):
-                yield PackageKind("catalog" if name == "Каталог" else "offers",
-                                  _true(elem.get("СодержитТолькоИзменения", "false")))
-            continue
-        stack.pop()
-        names.pop()
-        if name in _HOLDERS:
-            holders -= 1
-        parent = stack[-1] if stack else None
-        up = names[-1] if names else ""
-        item = None
-        if name in _UNIT_PARENTS and up == _UNIT_PARENTS[name] and (
-                name == "Предложение" or (len(names) >= 2 and names[-2] == "Каталог")):
-            units += 1
-            item = SKIPPED if units <= skip else (_card(elem) if name == "Товар" else _offer(elem))
-        elif name == "Группы" and up == "Классификатор":
-            units += 1
-            if units <= skip:
-                item = SKIPPED
+@dataclass
+class Resume:
+    """Where to go on reading a file after `units` units: the file's first `prefix` bytes (all
+    that comes before its first product or offer), then the bytes from `at` (just after the last
+    unit applied). Offsets in the file's own bytes; `read_items` records them as it reads."""
+    units: int
+    prefix: int
+    at: int
+
+
+class _Reader:
+    """expat drives it; elements are built (by the C TreeBuilder) only inside the items read whole."""
+
+    def __init__(self, path: Path, skip: int):
+        self.path, self.skip = path, skip
+        self.names: list[str] = []
+        self.builder: ET.TreeBuilder | None = None
+        self.depth = 0  # depth inside the element being built (or skipped)
+        self.skipping = False
+        self.units = 0
+        self.out: list[object] = []
+        self.first_unit_at: int | None = None
+        self.shift = 0  # file offset = expat's byte index + shift (after a jump)
+        self.mm: mmap.mmap | None = None
+        self.parser = expat.ParserCreate(namespace_separator="}")
+        self.parser.buffer_text = True
+        self.parser.StartElementHandler = self.start
+        self.parser.EndElementHandler = self.end
+        self.parser.CharacterDataHandler = self.data
+
+    # -- expat's callbacks
+    def start(self, tag: str, attrs: dict) -> None:
+        name = tag.rsplit("}", 1)[-1]
+        if self.builder is not None or self.skipping:
+            self.depth += 1
+            if self.builder is not None:
+                self.builder.start(name, attrs)
+            return
+        up = self.names[-1] if self.names else ""
+        if len(self.names) == 1 and name in ("Каталог", "ПакетПредложений"):
+            self.out.append(PackageKind("catalog" if name == "Каталог" else "offers",
+                                        _true(attrs.get("СодержитТолькоИзменения", "false"))))
+        unit = name in _UNIT_PARENTS and up == _UNIT_PARENTS[name] and (
+            name == "Предложение" or (len(self.names) >= 2 and self.names[-2] == "Каталог"))
+        if unit and self.first_unit_at is None:
+            self.first_unit_at = self.parser.CurrentByteIndex + self.shift
+        whole = unit or (name == "Группы" and up == "Классификатор") or \
+            (name == "ТипыЦен" and up == "ПакетПредложений") or \
+            (name == "Склады" and up in ("ПакетПредложений", "Классификатор"))
+        if whole:
+            counted = unit or name == "Группы"
+            if counted and self.units + 1 <= self.skip:
+                self.skipping = True
             else:
-                out: list[Group] = []
-                _groups(elem, None, out)
-                item = Groups(out)
-        elif name == "ТипыЦен" and up == "ПакетПредложений":
-            item = PriceTypes([PriceType(text_of(t, "Ид"), text_of(t, "Наименование"), text_of(t, "Валюта"))
-                               for t in _children(elem, "ТипЦены")])
-        elif name == "Склады" and up in ("ПакетПредложений", "Классификатор"):
-            item = Warehouses([Warehouse(text_of(w, "Ид"), text_of(w, "Наименование"))
-                               for w in _children(elem, "Склад") if text_of(w, "Ид")])
-        if item is not None:
-            if parent is not None:
-                parent.remove(elem)
-            yield item
-        elif not holders:
-            elem.clear()  # not part of an item still being read (the catalogue's own Ид, properties ...)
+                self.builder = ET.TreeBuilder()
+                self.builder.start(name, attrs)
+            self.depth = 1
+        self.names.append(name)
+
+    def end(self, tag: str) -> None:
+        if self.builder is None and not self.skipping:
+            self.names.pop()
+            return
+        self.depth -= 1
+        name = tag.rsplit("}", 1)[-1]
+        if self.builder is not None:
+            self.builder.end(name)
+        if self.depth:
+            return
+        self.names.pop()
+        end = 0
+        if name in _UNIT_PARENTS or name == "Группы":
+            self.units += 1
+            if name in _UNIT_PARENTS:
+                end = self.mm.find(b">", self.parser.CurrentByteIndex + self.shift) + 1
+        if self.skipping:
+            self.skipping = False
+            self.out.append(SKIPPED)
+            return
+        elem, self.builder = self.builder.close(), None
+        if name == "Товар":
+            card = _card(elem)
+            card.end = end
+            self.out.append(card)
+        elif name == "Предложение":
+            offer = _offer(elem)
+            offer.end = end
+            self.out.append(offer)
+        elif name == "Группы":
+            groups: list[Group] = []
+            _groups(elem, None, groups)
+            self.out.append(Groups(groups))
+        elif name == "ТипыЦен":
+            self.out.append(PriceTypes([PriceType(text_of(t, "Ид"), text_of(t, "Наименование"), text_of(t, "Валюта"))
+                                        for t in _children(elem, "ТипЦены")]))
+        elif name == "Склады":
+            self.out.append(Warehouses([Warehouse(text_of(w, "Ид"), text_of(w, "Наименование"))
+                                        for w in _children(elem, "Склад") if text_of(w, "Ид")]))
+
+    def data(self, text: str) -> None:
+        if self.builder is not None:
+            self.builder.data(text)
+
+    # -- feeding
+    def items(self, resume: Resume | None) -> Iterator[object]:
+        with self.path.open("rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+            self.mm = mm
+            size = len(mm)
+            if resume is not None and 0 < resume.prefix <= resume.at <= size:
+                self.first_unit_at = resume.prefix
+                yield from self._feed(mm, 0, resume.prefix, final=False)
+                # The units jumped over come as SKIPPED too, so that the caller's count goes on.
+                yield from [SKIPPED] * max(resume.units - self.units, 0)
+                self.units, self.shift = resume.units, resume.at - resume.prefix
+                yield from self._feed(mm, resume.at, size, final=True)
+            else:
+                yield from self._feed(mm, 0, size, final=True)
+            self.mm = None
+
+    def _feed(self, mm, start: int, stop: int, final: bool) -> Iterator[object]:
+        position = start
+        while position < stop:
+            end = min(position + _CHUNK, stop)
+            self.parser.Parse(mm[position:end], final and end == stop)
+            position = end
+            if self.out:
+                out, self.out = self.out, []
+                yield from out
+        if final and start == stop:
+            self.parser.Parse(b"", True)
+
+
+def read_items(path: Path, skip: int = 0, resume: Resume | None = None, reader: list | None = None) -> Iterator[object]:
+    """The items of the file in order (see the module docstring). The first `skip` units come as
+    SKIPPED, read but not built; with `resume` (see `resume_point`) the bytes of the units it
+    covers are not even read. `reader`, when given, receives the reader (for `resume_point`)."""
+    state = _Reader(path, skip)
+    if reader is not None:
+        reader.append(state)
+    try:
+        yield from state.items(resume)
+    except expat.ExpatError as exc:
+        raise CatalogXmlError(f"{path.name} is not well-formed XML (line {exc.lineno}, column {exc.offset})") from None
+
+
+def resume_point(reader: _Reader, units: int, last: object) -> Resume | None:
+    """Where to go on reading after `units` units, the last of them `last` (a Card or an
+    OfferItem, which know where they end in the file); None when a jump cannot be made."""
+    end = getattr(last, "end", 0)
+    if reader.first_unit_at is None or end <= reader.first_unit_at:
+        return None
+    return Resume(units, reader.first_unit_at, end)
