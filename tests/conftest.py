@@ -15,9 +15,11 @@ import sqlalchemy as sa
 
 from portal import create_app
 from portal.extensions import db
+from portal.integrations.onec import orders_document
 
 from .e2e.support import playwright_plugin_active
 from .factories import DEFAULT_PASSWORD, make_staff
+from .integration.onec import document_check
 
 TEST_CONFIG = {
     "TESTING": True,
@@ -107,6 +109,21 @@ def app(request, migrated):
         db.session.rollback()
         empty_all_tables()
         db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def orders_documents_are_checked(monkeypatch):
+    """Every CommerceML orders document a test makes (through `mode=query` or directly) passes the
+    structural check of tests/integration/onec/document_check before anyone reads it."""
+    build = orders_document.build
+
+    def checked(*args, **kwargs):
+        data = build(*args, **kwargs)
+        document_check.check(data)
+        return data
+
+    checked.__wrapped__ = build
+    monkeypatch.setattr(orders_document, "build", checked)
 
 
 @pytest.fixture

@@ -26,6 +26,7 @@ from portal.services.orders import history, invoices, orders
 from portal.services.orders.debt import debt_of
 from portal.services.orders.payments import finish_payment
 from portal.services.sales import stock
+from portal.services.sales.sales import onec_key
 from portal.services.transactions import one_transaction
 
 PURPOSE = "order-confirmation"
@@ -188,7 +189,7 @@ def _confirm(order: Order, actor: User | None, now: datetime) -> None:
     if order.payment_terms is PaymentTerms.DEFERRED:
         order.due_date = local_date(now) + timedelta(days=client.deferral_days)
     invoices.issue_invoice(order, now)
-    enqueue("1c.order", f"1c:order:{order.id}:confirmed", order_payload(order))
+    enqueue("1c.order", onec_key(order.id, "confirmed"), order_payload(order))
     history.record_change(actor, "order_confirmed", order, before)
     orders.run_rules(order, actor, status_changed=True)
     author = order.created_by

@@ -41,7 +41,7 @@ from portal.services.orders.history import record_change, snapshot
 from portal.services.orders.order_list import visible_staff_ids
 from portal.services.sales import stock, vat
 from portal.services.sales.pricing import Pricing, price_with_bonus
-from portal.services.sales.sales import order_number, quantity_problem
+from portal.services.sales.sales import onec_key, order_number, quantity_problem
 from portal.services.transactions import one_transaction
 from portal.text import squash
 
@@ -440,7 +440,7 @@ def cancel(actor: User, order_id: int, now: datetime | None = None) -> Order:
             if order.bonus_redeemed:
                 ledger.restore_redemption(order.client_id, order.bonus_redeemed, f"cancellation:order:{order.id}",
                                           order_id=order.id, now=now)
-            enqueue("1c.order", f"1c:order:{order.id}:cancelled", {"order": order.number, "event": "cancelled"})
+            enqueue("1c.order", onec_key(order.id, "cancelled"), {"order": order.number, "event": "cancelled"})
         order.status = OrderStatus.CANCELLED
         order.cancelled_at = now
         expire_codes(order.id, now)

@@ -56,8 +56,8 @@ def finish_payment(order: Order, actor: User | None, now: datetime) -> None:
     sales.mark_paid(order, now)
     history.record_change(actor, "order_paid", order, before)
     orders.run_rules(order, actor, status_changed=True)
-    enqueue("1c.order", f"1c:order:{order.id}:paid", {"number": order.number, "event": "paid",
-                                                      "received": order.received, "accrual": order.accrual})
+    enqueue("1c.order", sales.onec_key(order.id, "paid"), {"number": order.number, "event": "paid",
+                                                         "received": order.received, "accrual": order.accrual})
     link = orders.order_link(order)
     told = set()
     for person in (order.created_by, order.client.manager if order.client else None):

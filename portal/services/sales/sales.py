@@ -1,4 +1,9 @@
-"""Placing a paid order: the one path for a till sale, a web-shop order and a manager's paid order."""
+"""Placing a paid order: the one path for a till sale, a web-shop order and a manager's paid order.
+
+Every order placed here is paid at once, so it goes to 1C (SPEC §6) as one "1c.order" outbox event
+(`1c:order:{id}:paid`) written in the sale's transaction; the orders document is built from the
+order's state when 1C asks (portal/integrations/onec/orders_document). A manager's order that
+becomes paid later (`mark_paid`) gets its event from services/orders/payments."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -24,6 +29,7 @@ from portal.models import (
 )
 from portal.money import format_plain
 from portal.services import audit
+from portal.services.messaging.outbox import enqueue
 from portal.services.orders.history import snapshot
 from portal.services.sales import stock, vat
 from portal.services.sales.pricing import Pricing, accruals_for, price_with_bonus
@@ -178,6 +184,8 @@ def _place(sale: Sale, now: datetime) -> Order:
             ledger.redeem(client.id, pricing.bonus, f"redemption:order:{order.id}", order_id=order.id, now=now)
         accrue_for(order, now)
     _audit_placed(order, sale)
+    enqueue("1c.order", onec_key(order.id, "paid"), {"number": order.number, "event": "paid",
+                                                     "channel": order.channel.value, "received": order.received})
     events.order_changed.send(order, actor=db.session.get(User, sale.created_by_id) if sale.created_by_id else None,
                               created=True, status_changed=True, now=now)
     return order
@@ -223,6 +231,12 @@ def mark_paid(order: Order, now: datetime) -> None:
 def order_number(order: Order) -> str:
     """The number people read: the channel's letter and the id, e.g. M-000123 (after a flush)."""
     return f"{NUMBER_PREFIX[order.channel]}-{order.id:06d}"
+
+
+def onec_key(order_id: int, state: str) -> str:
+    """The outbox key of the order's "1c.order" event for a state (confirmed, paid, cancelled): one
+    event per order and state, however often the state is reached or the request repeated."""
+    return f"1c:order:{order_id}:{state}"
 
 
 def accrual_key(order_id: int, line_no: int) -> str:

@@ -65,8 +65,10 @@ def test_orders_go_to_1c_and_come_back_paid_and_shipped(onec, office):
     buyer = doc.find("Контрагенты/Контрагент")
     assert [buyer.findtext(t) for t in ("Ид", "Наименование", "Роль", "ИНН")] == [
         f"client-{office.client.id}", "ООО «Ромашка»", "Покупатель", "7707083893"]
-    assert buyer.findtext("АдресРегистрации/Представление") == "Moscow, Tverskaya 1"
-    assert buyer.findtext("Контакты/Контакт/Тип") == "Телефон"
+    # A legal entity: the schema's РеквизитыЮрЛица (ОфициальноеНаименование, ЮридическийАдрес, ИНН).
+    assert buyer.findtext("ОфициальноеНаименование") == "ООО «Ромашка»"
+    assert buyer.findtext("ЮридическийАдрес/Представление") == "Moscow, Tverskaya 1"
+    assert buyer.findtext("Контакты/Контакт/Тип") == "Телефон рабочий"
     lines = [(g.findtext("Ид"), g.findtext("Артикул"), g.findtext("ЦенаЗаЕдиницу"), g.findtext("Количество"),
               g.findtext("Сумма"), [s.findtext("Сумма") for s in g.findall("Скидки/Скидка")])
              for g in doc.findall("Товары/Товар")]
