@@ -68,6 +68,7 @@ from datetime import datetime
 
 from portal.clock import local_zone
 from portal.extensions import db
+from portal.integrations.onec.catalog_reader import UNIT_BY_CODE
 from portal.models import Client, ClientKind, Location, Order, OrderStatus, Return
 from portal.money import from_minor
 from portal.services.sales.vat import NONE
@@ -184,7 +185,11 @@ def _line(parent: ET.Element, line, qty: int, value: int, discount: int, bonus: 
     _add(item, "Ид", _product_id(line))
     _add(item, "Артикул", line.sku)
     _add(item, "Наименование", line.name)
-    _add(item, "БазоваяЕдиница", "шт", Код="796", НаименованиеПолное="Штука", МеждународноеСокращение="PCE")
+    unit = line.product.unit or "шт"
+    code = next((c for c, name in UNIT_BY_CODE.items() if name == unit.rstrip(".").lower()), None)
+    if unit == "пара":
+        code = "715"
+    _add(item, "БазоваяЕдиница", unit, **({"Код": code} if code else {}))
     rate = _add(_add(item, "СтавкиНалогов"), "СтавкаНалога")
     _add(rate, "Наименование", VAT)
     _add(rate, "Ставка", vat_rate_text(line.vat_rate))

@@ -41,6 +41,7 @@ def desk(vat_20, onec):
     cashier = make_staff("cashier", shop=shop)
     drill = make_product("DRILL", 1_200_00, stock={shop: 10})
     drill.onec_id = "b2000000-0000-0000-0000-0000000000d1#c3000000-0000-0000-0000-0000000000e1"
+    drill.unit = "пар"  # a size of a pair of boots, as 1C sends it
     book = make_product("BOOK", 110_00, stock={shop: 10})
     book.vat_rate = "10"
     db.session.commit()
@@ -91,6 +92,8 @@ def test_a_till_sale_goes_to_1c_once_with_vat_payments_and_its_shop(desk, onec):
          "200.00", None),
         ("BOOK", "110.00", "2", "220.00", "10", "20.00", None)]
     assert vat_of(doc) == ("220.00", None)  # two rates: the total, each line keeps its rate
+    units = [(g.findtext("БазоваяЕдиница"), g.find("БазоваяЕдиница").get("Код")) for g in doc.findall("Товары/Товар")]
+    assert units == [("пар", "715"), ("шт", "796")]
     req = requisites(doc)
     assert (req["Статус заказа"], req["Заказ оплачен"], req["Склад"]) == ("Выполнен", "true", "SH1")
     assert req["Метод оплаты"] == "Банковская карта, Наличные"
