@@ -118,15 +118,20 @@ def local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
+def _named(tag: str, name: str) -> bool:
+    # The reader builds items with local names; a parsed document keeps its namespace ("{urn…}Ид").
+    return tag == name or tag.endswith("}" + name)
+
+
 def _child(elem: ET.Element, name: str) -> ET.Element | None:
     for c in elem:
-        if local(c.tag) == name:
+        if _named(c.tag, name):
             return c
     return None
 
 
 def _children(elem: ET.Element | None, name: str) -> list[ET.Element]:
-    return [c for c in elem if local(c.tag) == name] if elem is not None else []
+    return [c for c in elem if _named(c.tag, name)] if elem is not None else []
 
 
 def text_of(elem: ET.Element, name: str) -> str:
