@@ -282,18 +282,22 @@ def product_for_offer(onec_id: str) -> int | None:
 
 def deactivate_missing(started_at: datetime, variants: bool) -> int:
     """After a full package: what it should have carried and did not goes off sale — products
-    with a 1C Ид (and their variants) after a catalogue, variants after an offers package."""
+    with a 1C Ид (and their variants) after a catalogue, variants after an offers package. Set-based:
+    a package that drops tens of thousands of products is a few statements, not a list of ids."""
     kind = Product.parent_id.is_not(None) if variants else Product.parent_id.is_(None)
-    condition = (Product.onec_id.is_not(None), Product.active.is_(True), kind,
-                 sa.or_(Product.onec_seen_at.is_(None), Product.onec_seen_at < started_at))
-    missing = list(db.session.scalars(sa.select(Product.id).where(*condition).with_for_update()))
+    condition = sa.and_(Product.onec_id.is_not(None), Product.active.is_(True), kind,
+                        sa.or_(Product.onec_seen_at.is_(None), Product.onec_seen_at < started_at))
+    missing = list(db.session.scalars(sa.select(Product.id).where(condition)))
     if not variants and missing:
-        missing += db.session.scalars(sa.select(Product.id).where(Product.parent_id.in_(missing),
-                                                                  Product.active.is_(True)))
+        parents = sa.select(Product.id).where(condition).scalar_subquery()
+        children = sa.and_(Product.parent_id.in_(parents), Product.active.is_(True))
+        missing += db.session.scalars(sa.select(Product.id).where(children))
+        db.session.execute(sa.update(Product).where(children).values(active=False)
+                           .execution_options(synchronize_session=False))
     if not missing:
         return 0
-    db.session.execute(sa.update(Product).where(Product.id.in_(missing)).values(active=False))
-    for product_id in missing:
-        audit.record_id(None, "product_updated", Product.__tablename__, product_id, {"active": True},
-                        {"active": False}, source="1c")
+    db.session.execute(sa.update(Product).where(condition).values(active=False)
+                       .execution_options(synchronize_session=False))
+    audit.record_many("product_updated", Product.__tablename__,
+                      [(product_id, {"active": True}, {"active": False}) for product_id in missing], source="1c")
     return len(missing)
