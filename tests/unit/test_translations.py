@@ -8,7 +8,8 @@ from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parents[2]
 TRANSLATIONS = ROOT / "portal" / "translations"
-KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_gettext": None}
+# N_ marks a message kept in a table and translated where it is shown (the 1C refusals).
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_gettext": None, "N_": None}
 METHODS = [("portal/**.py", "python"), ("templates/**.html", "jinja2")]
 
 
@@ -55,3 +56,8 @@ def test_compiled_catalogue_matches_the_po_file(lang):
     with open(folder / "messages.mo", "rb") as f:
         mo = {plain(m.id): plain(m.string) for m in read_mo(f) if m.id}
     assert po == mo, "run `make translations`"
+
+
+def test_the_1c_refusals_are_among_the_strings_checked():
+    from portal.integrations.onec.refusals import MESSAGES
+    assert set(MESSAGES.values()) <= _source_messages()

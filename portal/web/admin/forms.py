@@ -3,7 +3,7 @@ is reported at once."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, EmailField, PasswordField, SelectChoice, SelectField, StringField
-from wtforms.validators import Length, Optional
+from wtforms.validators import Length, Optional, StopValidation
 
 from portal.config import SUPPORTED_LOCALES
 from portal.i18n import LANGUAGE_NAMES
@@ -44,3 +44,20 @@ class LocationForm(FlaskForm):
     phone = StringField(_l("Phone"), validators=[Optional(), Length(max=40)])
     is_main = BooleanField(_l("Main warehouse (web-shop orders take goods from it)"))
     active = BooleanField(_l("Active"), default=True)
+
+
+class OnecWarehouseForm(FlaskForm):
+    """Where one 1C warehouse's stock is counted: a location offered on the page, or "" (nowhere).
+
+    The choices are set by the view (the active locations, and the current one even if it was
+    closed since); anything else, or the field left out, is refused here with what to do."""
+
+    location_id = SelectField(_l("Counted at"), validate_choice=False)
+
+    def validate_location_id(self, field):
+        if not field.raw_data or field.data not in {str(choice.value) for choice in field.choices}:
+            raise StopValidation(_l("Choose a location from the list, or “— not counted —”."))
+
+    @property
+    def chosen_location_id(self) -> int | None:
+        return int(self.location_id.data) if self.location_id.data else None

@@ -83,6 +83,7 @@ def access_of(endpoint: str) -> tuple[str, frozenset[str]] | None:
 
 ARGUMENTS: dict[str, dict[str, str]] = {
     "admin.location_edit": {"location_id": "location"},
+    "admin.onec_warehouse": {"warehouse_id": "onec_warehouse"},
     "admin.outbox_retry": {"event_id": "outbox_event"},
     "admin.staff_edit": {"user_id": "staff_target"},
     "admin.staff_reset_password": {"user_id": "staff_target"},
@@ -383,6 +384,11 @@ def build_world(app, sms_path: str) -> World:
         db.session.commit()
         event = db.session.scalar(sa.select(OutboxEvent).order_by(OutboxEvent.id))
         a["outbox_event"] = b["outbox_event"] = event.id
+        from portal.models import OnecWarehouse
+        warehouse = OnecWarehouse(onec_id="wh-matrix", name="Склад некондиции", unmapped_quantity="6")
+        db.session.add(warehouse)
+        db.session.commit()
+        a["onec_warehouse"] = b["onec_warehouse"] = warehouse.id
         a["rule"] = rule_templates.enable_template(sa_, "new_client_call").id
         b["rule"] = rule_templates.enable_template(sb, "new_client_call").id
         _key, secret = api_keys.create_key("matrix")

@@ -130,6 +130,16 @@ def build_world(app, sms_path: str) -> dict:
         from portal.services.automation import templates
         task = tasks.create_task(manager, SCRIPT, utcnow() + timedelta(days=1), client_id=evil.id, note=IMG)
         rule = templates.enable_template(boss, templates.TEMPLATES[-1].code)
+
+        # 1C: an unmapped warehouse and a catalogue import whose refusals carry markup (the admin's 1C page).
+        from portal.models import OnecImport, OnecSession, OnecWarehouse
+        onec_session = OnecSession(token_hash="e" * 64, kind="catalog")
+        db.session.add(onec_session)
+        db.session.flush()
+        db.session.add(OnecImport(session_id=onec_session.id, filename="offers.xml", status="done", counts={
+            "rejected": 2, "rejects": [{"code": "bad_price", "params": {"id": "x-1", "name": IMG, "price": SCRIPT}},
+                                       SCRIPT]}))
+        db.session.add(OnecWarehouse(onec_id=BOLD, name=SCRIPT, unmapped_quantity="6"))
         db.session.commit()
 
         note = db.session.scalar(db.select(Notification.id).order_by(Notification.id))
