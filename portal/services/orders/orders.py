@@ -39,7 +39,7 @@ from portal.services.messaging.outbox import enqueue
 from portal.services.orders import debt
 from portal.services.orders.history import record_change, snapshot
 from portal.services.orders.order_list import visible_staff_ids
-from portal.services.sales import stock, vat
+from portal.services.sales import catalog, stock, vat
 from portal.services.sales.pricing import Pricing, price_with_bonus
 from portal.services.sales.sales import onec_key, order_number, quantity_problem
 from portal.services.transactions import one_transaction
@@ -220,7 +220,11 @@ def _products(lines: list[DraftLine], problems: dict) -> list[Product | None]:
         product = db.session.scalar(db.select(Product).where(db.func.lower(Product.sku) == sku.lower())) if sku else None
         if product is None or not product.active:
             problems[f"lines-{i}-sku"] = _l("Unknown product %(sku)s.", sku=sku or "—")
-        products.append(product if product is not None and product.active else None)
+            product = None
+        elif problem := catalog.variant_problem(product):  # a size or colour of it is sold, not itself
+            problems[f"lines-{i}-sku"] = problem
+            product = None
+        products.append(product)
     return products
 
 

@@ -1,16 +1,117 @@
-"""The catalogue as the cabinets read it."""
+"""The catalogue as the cabinets read it: search, stock, analogues, and variants under their product.
+
+A product with active variants (sizes, colours: 1C's characteristics) is sold only as one of them,
+so search answers with `ProductChoice`s: a product once, with its variants and their stock.
+"""
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from flask_babel import lazy_gettext as _l
+
+from portal.errors import DomainError
 from portal.extensions import db
 from portal.models import Barcode, Location, Product, Stock
+from portal.services.sales import stock as stock_service
+
+SEARCH_ROWS_PER_RESULT = 6  # a product with sizes matches as several rows: read more rows than results
+
+
+@dataclass
+class ProductChoice:
+    """A product as a person picks it: sold as it is, or (with `variants`) only as one of them.
+
+    `stock` is the product's own units at the location asked about (0 without one); `variants` are
+    its active variants with their units there, in 1C's order."""
+
+    product: Product
+    stock: int = 0
+    variants: list[tuple[Product, int]] = field(default_factory=list)
+
+    @property
+    def sold_by_variants(self) -> bool:
+        return bool(self.variants)
+
+    @property
+    def units_here(self) -> int:
+        """What can be sold at the location: the product's units, or its variants' together."""
+        return sum(qty for _, qty in self.variants) if self.variants else self.stock
+
+    @property
+    def product_ids(self) -> list[int]:
+        return [self.product.id, *(variant.id for variant, _ in self.variants)]
+
+
+class ChooseVariant(DomainError):
+    """A product with active variants was asked for itself; `choices` offer its variants."""
+
+    code = "variant_required"
+
+    def __init__(self, message, choices: list[ProductChoice]):
+        super().__init__(message)
+        self.choices = choices
+
+
+def has_active_variants(product_id: int) -> bool:
+    return bool(db.session.scalar(db.select(db.exists().where(Product.parent_id == product_id,
+                                                              Product.active.is_(True)))))
+
+
+def variant_problem(product: Product) -> str | None:
+    """Why `product` cannot be a line of a sale or an order (it is sold by its variants), or None."""
+    if has_active_variants(product.id):
+        return _l("Choose a size or variant of %(name)s: it is sold only as one of them.", name=product.name)
+    return None
+
+
+def refuse_product_with_variants(product: Product, location_id: int | None) -> None:
+    """Raise ChooseVariant, with the product's variants to choose from, when it is sold by them."""
+    if problem := variant_problem(product):
+        raise ChooseVariant(problem, group([product], location_id))
+
+
+def group(products: Iterable[Product], location_id: int | None, *, lift_variants: bool = True,
+          limit: int | None = None) -> list[ProductChoice]:
+    """Products as choices, in the order given: a product with active variants once, with them and
+    their stock at `location_id`. With `lift_variants` a variant stands for its (active) product, as
+    when a search matched it by name; without, a variant is a choice of its own (its barcode was
+    scanned)."""
+    heads: list[Product] = []
+    seen: set[int] = set()
+    for product in products:
+        head = product
+        if lift_variants and product.parent is not None and product.parent.active:
+            head = product.parent
+        if head.id not in seen:
+            seen.add(head.id)
+            heads.append(head)
+    heads = heads[:limit] if limit is not None else heads
+    if not heads:
+        return []
+    grouped: dict[int, list[Product]] = {head.id: [] for head in heads}
+    parent_ids = [head.id for head in heads if head.parent_id is None]
+    if parent_ids:
+        for variant in db.session.scalars(db.select(Product).where(
+                Product.parent_id.in_(parent_ids), Product.active.is_(True)).order_by(Product.id)):
+            grouped[variant.parent_id].append(variant)
+    ids = [pid for head in heads for pid in (head.id, *(v.id for v in grouped[head.id]))]
+    here = stock_service.at_location(ids, location_id)
+    return [ProductChoice(head, here.get(head.id, 0), [(v, here.get(v.id, 0)) for v in grouped[head.id]])
+            for head in heads]
 
 
 def location_stock_overview(location_id: int, low_threshold: int = 3, limit: int = 12) -> dict:
-    """Products in stock, units, running-low products and products out of stock at a location."""
+    """Products in stock, units, running-low products and products out of stock at a location.
+
+    A product sold by its variants is counted by them (each size in or out of stock), not itself."""
     in_stock, units = db.session.execute(
         db.select(db.func.count(Stock.id), db.func.coalesce(db.func.sum(Stock.quantity), 0))
         .where(Stock.location_id == location_id, Stock.quantity > 0)).one()
-    active_products = db.session.scalar(db.select(db.func.count(Product.id)).where(Product.active.is_(True))) or 0
+    variant = db.aliased(Product)
+    active_products = db.session.scalar(db.select(db.func.count(Product.id)).where(
+        Product.active.is_(True),
+        ~db.exists().where(variant.parent_id == Product.id, variant.active.is_(True)))) or 0
     low = db.session.execute(
         db.select(Product, Stock.quantity).join(Stock, Stock.product_id == Product.id)
         .where(Stock.location_id == location_id, Stock.quantity > 0, Stock.quantity <= low_threshold)
@@ -38,18 +139,47 @@ def stock_by_location(product_ids: list[int]) -> dict[int, list[tuple[Location, 
     return result
 
 
-def find_products(query: str, limit: int = 10) -> list[Product]:
-    """Active products whose SKU, barcode or name contains the query (any case); exact SKU first."""
-    text = (query or "").strip().lower()[:100]
+def _search_text(query: str) -> str:
+    return (query or "").strip().lower()[:100]
+
+
+def find_products(query: str, location_id: int | None = None, limit: int = 10) -> list[ProductChoice]:
+    """Active products whose SKU, Артикул, barcode or name contains the query (any case), as choices
+    with their stock at `location_id`: an exact SKU or Артикул first, then by name. A variant found
+    comes under its product, with its siblings."""
+    text = _search_text(query)
     if len(text) < 2:
         return []
     like = f"%{text}%"
     barcode_match = db.select(Barcode.product_id).where(Barcode.code == query.strip())
-    return list(db.session.scalars(
+    found = db.session.scalars(
         db.select(Product).where(Product.active.is_(True),
                                  db.or_(db.func.lower(Product.sku).like(like), db.func.lower(Product.name).like(like),
-                                        Product.id.in_(barcode_match)))
-        .order_by(db.func.lower(Product.sku) != text, Product.name).limit(limit)))
+                                        db.func.lower(Product.article).like(like), Product.id.in_(barcode_match)))
+        .order_by(db.func.lower(Product.sku) != text, db.func.coalesce(db.func.lower(Product.article), "") != text,
+                  Product.name, Product.id)
+        .limit(limit * SEARCH_ROWS_PER_RESULT))
+    return group(found, location_id, limit=limit)
+
+
+def find_by_code(code: str, location_id: int | None = None) -> list[ProductChoice]:
+    """What a scanned barcode or a typed SKU or Артикул names (any case), as choices.
+
+    A barcode or a variant's SKU picks that product or variant. Otherwise the product with that SKU
+    and every product sharing it as Артикул come as choices, each with its variants."""
+    code = (code or "").strip()
+    if not code or len(code) > 64:
+        return []
+    scanned = db.session.scalar(db.select(Product).join(Barcode).where(Barcode.code == code))
+    if scanned is not None:
+        return group([scanned], location_id, lift_variants=False) if scanned.active else []
+    text = code.lower()
+    named = list(db.session.scalars(db.select(Product).where(
+        Product.active.is_(True), db.or_(db.func.lower(Product.sku) == text, db.func.lower(Product.article) == text))
+        .order_by(db.func.lower(Product.sku) != text, Product.name, Product.id)))
+    if named and named[0].sku.lower() == text and named[0].parent_id is not None:
+        return group(named[:1], location_id, lift_variants=False)  # a variant's own SKU
+    return group(named, location_id)
 
 
 def analogues_in_stock(product: Product, location_id: int) -> list[tuple[Product, int]]:

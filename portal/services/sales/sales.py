@@ -31,7 +31,7 @@ from portal.money import format_plain
 from portal.services import audit
 from portal.services.messaging.outbox import enqueue
 from portal.services.orders.history import snapshot
-from portal.services.sales import stock, vat
+from portal.services.sales import catalog, stock, vat
 from portal.services.sales.pricing import Pricing, accruals_for, price_with_bonus
 from portal.services.transactions import one_transaction
 
@@ -95,6 +95,8 @@ def _products(lines: list[SaleLine]) -> list[Product]:
             product = db.session.scalar(db.select(Product).where(Product.sku == (line.sku or "")))
         if product is None or not product.active:
             errors[f"lines[{i}].sku"] = _l("Unknown product %(sku)s.", sku=line.sku or line.product_id)
+        elif problem := catalog.variant_problem(product):  # a size or colour of it is sold, not itself
+            errors[f"lines[{i}].sku"] = problem
         products.append(product)
     if errors:
         raise ValidationError(errors)

@@ -10,12 +10,12 @@ from flask_babel import lazy_gettext as _l
 from portal import ledger
 from portal.errors import DomainError, NotFound, ValidationError
 from portal.extensions import db
-from portal.models import Barcode, Channel, Client, Order, PaymentMethod, Product, Stock, TillCart, User, utcnow
+from portal.models import Channel, Client, Order, PaymentMethod, Product, TillCart, User, utcnow
 from portal.money import format_plain
 from portal.services.clients import access
 from portal.services.clients import clients as client_service
 from portal.services.messaging import sms
-from portal.services.sales import sales, shifts, stock
+from portal.services.sales import catalog, sales, shifts, stock
 from portal.services.sales.pricing import Pricing, price_with_bonus
 from portal.services.sales.stock import InsufficientStock
 from portal.services.transactions import one_transaction
@@ -104,29 +104,15 @@ def _view(cashier: User) -> CartView:
     return CartView(cart, lines, client, pricing, available)
 
 
-def find_by_code(code: str) -> Product | None:
-    """A scanned barcode, or a typed SKU (any case)."""
-    code = (code or "").strip()
-    if not code or len(code) > 64:
-        return None
-    product = db.session.scalar(db.select(Product).join(Barcode).where(Barcode.code == code))
-    if product is None:
-        product = db.session.scalar(db.select(Product).where(db.func.lower(Product.sku) == code.lower()))
-    return product if product is not None and product.active else None
+def find_by_code(shop_id: int, code: str) -> list[catalog.ProductChoice]:
+    """A scanned barcode, or a typed SKU or Артикул (any case), with the shop's stock."""
+    return catalog.find_by_code(code, shop_id)
 
 
-def search(shop_id: int, query: str, limit: int = 12) -> list[tuple[Product, int]]:
-    query = (query or "").strip().lower()[:100]
-    if len(query) < 2:
-        return []
-    like = f"%{query}%"
-    rows = db.session.execute(
-        db.select(Product, db.func.coalesce(Stock.quantity, 0))
-        .outerjoin(Stock, db.and_(Stock.product_id == Product.id, Stock.location_id == shop_id))
-        .where(Product.active.is_(True),
-               db.or_(db.func.lower(Product.name).like(like), db.func.lower(Product.sku).like(like)))
-        .order_by(db.func.coalesce(Stock.quantity, 0) == 0, Product.name).limit(limit)).all()
-    return [(product, int(qty)) for product, qty in rows]
+def search(shop_id: int, query: str, limit: int = 12) -> list[catalog.ProductChoice]:
+    """Products by name, SKU, Артикул or barcode, variants under their product; what the shop has first."""
+    found = catalog.find_products(query, shop_id, limit)
+    return sorted(found, key=lambda choice: choice.units_here <= 0)
 
 
 def _set_qty(cashier: User, product: Product, qty: int) -> None:
@@ -153,16 +139,22 @@ def _add(cashier: User, product_id: int, by: int = 1) -> Product:
     product = db.session.get(Product, product_id)
     if product is None or not product.active:
         raise NotFound(_l("No such product."))
+    catalog.refuse_product_with_variants(product, cashier.shop_id)
     current = next((line["qty"] for line in cart_of(cashier).lines if line["product_id"] == product.id), 0)
     _set_qty(cashier, product, max(current + by, 0))
     return product
 
 
 def scan(cashier: User, code: str) -> Product:
-    product = find_by_code(code)
-    if product is None:
+    """Add what the code names. A product sold by its variants, or an Артикул several products
+    share, adds nothing: ChooseVariant offers the choices."""
+    found = find_by_code(cashier.shop_id, code)
+    if not found:
         raise NotFound(_l("No product with the barcode or SKU %(code)s.", code=(code or "").strip()[:64]))
-    return one_transaction(lambda: _add(cashier, product.id))
+    if len(found) > 1:
+        raise catalog.ChooseVariant(_l("Several products have the code %(code)s: choose one.",
+                                       code=(code or "").strip()[:64]), found)
+    return one_transaction(lambda: _add(cashier, found[0].product.id))
 
 
 def set_quantity(cashier: User, product_id: int, qty: int) -> None:
@@ -171,6 +163,8 @@ def set_quantity(cashier: User, product_id: int, qty: int) -> None:
         raise NotFound(_l("No such product."))
     if qty != 0 and (problem := sales.quantity_problem(qty)):  # 0 takes the line off the cart
         raise ValidationError({"qty": problem})
+    if qty != 0:
+        catalog.refuse_product_with_variants(product, cashier.shop_id)
     one_transaction(lambda: _set_qty(cashier, product, qty))
 
 

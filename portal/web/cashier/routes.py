@@ -107,14 +107,15 @@ def past_shift(shift_id: int):
 
 # --- the till ----------------------------------------------------------------------------------
 
-def _till(message: str | None = None, category: str = "error", status: int = 200):
-    """The till panel (htmx) or, for a plain form post, back to the sale screen."""
+def _till(message: str | None = None, category: str = "error", status: int = 200, choices=None):
+    """The till panel (htmx) or, for a plain form post, back to the sale screen. `choices` are
+    products to pick a size or variant of, shown above the cart."""
     if not _htmx():
         if message:
             flash(message, category)
         return redirect(url_for("cashier.sale"))
     return render_template("cashier/_till.html", cart=till.view(current_user), message=message,
-                           category=category), status
+                           category=category, choices=choices or []), status
 
 
 @bp.get("/sale")
@@ -131,6 +132,8 @@ def _cart_action(action, success: str | None = None):
         action()
     except ValidationError as exc:
         return _till(" ".join(str(m) for m in exc.fields.values()), status=422 if not _htmx() else 200)
+    except catalog.ChooseVariant as exc:
+        return _till(str(exc.message), "info", choices=exc.choices)
     except DomainError as exc:
         return _till(str(exc.message))
     return _till(success, "success") if success else _till()

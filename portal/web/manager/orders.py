@@ -148,13 +148,14 @@ def order_edit(order_id: int):
 
 @bp.get("/products")
 def product_search():
-    """Products for the order form's search box: price, stock here and elsewhere, analogues."""
+    """Products for the order form's search box: price, stock here and elsewhere, analogues; a
+    product sold by its sizes or variants with them, to pick one."""
     location_id = request.args.get("location_id", type=parse_id)
-    found = catalog.find_products(request.args.get("q", ""))
-    stock = catalog.stock_by_location([p.id for p in found])
-    here = {p.id: next((q for loc, q in stock[p.id] if loc.id == location_id), 0) for p in found}
-    analogues = {p.id: catalog.analogues_in_stock(p, location_id) for p in found if here[p.id] == 0 and location_id}
-    return render_template("manager/_product_results.html", found=found, stock=stock, here=here,
+    found = catalog.find_products(request.args.get("q", ""), location_id)
+    stock = catalog.stock_by_location([pid for choice in found for pid in choice.product_ids])
+    analogues = {c.product.id: catalog.analogues_in_stock(c.product, location_id) for c in found
+                 if location_id and not c.sold_by_variants and c.stock == 0}
+    return render_template("manager/_product_results.html", found=found, stock=stock, location_id=location_id,
                            analogues=analogues, query=request.args.get("q", ""))
 
 

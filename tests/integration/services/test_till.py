@@ -125,8 +125,8 @@ def test_plus_minus_and_remove(desk):
 
 def test_search_by_name_or_sku_shows_the_shops_stock(desk):
     found = till.search(desk["shop"].id, "dri")
-    assert [(p.sku, qty) for p, qty in found] == [("DRILL", 5)]
-    assert {p.sku for p, _ in till.search(desk["shop"].id, "product")} == {"DRILL", "VALVE", "NUT"}
+    assert [(c.product.sku, c.stock, c.variants) for c in found] == [("DRILL", 5, [])]
+    assert {c.product.sku for c in till.search(desk["shop"].id, "product")} == {"DRILL", "VALVE", "NUT"}
     assert till.search(desk["shop"].id, "d") == []  # one letter is too little
 
 
