@@ -269,14 +269,16 @@ class Resume:
 
 
 class _Reader:
-    """expat drives it; elements are built (by the C TreeBuilder) only inside the items read whole."""
+    """expat drives it. Outside the items read whole it only keeps the path of element names;
+    inside one, expat hands elements straight to the C TreeBuilder (no Python per element but the
+    end of one), and inside a unit that is skipped it calls nothing but that end."""
 
     def __init__(self, path: Path, skip: int):
         self.path, self.skip = path, skip
         self.names: list[str] = []
         self.builder: ET.TreeBuilder | None = None
-        self.depth = 0  # depth inside the element being built (or skipped)
-        self.skipping = False
+        self.item_tag = ""  # the (namespaced) tag of the item being built or skipped
+        self.depth = 0  # how deep inside the item its own tag is open (Группы hold Группы)
         self.units = 0
         self.out: list[object] = []
         self.first_unit_at: int | None = None
@@ -284,61 +286,84 @@ class _Reader:
         self.mm: mmap.mmap | None = None
         self.parser = expat.ParserCreate(namespace_separator="}")
         self.parser.buffer_text = True
+        self._outside()
+
+    def _outside(self) -> None:
         self.parser.StartElementHandler = self.start
         self.parser.EndElementHandler = self.end
-        self.parser.CharacterDataHandler = self.data
+        self.parser.CharacterDataHandler = None
 
-    # -- expat's callbacks
+    # -- expat's callbacks outside the items
     def start(self, tag: str, attrs: dict) -> None:
         name = tag.rsplit("}", 1)[-1]
-        if self.builder is not None or self.skipping:
-            self.depth += 1
-            if self.builder is not None:
-                self.builder.start(name, attrs)
-            return
-        up = self.names[-1] if self.names else ""
-        if len(self.names) == 1 and name in ("Каталог", "ПакетПредложений"):
+        names = self.names
+        up = names[-1] if names else ""
+        if len(names) == 1 and name in ("Каталог", "ПакетПредложений"):
             self.out.append(PackageKind("catalog" if name == "Каталог" else "offers",
                                         _true(attrs.get("СодержитТолькоИзменения", "false"))))
         unit = name in _UNIT_PARENTS and up == _UNIT_PARENTS[name] and (
-            name == "Предложение" or (len(self.names) >= 2 and self.names[-2] == "Каталог"))
+            name == "Предложение" or (len(names) >= 2 and names[-2] == "Каталог"))
         if unit and self.first_unit_at is None:
             self.first_unit_at = self.parser.CurrentByteIndex + self.shift
+        names.append(name)
         whole = unit or (name == "Группы" and up == "Классификатор") or \
             (name == "ТипыЦен" and up == "ПакетПредложений") or \
             (name == "Склады" and up in ("ПакетПредложений", "Классификатор"))
-        if whole:
-            counted = unit or name == "Группы"
-            if counted and self.units + 1 <= self.skip:
-                self.skipping = True
-            else:
-                self.builder = ET.TreeBuilder()
-                self.builder.start(name, attrs)
-            self.depth = 1
-        self.names.append(name)
+        if not whole:
+            return
+        self.item_tag, self.depth = tag, 1
+        parser = self.parser
+        if (unit or name == "Группы") and self.units + 1 <= self.skip:
+            self.builder = None
+            parser.StartElementHandler = self.skip_start if name == "Группы" else None
+            parser.CharacterDataHandler = None
+            parser.EndElementHandler = self.skip_end
+            return
+        self.builder = ET.TreeBuilder()
+        self.builder.start(tag, attrs)
+        parser.StartElementHandler = self.inner_start if name == "Группы" else self.builder.start
+        parser.CharacterDataHandler = self.builder.data
+        parser.EndElementHandler = self.inner_end
 
     def end(self, tag: str) -> None:
-        if self.builder is None and not self.skipping:
-            self.names.pop()
-            return
-        self.depth -= 1
-        name = tag.rsplit("}", 1)[-1]
-        if self.builder is not None:
-            self.builder.end(name)
-        if self.depth:
-            return
         self.names.pop()
+
+    # -- inside an item
+    def inner_start(self, tag: str, attrs: dict) -> None:  # only where the item's tag nests (Группы)
+        if tag == self.item_tag:
+            self.depth += 1
+        self.builder.start(tag, attrs)
+
+    def inner_end(self, tag: str) -> None:
+        self.builder.end(tag)
+        if tag == self.item_tag:
+            self.depth -= 1
+            if not self.depth:
+                self._finish(tag, self.builder.close())
+
+    def skip_start(self, tag: str, attrs: dict) -> None:
+        if tag == self.item_tag:
+            self.depth += 1
+
+    def skip_end(self, tag: str) -> None:
+        if tag == self.item_tag:
+            self.depth -= 1
+            if not self.depth:
+                self._finish(tag, None)
+
+    def _finish(self, tag: str, elem: ET.Element | None) -> None:
+        self._outside()
+        self.builder = None
+        self.names.pop()
+        name = tag.rsplit("}", 1)[-1]
         end = 0
         if name in _UNIT_PARENTS or name == "Группы":
             self.units += 1
             if name in _UNIT_PARENTS:
                 end = self.mm.find(b">", self.parser.CurrentByteIndex + self.shift) + 1
-        if self.skipping:
-            self.skipping = False
+        if elem is None:
             self.out.append(SKIPPED)
-            return
-        elem, self.builder = self.builder.close(), None
-        if name == "Товар":
+        elif name == "Товар":
             card = _card(elem)
             card.end = end
             self.out.append(card)
@@ -356,10 +381,6 @@ class _Reader:
         elif name == "Склады":
             self.out.append(Warehouses([Warehouse(text_of(w, "Ид"), text_of(w, "Наименование"))
                                         for w in _children(elem, "Склад") if text_of(w, "Ид")]))
-
-    def data(self, text: str) -> None:
-        if self.builder is not None:
-            self.builder.data(text)
 
     # -- feeding
     def items(self, resume: Resume | None) -> Iterator[object]:
