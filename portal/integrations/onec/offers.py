@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from portal.extensions import db
 from portal.integrations.catalog_csv.parsing import MAX_QUANTITY, RowError, parse_barcodes
 from portal.integrations.onec import identity
-from portal.integrations.onec.catalog import _INHERITED, MAX_ONEC_ID
+from portal.integrations.onec.catalog import _INHERITED, MAX_ONEC_ID, insert_products
 from portal.integrations.onec.refusals import ItemRefused
 from portal.models import Barcode, Product, Stock
 from portal.services import audit
@@ -121,8 +121,7 @@ def apply_offers(changes: list[OfferChange], seen_at: datetime) -> BatchResult:
     identity.give_skus(new_rows)
     ids_by_onec = {r.onec_id: r.id for r in existing.values()}
     if new_rows:
-        inserted = db.session.execute(sa.insert(Product).returning(Product.id, Product.onec_id), new_rows)
-        ids_by_onec.update({onec_id: product_id for product_id, onec_id in inserted})
+        ids_by_onec.update(insert_products(new_rows))
         audit.record_many("product_created", Product.__tablename__, [
             (ids_by_onec[r["onec_id"]], None, {k: r[k] for k in ("sku", "name", "active", "section_id", "onec_id",
                                                                   "price", "vat_rate", "unit", "article", "variant")})
