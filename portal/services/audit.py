@@ -5,8 +5,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-import sqlalchemy as sa
-
+from portal import bulk
 from portal.extensions import db
 from portal.models import AuditEvent, Notification, User, utcnow
 from portal.services.transactions import operation
@@ -65,7 +64,7 @@ def record_many(action: str, object_type: str, changes: list[tuple[int, dict | N
         return
     action = action if ":" in action else f"{source}:{action}"
     now = utcnow()
-    db.session.execute(sa.insert(AuditEvent), [
+    bulk.insert(AuditEvent.__table__, [
         {"at": now, "actor_id": None, "action": action, "object_type": object_type, "object_id": object_id,
          "before": before, "after": after} for object_id, before, after in changes])
 

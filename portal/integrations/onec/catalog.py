@@ -31,6 +31,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+from portal import bulk
 from portal.extensions import db
 from portal.integrations.catalog_csv.parsing import MAX_SECTION_NAME, RowError, clean_name, parse_barcodes
 from portal.integrations.onec import identity
@@ -242,7 +243,7 @@ def insert_products(rows: list[dict]) -> dict[str, int]:
     """Insert new products (each with its 1C Ид) in one executemany and read their ids back by
     that Ид: a multi-row INSERT … RETURNING of hundreds of rows costs PostgreSQL's driver more to
     prepare than the rows cost to write."""
-    db.session.execute(sa.insert(Product.__table__), rows)
+    bulk.insert(Product.__table__, rows)
     return dict(db.session.execute(sa.select(Product.onec_id, Product.id).where(
         Product.onec_id.in_([r["onec_id"] for r in rows]))).all())
 
@@ -271,7 +272,7 @@ def _set_barcodes(wanted: dict[int, list[str]]) -> None:
         db.session.execute(sa.delete(table).where(table.c.product_id == sa.bindparam("p"),
                                                   table.c.code == sa.bindparam("c")), gone)
     if new:
-        db.session.execute(sa.insert(table), new)
+        bulk.insert(table, new)
 
 
 def _hand_down(parent_id: int, card: dict, changed: list[str]) -> None:

@@ -14,6 +14,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+from portal import bulk
 from portal.extensions import db
 from portal.integrations.catalog_csv.parsing import MAX_QUANTITY, RowError, parse_barcodes
 from portal.integrations.onec import identity
@@ -135,7 +136,7 @@ def apply_offers(changes: list[OfferChange], seen_at: datetime) -> BatchResult:
                                                   table.c.code == sa.bindparam("c")),
                            [{"p": pid, "c": code} for pid, code in dropped])
     if new_barcodes:
-        db.session.execute(sa.insert(Barcode), [{"product_id": ids_by_onec[i], "code": code}
+        bulk.insert(Barcode.__table__, [{"product_id": ids_by_onec[i], "code": code}
                                                  for i, code in new_barcodes])
     old_price = {r.onec_id: r.price for r in existing.values()}
     _set_prices([(ids_by_onec[c.onec_id], old_price[c.onec_id], c.price) for c in accepted
@@ -237,4 +238,4 @@ def _set_stock(levels: list[tuple[int, int, int]]) -> None:
                                                   table.c.location_id == sa.bindparam("l"))
                            .values(quantity=sa.bindparam("q")), changed)
     if missing:
-        db.session.execute(sa.insert(table), missing)
+        bulk.insert(table, missing)
