@@ -169,8 +169,9 @@ def upsert_products(cards: list[ProductCard], seen_at: datetime) -> CardsResult:
     barcodes_wanted = {code: p.onec_id for p in plans for code in p.barcodes}
     new_rows, changes, refused_ids = [], [], set()
     for plan in plans:
-        row = found.get(plan.onec_id) or adoptable.pop(plan.article.lower(), None) if plan.article else \
-            found.get(plan.onec_id)
+        row = found.get(plan.onec_id)
+        if row is None and plan.article:
+            row = adoptable.pop(plan.article.lower(), None)
         values = {"name": plan.name, "article": plan.article or None, "active": not plan.card.deleted,
                   "onec_id": plan.onec_id, "parent_id": None, "variant": None, "onec_seen_at": seen_at}
         if plan.vat_rate is not None:

@@ -20,8 +20,9 @@ from portal.integrations.catalog_csv.parsing import MAX_QUANTITY, RowError, pars
 from portal.integrations.onec import identity
 from portal.integrations.onec.catalog import _INHERITED, MAX_ONEC_ID, insert_products
 from portal.integrations.onec.refusals import ItemRefused
-from portal.models import Barcode, Product, Stock
+from portal.models import Barcode, Product
 from portal.services import audit
+from portal.services.sales import stock
 from portal.text import squash
 
 BATCH = 500
@@ -141,8 +142,8 @@ def apply_offers(changes: list[OfferChange], seen_at: datetime) -> BatchResult:
     old_price = {r.onec_id: r.price for r in existing.values()}
     _set_prices([(ids_by_onec[c.onec_id], old_price[c.onec_id], c.price) for c in accepted
                  if c.onec_id in old_price and c.price is not None and c.price != old_price[c.onec_id]])
-    _set_stock([(ids_by_onec[c.onec_id], location_id, quantity) for c in accepted
-                for location_id, quantity in c.levels.items()])
+    stock.set_levels([(ids_by_onec[c.onec_id], location_id, quantity) for c in accepted
+                      for location_id, quantity in c.levels.items()])
     seen = [{"product_id": ids_by_onec[c.onec_id]} for c in accepted if c.onec_id in existing and "#" in c.onec_id]
     if seen:
         db.session.execute(sa.update(Product.__table__).where(Product.__table__.c.id == sa.bindparam("product_id"))
@@ -221,21 +222,3 @@ def _set_prices(changes: list[tuple[int, int, int]]) -> None:
                        [{"product_id": pid, "new_price": new} for pid, _old, new in changes])
     audit.record_many("product_price_changed", Product.__tablename__,
                       [(pid, {"price": old}, {"price": new}) for pid, old, new in changes], source="1c")
-
-
-def _set_stock(levels: list[tuple[int, int, int]]) -> None:
-    """Set (not add to) each (product, location) count, as stock.set_level does, in two statements."""
-    if not levels:
-        return
-    table = Stock.__table__
-    have = {(p, loc): q for p, loc, q in db.session.execute(
-        sa.select(table.c.product_id, table.c.location_id, table.c.quantity)
-        .where(table.c.product_id.in_({p for p, _loc, _q in levels})))}
-    changed = [{"p": p, "l": loc, "q": q} for p, loc, q in levels if (p, loc) in have and have[(p, loc)] != q]
-    missing = [{"product_id": p, "location_id": loc, "quantity": q} for p, loc, q in levels if (p, loc) not in have]
-    if changed:
-        db.session.execute(sa.update(table).where(table.c.product_id == sa.bindparam("p"),
-                                                  table.c.location_id == sa.bindparam("l"))
-                           .values(quantity=sa.bindparam("q")), changed)
-    if missing:
-        bulk.insert(table, missing)

@@ -41,12 +41,10 @@ def note(warehouses: list[tuple[str, str]], now: datetime) -> None:
     for onec_id, name in warehouses:
         row = known.get(onec_id)
         if row is None:
-            location_id = db.session.scalar(sa.select(Location.id).where(
-                sa.func.lower(Location.name) == (name or "").strip().lower(), Location.active.is_(True)).limit(2)
-                .order_by(Location.id)) if name.strip() else None
-            if location_id is not None and db.session.scalar(sa.select(sa.func.count(Location.id)).where(
-                    sa.func.lower(Location.name) == name.strip().lower(), Location.active.is_(True))) > 1:
-                location_id = None  # two locations of that name: a person chooses
+            same_name = list(db.session.scalars(sa.select(Location.id).where(
+                sa.func.lower(Location.name) == name.strip().lower(), Location.active.is_(True)).limit(2))
+                ) if name.strip() else []
+            location_id = same_name[0] if len(same_name) == 1 else None  # two of that name: a person chooses
             row = OnecWarehouse(onec_id=onec_id[:80], name=(name or onec_id)[:200], location_id=location_id,
                                 unmapped_quantity="0")
             db.session.add(row)

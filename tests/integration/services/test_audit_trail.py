@@ -722,6 +722,7 @@ NOT_AUDITED = {
     "staff.staff.set_locale": "a person's own choice of language",
     "sales.stock.put_back": "stock moves are part of the audited sale, return or cancellation",
     "sales.stock.set_level": "stock counts from 1C or the catalogue file: an inventory feed, not a change of terms",
+    "sales.stock.set_levels": "many stock counts from 1C at once: the same inventory feed as set_level",
     "sales.stock.take": "part of the audited sale or confirmation",
     "sales.till.add": "the cashier's cart before the sale (the sale is audited: order_placed)",
     "sales.till.attach_client": "the cart", "sales.till.cart_of": "the cart", "sales.till.clear": "the cart",
