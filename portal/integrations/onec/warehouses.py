@@ -16,8 +16,9 @@ from datetime import datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 
-from portal.errors import NotFound
+from portal.errors import NotFound, ValidationError
 from portal.extensions import db
 from portal.models import Location, OnecWarehouse, User
 from portal.services import audit
@@ -83,8 +84,13 @@ def set_location(actor: User, warehouse_id: int, location_id: int | None) -> One
     row = db.session.get(OnecWarehouse, warehouse_id)
     if row is None:
         raise NotFound("no such 1C warehouse")
-    if location_id is not None and db.session.get(Location, location_id) is None:
-        raise NotFound("no such location")
+    if location_id is not None and row.location_id != location_id:
+        location = db.session.get(Location, location_id)
+        if location is None:
+            raise NotFound("no such location")
+        if not location.active:
+            raise ValidationError({"location_id": _l("%(location)s is closed: choose an open location.",
+                                                    location=location.name)})
     if row.location_id != location_id:
         audit.record(actor, "onec_warehouse_mapped", row, {"location_id": row.location_id},
                      {"location_id": location_id})

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from portal.errors import NotFound
+from portal.errors import NotFound, ValidationError
 from portal.extensions import db
 from portal.integrations.onec import warehouses
 from portal.models import AuditEvent, OnecWarehouse
@@ -78,3 +78,15 @@ def test_an_unknown_warehouse_or_location_changes_nothing(place, what):
     row = db.session.get(OnecWarehouse, place["defect"])
     assert (row.location_id, row.unmapped_quantity) == (None, "6")
     assert _events() == []
+
+
+def test_a_closed_location_is_refused_but_a_warehouse_may_stay_where_it_is(place):
+    closed = make_location("shop", code="OLD", name="Old shop", active=False)
+    with pytest.raises(ValidationError) as refused:
+        warehouses.set_location(place["admin"], place["defect"], closed.id)
+    assert str(refused.value.fields["location_id"]) == "Old shop is closed: choose an open location."
+    db.session.rollback()
+    assert db.session.get(OnecWarehouse, place["defect"]).location_id is None and _events() == []
+    db.session.get(OnecWarehouse, place["wh_main"]).location_id = closed.id
+    db.session.commit()
+    assert warehouses.set_location(place["admin"], place["wh_main"], closed.id).location_id == closed.id
