@@ -15,6 +15,7 @@ from portal.models.clients import (
                       ClientPhone,
                       ClientStatus,
 )
+from portal.models.fiscal import FiscalDocument, FiscalKind, FiscalStatus
 from portal.models.ledger import (
                       BonusLot,
                       BonusSettings,
@@ -51,13 +52,14 @@ from portal.models.sessions import ClientSession, StaffSession
 from portal.models.staff import Role, User
 from portal.models.statistics import BonusDay, GoodsDay, GoodsMonth, SalesDay
 from portal.models.tasks import Task, TaskOutcome, TaskStatus
-from portal.models.till import Shift, TillCart
+from portal.models.till import CashMovement, CashMovementKind, ParkedCart, QuickKey, Shift, TillCart
 from portal.models.types import utcnow
 
 __all__ = [
     "Rule", "RuleRun",
     "Task", "TaskOutcome", "TaskStatus",
-    "Shift", "TillCart",
+    "Shift", "TillCart", "ParkedCart", "QuickKey", "CashMovement", "CashMovementKind",
+    "FiscalDocument", "FiscalKind", "FiscalStatus",
     "ClientSession", "StaffSession",
     "BonusDay", "GoodsDay", "GoodsMonth", "SalesDay",
     "ApiKey", "ClientLoginCode", "IdempotentResponse",

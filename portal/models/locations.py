@@ -28,6 +28,9 @@ class Location(db.Model):
     # The main warehouse is where web-shop orders take their goods from; exactly one at most.
     is_main: Mapped[bool] = mapped_column(default=False)
     active: Mapped[bool] = mapped_column(default=True)
+    # The shop's fiscal register: the address of its ATOL driver web server (http://10.0.5.20:16732),
+    # empty when the shop has none (its documents then wait until one is set).
+    fiscal_register_url: Mapped[str] = mapped_column(sa.String(300), default="")
 
     @property
     def is_shop(self) -> bool:

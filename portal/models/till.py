@@ -1,6 +1,7 @@
 """The shop till: cash shifts and the cart a cashier is ringing up."""
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -9,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from portal.extensions import db
 from portal.models.locations import Location
 from portal.models.staff import User
-from portal.models.types import UTCDateTime, utcnow
+from portal.models.types import UTCDateTime, enum_column, utcnow
 
 
 class Shift(db.Model):
@@ -52,3 +53,56 @@ class TillCart(db.Model):
     # "Pay" places one sale.
     version: Mapped[int] = mapped_column(default=0)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ParkedCart(db.Model):
+    """A cart put aside so the till can serve the next customer; any cashier of the shop may resume
+    it. It holds no stock (stock is checked again when it is resumed and when it is paid)."""
+
+    __tablename__ = "parked_carts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    location_id: Mapped[int] = mapped_column(sa.ForeignKey("locations.id"), index=True)
+    label: Mapped[str] = mapped_column(sa.String(60))
+    client_id: Mapped[int | None] = mapped_column(sa.ForeignKey("clients.id"))
+    # [{"product_id": 1, "qty": 2}, ...] as the cart had them
+    lines: Mapped[list] = mapped_column(sa.JSON, default=list)
+    parked_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    parked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    location: Mapped[Location] = relationship()
+    parked_by: Mapped[User] = relationship()
+
+
+class QuickKey(db.Model):
+    """A product on a shop's quick-key grid, in the order the administrator set. A shop without
+    any shows its best sellers of the last 30 days instead."""
+
+    __tablename__ = "quick_keys"
+    __table_args__ = (sa.UniqueConstraint("location_id", "product_id", name="uq_quick_keys_location_product"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    location_id: Mapped[int] = mapped_column(sa.ForeignKey("locations.id"), index=True)
+    product_id: Mapped[int] = mapped_column(sa.ForeignKey("products.id"))
+    position: Mapped[int] = mapped_column(default=0)
+
+
+class CashMovementKind(str, enum.Enum):
+    IN = "in"    # внесение: cash put into the drawer (change money brought from the safe)
+    OUT = "out"  # изъятие: cash taken out (to the safe, to the bank, petty expenses)
+
+
+class CashMovement(db.Model):
+    """Cash put into or taken out of the drawer during a shift, with the reason."""
+
+    __tablename__ = "cash_movements"
+    __table_args__ = (sa.CheckConstraint("amount > 0", name="amount_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shift_id: Mapped[int] = mapped_column(sa.ForeignKey("shifts.id"), index=True)
+    kind: Mapped[CashMovementKind] = mapped_column(enum_column(CashMovementKind, "cash_movement_kind", 10))
+    amount: Mapped[int] = mapped_column(sa.BigInteger)
+    reason: Mapped[str] = mapped_column(sa.String(200))
+    created_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    key: Mapped[str] = mapped_column(sa.String(200), unique=True)  # a double tap records one movement
