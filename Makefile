@@ -62,7 +62,7 @@ run: translations demo
 ## least 3 (the browser and PostgreSQL keep a worker waiting). TEST_WORKERS=0 runs them in one process.
 TEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 1); [ $$n -lt 3 ] && n=3; echo $$n)
 test: install-dev translations
-	$(BIN)/python -m pytest -n $(TEST_WORKERS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --durations=15
 
 ## Benchmarks (they print their figures; see bench/README.md). Slow: minutes each.
 bench: install-dev
