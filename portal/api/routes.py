@@ -18,7 +18,7 @@ from portal.models import Channel, Location, Order, PaymentMethod, Product
 from portal.services.clients import bonus as bonus_service
 from portal.services.clients import clients as client_service
 from portal.services.sales import returns as return_service
-from portal.services.sales import sales, stock
+from portal.services.sales import catalog, sales, search_words, stock
 
 
 def _page(items: list, next_position: int | None):
@@ -42,9 +42,8 @@ def products():
     stmt = db.select(Product).where(Product.active.is_(True)).order_by(Product.id)
     if request.args.get("sku"):
         stmt = stmt.where(Product.sku == request.args["sku"])
-    if request.args.get("q"):
-        like = f"%{request.args['q'].lower()[:100]}%"
-        stmt = stmt.where(db.or_(db.func.lower(Product.name).like(like), db.func.lower(Product.sku).like(like)))
+    if request.args.get("q"):  # every word in the name, SKU or Артикул, as the cabinets search
+        stmt = stmt.where(*catalog.holding_words(search_words.words(request.args["q"])))
     if after is not None:
         stmt = stmt.where(Product.id > after)
     rows = list(db.session.scalars(stmt.limit(limit + 1)))

@@ -39,6 +39,11 @@ class Section(db.Model):
         return " / ".join(reversed(names))
 
 
+# lower() is PostgreSQL's (Unicode with the database's C.UTF-8 or any UTF-8 ctype) and, on SQLite,
+# Python's str.lower registered over the built-in one (extensions.configure_sqlite).
+SEARCH_TEXT = "replace(lower(name || ' ' || sku || ' ' || coalesce(article, '')), 'ё', 'е')"
+
+
 class Product(db.Model):
     __tablename__ = "products"
     __table_args__ = (
@@ -73,6 +78,10 @@ class Product(db.Model):
     variant: Mapped[str | None] = mapped_column(sa.String(120))
     # The unit it is sold by as 1C names it (БазоваяЕдиница: "шт", "пар", "кг", "м"); None: pieces.
     unit: Mapped[str | None] = mapped_column(sa.String(20))
+    # What product search reads (services/sales/catalog.py find_products): name, SKU and Артикул in
+    # lower case, ё as е. Kept by the database itself on every write (a generated column), so the
+    # 1C import's COPY and every form keep it without knowing of it.
+    search_text: Mapped[str] = mapped_column(sa.Text, sa.Computed(SEARCH_TEXT, persisted=True))
 
     section: Mapped[Section | None] = relationship()
     barcodes: Mapped[list[Barcode]] = relationship(

@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 from portal.errors import DomainError
 from portal.extensions import db
 from portal.models import Barcode, Location, Product, Stock
+from portal.services.sales import search_words
 from portal.services.sales import stock as stock_service
 
 SEARCH_ROWS_PER_RESULT = 6  # a product with sizes matches as several rows: read more rows than results
@@ -139,26 +140,49 @@ def stock_by_location(product_ids: list[int]) -> dict[int, list[tuple[Location, 
     return result
 
 
-def _search_text(query: str) -> str:
-    return (query or "").strip().lower()[:100]
+def _like_escaped(word: str) -> str:
+    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def holding_words(query_words: list[str]) -> list:
+    """Conditions: the product's name, SKU or Артикул holds each of the (folded) words."""
+    return [Product.search_text.like(f"%{_like_escaped(word)}%", escape="\\") for word in query_words]
+
+
+def _matching(query_words: list[str], raw: str, limit: int) -> list[Product]:
+    haystack = Product.search_text
+    first = query_words[0]
+    sku = db.func.lower(Product.sku)
+    article = db.func.coalesce(db.func.lower(Product.article), "")
+    return list(db.session.scalars(
+        db.select(Product).where(Product.active.is_(True), *holding_words(query_words))
+        .order_by(sku != raw.lower(), article != raw.lower(), ~sku.startswith(first, autoescape=True),
+                  ~haystack.startswith(first, autoescape=True), Product.name, Product.id)
+        .limit(limit * SEARCH_ROWS_PER_RESULT)))
+
+
+def _by_barcode(raw: str) -> list[Product]:
+    return list(db.session.scalars(db.select(Product).join(Barcode).where(Barcode.code == raw,
+                                                                          Product.active.is_(True))))
 
 
 def find_products(query: str, location_id: int | None = None, limit: int = 10) -> list[ProductChoice]:
-    """Active products whose SKU, Артикул, barcode or name contains the query (any case), as choices
-    with their stock at `location_id`: an exact SKU or Артикул first, then by name. A variant found
-    comes under its product, with its siblings."""
-    text = _search_text(query)
-    if len(text) < 2:
+    """Active products whose name, SKU or Артикул hold every word of the query, in any order and
+    any case (ё as е), or whose barcode is the query, as choices with their stock at `location_id`.
+
+    Ranked: the exact SKU, the exact Артикул, SKUs starting with the first word, names starting
+    with it, then by name. Words typed in the wrong keyboard layout are tried in the other one when
+    they find nothing (search_words.py). A variant found comes under its product, with its siblings.
+    """
+    raw = (query or "").strip()[:search_words.MAX_LENGTH]
+    query_words = search_words.words(raw)
+    if len("".join(query_words)) < 2:
         return []
-    like = f"%{text}%"
-    barcode_match = db.select(Barcode.product_id).where(Barcode.code == query.strip())
-    found = db.session.scalars(
-        db.select(Product).where(Product.active.is_(True),
-                                 db.or_(db.func.lower(Product.sku).like(like), db.func.lower(Product.name).like(like),
-                                        db.func.lower(Product.article).like(like), Product.id.in_(barcode_match)))
-        .order_by(db.func.lower(Product.sku) != text, db.func.coalesce(db.func.lower(Product.article), "") != text,
-                  Product.name, Product.id)
-        .limit(limit * SEARCH_ROWS_PER_RESULT))
+    # Apart, not OR-ed into the words' query, which would keep PostgreSQL from the trigram index.
+    found = _by_barcode(raw) if len(query_words) == 1 else []
+    found += _matching(query_words, raw, limit)
+    if not found and (turned := search_words.other_layout(query_words)):
+        found = _matching(turned, raw, limit)
     return group(found, location_id, limit=limit)
 
 
