@@ -17,8 +17,8 @@ from portal.ids import MAX_ID
 from portal.models import Channel, Location, Order, PaymentMethod, Product
 from portal.services.clients import bonus as bonus_service
 from portal.services.clients import clients as client_service
-from portal.services.sales import returns as return_service
 from portal.services.sales import catalog, sales, search_words, stock
+from portal.services.sales import returns as return_service
 
 
 def _page(items: list, next_position: int | None):
