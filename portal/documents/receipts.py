@@ -144,6 +144,13 @@ def receipt_pdf(ctx: dict) -> bytes:
         tape.text(_("Bonus accrued"), money(order.accrual))
         if release:
             tape.text("  " + _("pending until %(date)s", date=format_date(release)))
+    after = ctx.get("bonus_after")
+    if after is not None:
+        if not order.accrual:
+            tape.rule()
+        tape.text(_("Bonus available after this sale"), money(after.available))
+        if after.pending:
+            tape.text(_("Bonus pending after this sale"), money(after.pending))
     tape.rule()
     tape.text(_("Goods can be returned within %(n)d days with this receipt; goods under warranty are "
                 "accepted for warranty service until the date shown.", n=ctx["return_days"]))

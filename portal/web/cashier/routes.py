@@ -238,8 +238,11 @@ def receipt_context(order: Order) -> dict:
     change = sales.change_given(order)
     warranties = {line.id: returns.warranty_end(line, order.paid_at) for line in order.lines}
     cashier = db.session.get(User, order.created_by_id) if order.created_by_id else None
+    bonus_after = (ledger.balance_after_order(order.client_id, order.id, order.paid_at)
+                   if order.client_id and order.paid_at else None)
     return {"order": order, "release_at": release_at, "change": change, "warranties": warranties,
-            "return_days": _return_days(), "cashier": cashier, "vat": vat.by_rate(order.lines)}
+            "return_days": _return_days(), "cashier": cashier, "vat": vat.by_rate(order.lines),
+            "bonus_after": bonus_after}
 
 
 def _return_days() -> int:
@@ -271,7 +274,8 @@ def _date_arg(name: str) -> date | None:
 def orders():
     f = order_search.OrderFilter(number=request.args.get("number", "")[:40], phone=request.args.get("phone", "")[:40],
                                  date_from=_date_arg("from"), date_to=_date_arg("to"),
-                                 location_id=request.args.get("location", type=parse_id))
+                                 location_id=request.args.get("location", type=parse_id),
+                                 state=order_search.state_of(request.args.get("state")))
     page = order_search.search_orders(f, page=max(request.args.get("page", 1, type=int) or 1, 1))
     shops = db.session.scalars(db.select(Location).order_by(Location.kind, Location.code)).all()
     return render_template("cashier/orders.html", page=page, f=f, shops=shops)
@@ -338,3 +342,6 @@ def return_receipt_pdf_view(return_id: int):
     if ret is None:
         abort(404)
     return pdf_response(return_receipt_pdf(ret), f"return-{ret.id}.pdf")
+
+
+from portal.web.cashier import receipt_sms  # noqa: E402,F401  (its routes are on this blueprint)
