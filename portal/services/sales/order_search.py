@@ -11,7 +11,6 @@ from portal.extensions import db
 from portal.models import Client, ClientPhone, Order, OrderStatus
 from portal.phones import PhoneError, normalize_phone
 
-
 # Which orders the list shows: paid sales of every channel by default (returned ones too: they were
 # sales); orders not paid yet (a manager's drafts, orders awaiting approval or the client's
 # confirmation, confirmed ones awaiting payment), cancelled ones, or everything only when asked.

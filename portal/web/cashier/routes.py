@@ -304,14 +304,26 @@ def _return_requests() -> list[returns.ReturnRequest]:
 @bp.route("/orders/<int:order_id>/return", methods=["GET", "POST"])
 def return_form(order_id: int):
     order = _shop_order(order_id)
+    key = f"till:{current_user.id}:{request.form.get('token')}"
+    if request.method == "POST" and request.form.get("confirm") == "1" and (done := returns.return_with_key(key)):
+        return redirect(url_for("cashier.return_receipt", return_id=done.id))  # a second tap on Confirm
+    if returns.fully_returned(order):
+        flash(_("Every item of order %(number)s has been returned already: there is nothing left to return.",
+                number=order.number), "info")
+        target = url_for("cashier.order", order_id=order.id)
+        if _htmx():
+            response = make_response("", 200)
+            response.headers["HX-Redirect"] = target
+            return response
+        return redirect(target)
     preview, error = None, None
-    typed = {key: value for key, value in request.form.items() if key.startswith("qty-")}
+    typed = {name: value for name, value in request.form.items() if name.startswith("qty-")}
     if request.method == "POST":
         try:
             wanted = _return_requests()
             if request.form.get("confirm") == "1":
                 shift = shifts.require_open_shift(current_user.id)
-                ret = returns.return_goods(order.id, wanted, key=f"till:{current_user.id}:{request.form.get('token')}",
+                ret = returns.return_goods(order.id, wanted, key=key,
                                            reason=request.form.get("reason", "")[:500], actor_id=current_user.id,
                                            location_id=current_user.shop_id, shift_id=shift.id)
                 return redirect(url_for("cashier.return_receipt", return_id=ret.id))
