@@ -56,6 +56,7 @@ def _enter(client_id: int):
         session["locale"] = locale
     session[SESSION_KEY] = client_id
     session[SESSION_TOKEN] = access.start_session(client_id)
+    loyalty_card.card_number_of(client_id)  # a client without a card gets its number on signing in
     session.permanent = False
     return redirect(url_for("client.bonus"))
 
@@ -154,18 +155,28 @@ def bonus():
                            notes=audit.client_notifications(client.id), note_text=notification_text)
 
 
-@bp.get("/card/<any(barcode, qr):kind>.svg")
-@client_required
-def card_picture(kind: str):
-    """The signed-in client's card number as a Code 128 barcode or a QR code (SVG). Private to the
-    session; the browser keeps it a day and asks again with its ETag (the card number's)."""
+def _card_picture(kind: str, draw):
+    """The signed-in client's card number drawn as `kind` (SVG). Private to the session; the browser
+    keeps it a day and asks again with its ETag (the card number's)."""
     number = loyalty_card.card_number_of(session[SESSION_KEY])
-    response = Response(barcode_svg(number) if kind == "barcode" else qr_svg(number), mimetype="image/svg+xml")
+    response = Response(draw(number), mimetype="image/svg+xml")
     response.set_etag(f"{kind}-{number}")
     response.cache_control.private = True
     response.cache_control.max_age = 86400
     response.vary.add("Cookie")
     return response.make_conditional(request)
+
+
+@bp.get("/card/barcode.svg")
+@client_required
+def card_barcode():
+    return _card_picture("barcode", barcode_svg)
+
+
+@bp.get("/card/qr.svg")
+@client_required
+def card_qr():
+    return _card_picture("qr", qr_svg)
 
 
 @bp.get("/orders/<int:order_id>/invoice.pdf")

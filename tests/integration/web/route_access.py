@@ -71,7 +71,8 @@ ACCESS: dict[str, tuple[str, frozenset[str]]] = {
     "receipt_link.receipt_pdf_view": (PUBLIC, EVERYONE),
     # the client's own pages
     "client.bonus": (CLIENT, frozenset({"client"})),
-    "client.card_picture": (CLIENT, frozenset({"client"})),
+    "client.card_barcode": (CLIENT, frozenset({"client"})),
+    "client.card_qr": (CLIENT, frozenset({"client"})),
     "client.invoice": (CLIENT, frozenset({"client"})),
 }
 
@@ -109,7 +110,6 @@ ARGUMENTS: dict[str, dict[str, str]] = {
     "client.confirm_order": {"token": "confirm_token"},
     "client.invoice": {"order_id": "confirmed"},
     "client.link": {"token": "link_token"},
-    "client.card_picture": {"kind": "=barcode"},
     "receipt_link.receipt": {"token": "receipt_token"},
     "receipt_link.receipt_pdf_view": {"token": "receipt_token"},
     "common.read_notification": {"note_id": "note"},
