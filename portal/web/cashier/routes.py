@@ -354,6 +354,3 @@ def return_receipt_pdf_view(return_id: int):
     if ret is None:
         abort(404)
     return pdf_response(return_receipt_pdf(ret), f"return-{ret.id}.pdf")
-
-
-from portal.web.cashier import receipt_sms  # noqa: E402,F401  (its routes are on this blueprint)
