@@ -22,9 +22,9 @@ QR_SIZE = 40 * mm
 
 
 def barcode_svg(number: str) -> bytes:
-    """The card number as a Code 128 barcode with the number printed under it."""
+    """The card number as a Code 128 barcode (the page prints the number under it, large)."""
     drawing = createBarcodeDrawing("Code128", value=number, barWidth=BAR_WIDTH, barHeight=BAR_HEIGHT,
-                                   humanReadable=True, fontSize=12, quiet=True, lquiet=10 * BAR_WIDTH,
+                                   humanReadable=False, quiet=True, lquiet=10 * BAR_WIDTH,
                                    rquiet=10 * BAR_WIDTH)
     return _svg(drawing)
 
