@@ -128,6 +128,7 @@ def from_environment(instance_path: str) -> dict:
         "PAGE_SIZE": 50,
         "PORTAL_BASE_URL": os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:5000"),
         "CLIENT_LINK_DAYS": int(os.environ.get("CLIENT_LINK_DAYS", "30")),
+        "RECEIPT_LINK_DAYS": int(os.environ.get("RECEIPT_LINK_DAYS", "90")),
         # The most extra discount (%) an automation rule may give an order (SPEC §8).
         "AUTOMATION_MAX_DISCOUNT_PERCENT": os.environ.get("AUTOMATION_MAX_DISCOUNT_PERCENT", "5"),
         "SMS_HTTP_METHOD": os.environ.get("SMS_HTTP_METHOD", "GET"),

@@ -61,6 +61,8 @@ AUDIT_ACTIONS = {
     "client_imported": _l("Client imported"),
     "order_placed": _l("Sale made"),
     "order_returned": _l("Goods returned"),
+    "card_issued": _l("Loyalty card number issued"),
+    "receipt_sent": _l("Receipt sent by SMS"),
     "bonus_settings_changed": _l("Bonus programme changed"),
     "bonus_adjusted": _l("Bonus adjusted by hand"),
     "product_created": _l("Product created"),

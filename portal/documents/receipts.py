@@ -92,12 +92,13 @@ def _cut(word: str, font: str, width: float) -> list[str]:
     return pieces + [piece]
 
 
-def _header(tape: _Tape, order, title: str, when) -> None:
+def _header(tape: _Tape, order, title: str, when, shop=None) -> None:
     tape.text(current_app.config["PORTAL_COMPANY_NAME"], bold=True, center=True)
-    if order.location is not None:
-        tape.text(order.location.name, center=True)
-        if order.location.address:
-            tape.text(order.location.address, center=True)
+    shop = shop or order.location
+    if shop is not None:
+        tape.text(shop.name, center=True)
+        if shop.address:
+            tape.text(shop.address, center=True)
     tape.rule()
     tape.text(title, bold=True)
     tape.text(format_datetime(when, "short"))
@@ -144,6 +145,13 @@ def receipt_pdf(ctx: dict) -> bytes:
         tape.text(_("Bonus accrued"), money(order.accrual))
         if release:
             tape.text("  " + _("pending until %(date)s", date=format_date(release)))
+    after = ctx.get("bonus_after")
+    if after is not None:
+        if not order.accrual:
+            tape.rule()
+        tape.text(_("Bonus available after this sale"), money(after.available))
+        if after.pending:
+            tape.text(_("Bonus pending after this sale"), money(after.pending))
     tape.rule()
     tape.text(_("Goods can be returned within %(n)d days with this receipt; goods under warranty are "
                 "accepted for warranty service until the date shown.", n=ctx["return_days"]))
@@ -155,7 +163,12 @@ def receipt_pdf(ctx: dict) -> bytes:
 def return_receipt_pdf(ret) -> bytes:
     order = ret.order
     tape = _Tape()
-    _header(tape, order, _("Return receipt for %(number)s", number=order.number), ret.created_at)
+    _header(tape, order, _("Return receipt for %(number)s", number=order.number), ret.created_at, ret.location)
+    tape.text(_("Return No. %(number)s", number=ret.number))
+    if ret.created_by is not None:
+        tape.text(_("Cashier: %(name)s", name=ret.created_by.name))
+    if order.client is not None:
+        tape.text(_("Client: %(name)s", name=order.client.name))
     if ret.reason:
         tape.text(_("Reason: %(reason)s", reason=ret.reason))
     tape.rule()
@@ -173,6 +186,11 @@ def return_receipt_pdf(ret) -> bytes:
         tape.text(_("Bonus returned to the client"), money(ret.bonus_restored))
     if ret.accrual_reversed:
         tape.text(_("Bonus accrual cancelled"), money(ret.accrual_reversed))
+    for who in (_("Cashier signature"), _("Client signature")):  # a line to sign on, its label under it
+        tape.gap()
+        tape.gap()
+        tape.rule()
+        tape.text(who)
     return tape.render()
 
 

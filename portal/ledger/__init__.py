@@ -17,11 +17,11 @@ from portal.ledger.operations import (
                                       reverse_accrual,
                                       settle,
 )
-from portal.ledger.reading import Bonus, Leg, accrual_release_at, bonus_of, legs_of
+from portal.ledger.reading import BalanceAfter, Bonus, Leg, accrual_release_at, balance_after_order, bonus_of, legs_of
 from portal.ledger.verify import Verification, verify
 
 __all__ = [
-    "Bonus", "InsufficientBonus", "Leg", "Verification", "accrual_release_at", "accrue", "adjust", "bonus_of", "client_account",
+    "BalanceAfter", "balance_after_order", "Bonus", "InsufficientBonus", "Leg", "Verification", "accrual_release_at", "accrue", "adjust", "bonus_of", "client_account",
     "find_client_account", "import_bonus", "import_bonus_many", "ImportItem", "ImportResult", "legs_of", "redeem", "restore_redemption", "reverse_accrual", "settings",
     "settle", "verify", "existing_operation", "clients_with_something_due",
 ]

@@ -127,3 +127,37 @@ def accrual_release_at(order_id: int) -> datetime | None:
     return db.session.scalar(
         db.select(db.func.min(BonusLot.available_at)).join(LedgerOperation, LedgerOperation.id == BonusLot.operation_id)
         .where(LedgerOperation.order_id == order_id, LedgerOperation.kind == OperationKind.ACCRUAL))
+
+
+@dataclass(frozen=True)
+class BalanceAfter:
+    """A client's bonus right after a sale: what the receipt prints."""
+
+    available: int
+    pending: int
+
+
+def balance_after_order(client_id: int, order_id: int, paid_at: datetime) -> BalanceAfter:
+    """The client's available and pending bonus right after the order's own bonus was spent and
+    accrued, read from the append-only entries, so a receipt printed again later shows the same.
+
+    The cut is the last entry of the order's redemption or accrual (entries of one account are
+    written in id order under its lock); an order that moved no bonus is cut at its payment time.
+    Releases and expiries due by then were written by the sale itself (it settles the account first).
+    """
+    account = find_client_account(client_id)
+    if account is None:
+        return BalanceAfter(0, 0)
+    last = db.session.scalar(
+        db.select(db.func.max(LedgerEntry.id)).join(LedgerOperation, LedgerOperation.id == LedgerEntry.operation_id)
+        .where(LedgerOperation.order_id == order_id, LedgerOperation.return_id.is_(None),
+               LedgerOperation.kind.in_((OperationKind.ACCRUAL, OperationKind.REDEMPTION))))
+    cut = LedgerEntry.id <= last if last is not None else LedgerEntry.created_at <= paid_at
+    sums = {Bucket.AVAILABLE: 0, Bucket.PENDING: 0}
+    for side, bucket_col, sign in ((LedgerEntry.to_account_id, LedgerEntry.to_bucket, 1),
+                                   (LedgerEntry.from_account_id, LedgerEntry.from_bucket, -1)):
+        for bucket, amount in db.session.execute(
+                db.select(bucket_col, db.func.sum(LedgerEntry.amount)).where(side == account.id, cut)
+                .group_by(bucket_col)):
+            sums[bucket] += sign * int(amount)
+    return BalanceAfter(available=sums[Bucket.AVAILABLE], pending=sums[Bucket.PENDING])

@@ -191,10 +191,17 @@ class Return(db.Model):
     accrual_reversed: Mapped[int] = mapped_column(sa.BigInteger, default=0)
 
     order: Mapped[Order] = relationship(back_populates="returns")
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    location: Mapped[Location | None] = relationship()
     lines: Mapped[list[ReturnLine]] = relationship(back_populates="ret", order_by="ReturnLine.id",
                                                    cascade="all, delete-orphan")
     refunds: Mapped[list[Refund]] = relationship(back_populates="ret", order_by="Refund.id",
                                                  cascade="all, delete-orphan")
+
+    @property
+    def number(self) -> str:
+        """The number people read on the return receipt: R- and the id, e.g. R-000042."""
+        return f"R-{self.id:06d}"
 
 
 class ReturnLine(db.Model):

@@ -23,6 +23,7 @@ from portal.web.access import home_url, nav_items
 from portal.web.admin import bp as admin_bp
 from portal.web.auth.routes import bp as auth_bp
 from portal.web.cashier.routes import bp as cashier_bp
+from portal.web.client.receipt_link import bp as receipt_link_bp
 from portal.web.client.routes import bp as client_bp
 from portal.web.common.routes import bp as common_bp
 from portal.web.forms import safe_next
@@ -38,7 +39,7 @@ def register_web(app: Flask) -> None:
     login_manager.user_loader(auth_service.load_session_user)
 
 
-    for bp in (auth_bp, common_bp, admin_bp, manager_bp, supervisor_bp, cashier_bp, client_bp):
+    for bp in (auth_bp, common_bp, admin_bp, manager_bp, supervisor_bp, cashier_bp, client_bp, receipt_link_bp):
         app.register_blueprint(bp)
 
     @app.before_request

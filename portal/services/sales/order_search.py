@@ -8,8 +8,25 @@ from flask import current_app
 
 from portal.clock import day_start
 from portal.extensions import db
-from portal.models import Client, ClientPhone, Order
+from portal.models import Client, ClientPhone, Order, OrderStatus
 from portal.phones import PhoneError, normalize_phone
+
+# Which orders the list shows: paid sales of every channel by default (returned ones too: they were
+# sales); orders not paid yet (a manager's drafts, orders awaiting approval or the client's
+# confirmation, confirmed ones awaiting payment), cancelled ones, or everything only when asked.
+STATES = {
+    "paid": (OrderStatus.PAID, OrderStatus.COMPLETED, OrderStatus.PARTIALLY_RETURNED, OrderStatus.RETURNED),
+    "unpaid": (OrderStatus.DRAFT, OrderStatus.AWAITING_APPROVAL, OrderStatus.AWAITING_CONFIRMATION,
+               OrderStatus.CONFIRMED),
+    "cancelled": (OrderStatus.CANCELLED,),
+    "all": None,
+}
+DEFAULT_STATE = "paid"
+
+
+def state_of(text: str | None) -> str:
+    """The list's state filter from the query string; anything unknown is the default."""
+    return text if text in STATES else DEFAULT_STATE
 
 
 @dataclass
@@ -19,6 +36,7 @@ class OrderFilter:
     date_from: date | None = None
     date_to: date | None = None
     location_id: int | None = None
+    state: str = DEFAULT_STATE
 
 
 def search_orders(f: OrderFilter, page: int = 1, per_page: int = 30):
@@ -39,4 +57,6 @@ def search_orders(f: OrderFilter, page: int = 1, per_page: int = 30):
         stmt = stmt.where(Order.created_at < day_start(f.date_to + timedelta(days=1)))
     if f.location_id:
         stmt = stmt.where(Order.location_id == f.location_id)
+    if STATES.get(f.state) is not None:
+        stmt = stmt.where(Order.status.in_(STATES[f.state]))
     return db.paginate(stmt, page=page, per_page=per_page, error_out=False)

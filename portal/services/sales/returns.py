@@ -61,6 +61,16 @@ def warranty_end(line: OrderLine, paid_at: datetime) -> date | None:
     return add_months(local_date(paid_at), line.warranty_months) if line.warranty_months else None
 
 
+def fully_returned(order: Order) -> bool:
+    """Every unit of every line has come back: the order offers no further return."""
+    return bool(order.lines) and all(line.returned_qty >= line.qty for line in order.lines)
+
+
+def return_with_key(key: str) -> Return | None:
+    """The return made under this idempotency key, if any."""
+    return db.session.scalar(db.select(Return).where(Return.key == key))
+
+
 def return_goods(order_id: int, requests: list[ReturnRequest], *, key: str, reason: str = "",
                  actor_id: int | None = None, location_id: int | None = None, shift_id: int | None = None,
                  now: datetime | None = None) -> Return:
@@ -69,7 +79,7 @@ def return_goods(order_id: int, requests: list[ReturnRequest], *, key: str, reas
 
     return one_transaction(
         lambda: _take_back(order_id, requests, key, reason, actor_id, location_id, shift_id, now),
-        replay=lambda: db.session.scalar(db.select(Return).where(Return.key == key)))
+        replay=lambda: return_with_key(key))
 
 
 def _match_lines(order: Order, requests: list[ReturnRequest]) -> list[tuple[OrderLine, int]]:

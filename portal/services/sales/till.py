@@ -145,11 +145,17 @@ def _add(cashier: User, product_id: int, by: int = 1) -> Product:
     return product
 
 
-def scan(cashier: User, code: str) -> Product:
+def scan(cashier: User, code: str) -> Product | Client:
     """Add what the code names. A product sold by its variants, or an Артикул several products
-    share, adds nothing: ChooseVariant offers the choices."""
+    share, adds nothing: ChooseVariant offers the choices. A code that is no product but a
+    client's card number (the barcode or QR code of the client's bonus page) attaches that client."""
     found = find_by_code(cashier.shop_id, code)
     if not found:
+        card = (code or "").strip()[:20]
+        client = db.session.scalar(db.select(Client).where(Client.card_number == card)) if card else None
+        if client is not None:
+            one_transaction(lambda: _set_client(cashier, client.id))
+            return client
         raise NotFound(_l("No product with the barcode or SKU %(code)s.", code=(code or "").strip()[:64]))
     if len(found) > 1:
         raise catalog.ChooseVariant(_l("Several products have the code %(code)s: choose one.",

@@ -238,8 +238,11 @@ def receipt_context(order: Order) -> dict:
     change = sales.change_given(order)
     warranties = {line.id: returns.warranty_end(line, order.paid_at) for line in order.lines}
     cashier = db.session.get(User, order.created_by_id) if order.created_by_id else None
+    bonus_after = (ledger.balance_after_order(order.client_id, order.id, order.paid_at)
+                   if order.client_id and order.paid_at else None)
     return {"order": order, "release_at": release_at, "change": change, "warranties": warranties,
-            "return_days": _return_days(), "cashier": cashier, "vat": vat.by_rate(order.lines)}
+            "return_days": _return_days(), "cashier": cashier, "vat": vat.by_rate(order.lines),
+            "bonus_after": bonus_after}
 
 
 def _return_days() -> int:
@@ -271,7 +274,8 @@ def _date_arg(name: str) -> date | None:
 def orders():
     f = order_search.OrderFilter(number=request.args.get("number", "")[:40], phone=request.args.get("phone", "")[:40],
                                  date_from=_date_arg("from"), date_to=_date_arg("to"),
-                                 location_id=request.args.get("location", type=parse_id))
+                                 location_id=request.args.get("location", type=parse_id),
+                                 state=order_search.state_of(request.args.get("state")))
     page = order_search.search_orders(f, page=max(request.args.get("page", 1, type=int) or 1, 1))
     shops = db.session.scalars(db.select(Location).order_by(Location.kind, Location.code)).all()
     return render_template("cashier/orders.html", page=page, f=f, shops=shops)
@@ -300,14 +304,26 @@ def _return_requests() -> list[returns.ReturnRequest]:
 @bp.route("/orders/<int:order_id>/return", methods=["GET", "POST"])
 def return_form(order_id: int):
     order = _shop_order(order_id)
+    key = f"till:{current_user.id}:{request.form.get('token')}"
+    if request.method == "POST" and request.form.get("confirm") == "1" and (done := returns.return_with_key(key)):
+        return redirect(url_for("cashier.return_receipt", return_id=done.id))  # a second tap on Confirm
+    if returns.fully_returned(order):
+        flash(_("Every item of order %(number)s has been returned already: there is nothing left to return.",
+                number=order.number), "info")
+        target = url_for("cashier.order", order_id=order.id)
+        if _htmx():
+            response = make_response("", 200)
+            response.headers["HX-Redirect"] = target
+            return response
+        return redirect(target)
     preview, error = None, None
-    typed = {key: value for key, value in request.form.items() if key.startswith("qty-")}
+    typed = {name: value for name, value in request.form.items() if name.startswith("qty-")}
     if request.method == "POST":
         try:
             wanted = _return_requests()
             if request.form.get("confirm") == "1":
                 shift = shifts.require_open_shift(current_user.id)
-                ret = returns.return_goods(order.id, wanted, key=f"till:{current_user.id}:{request.form.get('token')}",
+                ret = returns.return_goods(order.id, wanted, key=key,
                                            reason=request.form.get("reason", "")[:500], actor_id=current_user.id,
                                            location_id=current_user.shop_id, shift_id=shift.id)
                 return redirect(url_for("cashier.return_receipt", return_id=ret.id))

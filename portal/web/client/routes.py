@@ -3,17 +3,29 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 
 from portal import ledger
 from portal.cursors import CursorError, decode_cursor, encode_cursor
+from portal.documents.loyalty_card import barcode_svg, qr_svg
 from portal.errors import DomainError, NotFound
 from portal.extensions import db, limiter
 from portal.models import Order
 from portal.phones import PhoneError, normalize_phone
 from portal.services import audit
-from portal.services.clients import access, directory
+from portal.services.clients import access, directory, loyalty_card
 from portal.services.clients import bonus as bonus_service
 from portal.services.clients import clients as client_service
 from portal.services.orders import confirmation as order_confirmation
@@ -44,6 +56,7 @@ def _enter(client_id: int):
         session["locale"] = locale
     session[SESSION_KEY] = client_id
     session[SESSION_TOKEN] = access.start_session(client_id)
+    loyalty_card.card_number_of(client_id)  # a client without a card gets its number on signing in
     session.permanent = False
     return redirect(url_for("client.bonus"))
 
@@ -127,6 +140,7 @@ def bonus():
         session.pop(SESSION_KEY, None)
         return redirect(url_for("client.login"))
     bonus_service.settle(client.id)
+    card_number = loyalty_card.card_number_of(client.id)
     try:
         start = decode_cursor(request.args["from"], parts=3) if request.args.get("from") else None
     except CursorError:
@@ -137,8 +151,32 @@ def bonus():
     numbers = directory.order_numbers({leg.order_id for leg in legs if leg.order_id})
     recent = directory.latest_orders_of(client.id, 10)
     return render_template("client/bonus.html", client=client, bonus=ledger.bonus_of(client.id), legs=legs,
-                           numbers=numbers, next_page=encode_cursor(following), orders=recent,
+                           numbers=numbers, next_page=encode_cursor(following), orders=recent, card_number=card_number,
                            notes=audit.client_notifications(client.id), note_text=notification_text)
+
+
+def _card_picture(kind: str, draw):
+    """The signed-in client's card number drawn as `kind` (SVG). Private to the session; the browser
+    keeps it a day and asks again with its ETag (the card number's)."""
+    number = loyalty_card.card_number_of(session[SESSION_KEY])
+    response = Response(draw(number), mimetype="image/svg+xml")
+    response.set_etag(f"{kind}-{number}")
+    response.cache_control.private = True
+    response.cache_control.max_age = 86400
+    response.vary.add("Cookie")
+    return response.make_conditional(request)
+
+
+@bp.get("/card/barcode.svg")
+@client_required
+def card_barcode():
+    return _card_picture("barcode", barcode_svg)
+
+
+@bp.get("/card/qr.svg")
+@client_required
+def card_qr():
+    return _card_picture("qr", qr_svg)
 
 
 @bp.get("/orders/<int:order_id>/invoice.pdf")

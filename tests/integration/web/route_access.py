@@ -67,8 +67,12 @@ ACCESS: dict[str, tuple[str, frozenset[str]]] = {
     "client.link": (PUBLIC, EVERYONE),
     "client.logout": (PUBLIC, EVERYONE),
     "client.confirm_order": (PUBLIC, EVERYONE),  # the signed link of the confirmation SMS
+    "receipt_link.receipt": (PUBLIC, EVERYONE),  # the signed receipt link of the receipt SMS
+    "receipt_link.receipt_pdf_view": (PUBLIC, EVERYONE),
     # the client's own pages
     "client.bonus": (CLIENT, frozenset({"client"})),
+    "client.card_barcode": (CLIENT, frozenset({"client"})),
+    "client.card_qr": (CLIENT, frozenset({"client"})),
     "client.invoice": (CLIENT, frozenset({"client"})),
 }
 
@@ -98,6 +102,7 @@ ARGUMENTS: dict[str, dict[str, str]] = {
     "cashier.order": {"order_id": "order"},
     "cashier.receipt": {"order_id": "order"},
     "cashier.receipt_pdf_view": {"order_id": "order"},
+    "cashier.receipt_sms": {"order_id": "order"},
     "cashier.return_form": {"order_id": "order"},
     "cashier.past_shift": {"shift_id": "shift"},
     "cashier.return_receipt": {"return_id": "return"},
@@ -105,6 +110,8 @@ ARGUMENTS: dict[str, dict[str, str]] = {
     "client.confirm_order": {"token": "confirm_token"},
     "client.invoice": {"order_id": "confirmed"},
     "client.link": {"token": "link_token"},
+    "receipt_link.receipt": {"token": "receipt_token"},
+    "receipt_link.receipt_pdf_view": {"token": "receipt_token"},
     "common.read_notification": {"note_id": "note"},
     "manager.client_assign": {"client_id": "client"},
     "manager.client_card": {"client_id": "client"},
@@ -290,7 +297,7 @@ def build_world(app, sms_path: str) -> World:
     from portal.services.orders import confirmation as order_confirmation
     from portal.services.orders import orders
     from portal.services.orders.orders import DraftLine, OrderDraft
-    from portal.services.sales import returns, sales, shifts
+    from portal.services.sales import receipt_link, returns, sales, shifts
     from portal.services.staff import api_keys
 
     from ...factories import make_client, make_location, make_product, make_staff
@@ -360,6 +367,8 @@ def build_world(app, sms_path: str) -> World:
             client_id=ca2.id, location_id=main.id, lines=[DraftLine("DRILL", 1)])).id}
         a["link_token"] = access.signed_link(ca.id).rsplit("/", 1)[1]
         b["link_token"] = access.signed_link(cb.id).rsplit("/", 1)[1]
+        a["receipt_token"] = receipt_link.token_for(a["order"])
+        b["receipt_token"] = receipt_link.token_for(b["order"])
         notes = {}
         for principal, user in (("manager", ma), ("supervisor", sa_), ("cashier", k1), ("admin", admin)):
             note = audit.notify(user, "order_approved", "/manager/", by="Matrix", number="M-1", comment="")
