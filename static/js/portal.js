@@ -38,12 +38,13 @@
     var scan = document.querySelector("[data-scan]");
     var active = document.activeElement;
     var typing = active && active !== scan && active.matches && active.matches("input, select, textarea");
-    if (scan && !typing) { scan.focus(); }
+    var open = document.querySelector("dialog[open], details[open]");  // the keypad, a popover
+    if (scan && !typing && !open) { scan.focus(); }
   }
   document.addEventListener("htmx:afterSwap", function (event) {
     if (event.detail.target && event.detail.target.id === "till") {
       var scan = document.querySelector("[data-scan]");
-      if (scan) { scan.value = ""; scan.focus(); }
+      if (scan) { scan.value = ""; focusScan(); }
       var results = document.getElementById("search-results");
       if (results && event.detail.requestConfig && event.detail.requestConfig.path.indexOf("/cart/add/") !== -1) {
         results.innerHTML = "";

@@ -212,7 +212,7 @@ def test_the_till_panel_through_htmx(app, client, store, on_shift):
     html = post(client, "/cashier/cart/scan", {"code": "NOPE-42"}, hx=True).get_data(as_text=True)
     assert by_testid(html, "till-message") == "No product with the barcode or SKU NOPE-42."
     html = post(client, f"/cashier/cart/qty/{store['drill']}", {"qty": "11"}, hx=True).get_data(as_text=True)
-    assert by_testid(html, "till-message") == "Not enough DRILL in stock: 10 available, 11 wanted."
+    assert by_testid(html, "till-message") == "Not enough DRILL in Arbat shop: 10 available, 11 wanted."  # the shop, not "stock"
     assert cart_skus(html) == {"DRILL": 1}
 
     # Search as you type.
