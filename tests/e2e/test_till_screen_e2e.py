@@ -95,6 +95,8 @@ def assert_one_screen(page) -> None:
         return out;
     }""")
     assert not outside, f"outside the window: {outside}"
+    cart = page.evaluate("(() => { const c = document.querySelector('.cart-scroll'); return [c.scrollWidth, c.clientWidth]; })()")
+    assert cart[0] <= cart[1], f"the cart scrolls sideways in its cell: (scrollWidth, clientWidth) = {cart}"
     expect(page.locator("#scan-code")).to_be_focused()
 
 
