@@ -43,7 +43,8 @@ def keypad_text(minor: int) -> str:
 
 @pytest.fixture
 def counter(app):
-    """A shop with 15 barcoded products, 4 quick keys and boots sold by sizes; a cashier; an admin."""
+    """A shop with 15 barcoded products, 4 quick keys and boots sold by sizes; two cashiers; an
+    admin; a client, Vera Buyer (+79161234567), with 500.00 of bonus."""
     with app.app_context():
         shop = make_location("shop", code="SH1", name="Arbat shop")
         prices = {}
@@ -62,6 +63,9 @@ def counter(app):
         admin = make_staff("admin", name="Ada Admin")
         for code in [*KEYED, "BOOT"]:
             quick_keys.add_key(admin, shop.id, code)
+        vera = make_client(name="Vera Buyer", phone="+79161234567")
+        bonus_service.adjust(make_staff("supervisor"), vera.id, 500_00, "gift", "e2e:screen:gift")
+        db.session.commit()
         cashier = make_staff("cashier", shop=shop, name="Kate Cashier")
         second = make_staff("cashier", shop=shop, name="Olga Cashier")
         return {"shop": shop.id, "prices": prices, "cashier": cashier.email, "second": second.email,
@@ -166,6 +170,14 @@ def test_a_20_line_sale_parked_a_second_customer_then_resumed_and_paid_split_on_
         expect(row.get_by_test_id(cell)).to_be_visible()
     expect(row.get_by_test_id("line-price")).to_have_text(rub(prices["P04"]))
     expect(page.locator("[data-testid=cart-line][data-sku=P03]").get_by_test_id("non-returnable")).to_be_visible()
+
+    # --- the client, with the bonus available and the most this cart may take, stays in view too
+    page.locator("#client-query").fill("8 916 123 45 67")
+    page.get_by_role("button", name="Attach").tap()
+    expect(page.get_by_test_id("client-name")).to_contain_text("Vera Buyer")
+    expect(page.get_by_test_id("bonus-available")).to_have_text(rub(500_00))
+    expect(page.get_by_test_id("bonus-max")).to_have_text(rub(500_00))
+    assert_one_screen(page)
     assert_touch_targets(page)
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"till-{viewport['width']}x{viewport['height']}.png"))
@@ -193,11 +205,13 @@ def test_a_20_line_sale_parked_a_second_customer_then_resumed_and_paid_split_on_
     page.get_by_test_id("parked-carts").locator("summary").tap()
     anna = page.locator("[data-testid=parked-cart][data-label=Anna]")
     expect(anna).to_contain_text("22 units")
+    expect(anna).to_contain_text("Vera Buyer")
     expect(anna.get_by_test_id("parked-age")).to_have_text("just now")
     anna.get_by_test_id("resume").tap()
     expect(lines).to_have_count(20)
     expect(page.get_by_test_id("parked-count")).to_have_text("0")
     expect(page.get_by_test_id("to-pay")).to_have_text(rub(total))
+    expect(page.get_by_test_id("client-name")).to_contain_text("Vera Buyer")
     assert_one_screen(page)
 
     # --- card + cash, both typed on the keypad
@@ -245,11 +259,7 @@ def test_another_cashier_of_the_shop_resumes_a_parked_cart(app, live_server, ope
 
 
 def test_a_spent_bonus_is_cancelled_before_paying(app, live_server, open_page, counter):
-    with app.app_context():
-        vera = make_client(name="Vera Buyer", phone="+79161234567")
-        bonus_service.adjust(make_staff("supervisor"), vera.id, 500_00, "gift", "e2e:screen:gift")
-        db.session.commit()
-    page = open_page("tablet")
+    page = open_page("tablet")  # Vera Buyer has 500.00 of bonus
     open_shift(page, live_server, counter["cashier"])
     scan(page, "4600000000014")
     expect(page.locator("[data-testid=cart-line]")).to_have_count(1)
@@ -266,9 +276,7 @@ def test_a_spent_bonus_is_cancelled_before_paying(app, live_server, open_page, c
 
 
 def test_registering_a_phone_that_is_a_clients_offers_to_attach_that_client(app, live_server, open_page, counter):
-    with app.app_context():
-        make_client(name="Vera Buyer", phone="+79161234567")
-    page = open_page("tablet")
+    page = open_page("tablet")  # +79161234567 is Vera Buyer's
     open_shift(page, live_server, counter["cashier"])
     scan(page, "4600000000000")
     expect(page.locator("[data-testid=cart-line]")).to_have_count(1)
