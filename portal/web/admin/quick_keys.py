@@ -31,7 +31,7 @@ def quick_keys_page(location_id: int):
     return _page(_shop(location_id))
 
 
-@bp.post("/locations/<int:location_id>/quick-keys")
+@bp.post("/locations/<int:location_id>/quick-keys/add")
 def quick_key_add(location_id: int):
     location = _shop(location_id)
     code = request.form.get("code", "")[:64]

@@ -17,6 +17,7 @@ from portal.models import Location, Order, Return, Role, User
 from portal.money import MoneyError, parse_amount, to_minor
 from portal.services.sales import catalog, order_search, parked, quick_keys, returns, sales, shifts, till, vat
 from portal.web.access import roles_required
+from portal.web.cashier import parking
 from portal.web.pdf import pdf_response
 
 bp = Blueprint("cashier", __name__, url_prefix="/cashier")
@@ -352,4 +353,4 @@ def return_receipt_pdf_view(return_id: int):
     return pdf_response(return_receipt_pdf(ret), f"return-{ret.id}.pdf")
 
 
-from portal.web.cashier import parking  # noqa: E402,F401  (parked carts' routes, on this blueprint)
+parking.add_routes(bp, _till)  # parked carts: park, resume, drop
