@@ -41,10 +41,17 @@
     var open = document.querySelector("dialog[open], details[open]");  // the keypad, a popover
     if (scan && !typing && !open) { scan.focus(); }
   }
+  // A scanned code leaves the field as soon as it is sent (not when the answer comes back, which
+  // would wipe the next code if the cashier scans again at once).
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var form = event.detail.elt;
+    var scan = form && form.querySelector && form.querySelector("[data-scan]");
+    if (scan) { scan.value = ""; }
+  });
   document.addEventListener("htmx:afterSwap", function (event) {
     if (event.detail.target && event.detail.target.id === "till") {
       var scan = document.querySelector("[data-scan]");
-      if (scan) { scan.value = ""; focusScan(); }
+      if (scan) { focusScan(); }
       var results = document.getElementById("search-results");
       if (results && event.detail.requestConfig && event.detail.requestConfig.path.indexOf("/cart/add/") !== -1) {
         results.innerHTML = "";
