@@ -109,10 +109,8 @@ def past_shift(shift_id: int):
 # --- the till ----------------------------------------------------------------------------------
 
 def _screen() -> dict:
-    """What the till's live panel shows besides a message: the cart, the shop's quick keys and
-    parked carts."""
-    return {"cart": till.view(current_user), "keys": quick_keys.for_till(current_user.shop_id),
-            "parked": parked.of_shop(current_user.shop_id)}
+    """What the till's live panel shows besides a message: the cart and the shop's parked carts."""
+    return {"cart": till.view(current_user), "parked": parked.of_shop(current_user.shop_id)}
 
 
 def _till(message: str | None = None, category: str = "error", status: int = 200, choices=None, existing=None):
@@ -133,7 +131,8 @@ def sale():
     if shift is None:
         flash(_("Open a shift first: a sale needs an open shift."), "info")
         return redirect(url_for("cashier.home"))
-    return render_template("cashier/sale.html", shift=shift, message=None, choices=[], existing=None, **_screen())
+    return render_template("cashier/sale.html", shift=shift, message=None, choices=[], existing=None,
+                           keys=quick_keys.for_till(current_user.shop_id), **_screen())
 
 
 def _cart_action(action, success: str | None = None):
