@@ -38,12 +38,20 @@
     var scan = document.querySelector("[data-scan]");
     var active = document.activeElement;
     var typing = active && active !== scan && active.matches && active.matches("input, select, textarea");
-    if (scan && !typing) { scan.focus(); }
+    var open = document.querySelector("dialog[open], details[open]");  // the keypad, a popover
+    if (scan && !typing && !open) { scan.focus(); }
   }
+  // A scanned code leaves the field as soon as it is sent (not when the answer comes back, which
+  // would wipe the next code if the cashier scans again at once).
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var form = event.detail.elt;
+    var scan = form && form.querySelector && form.querySelector("[data-scan]");
+    if (scan) { scan.value = ""; }
+  });
   document.addEventListener("htmx:afterSwap", function (event) {
     if (event.detail.target && event.detail.target.id === "till") {
       var scan = document.querySelector("[data-scan]");
-      if (scan) { scan.value = ""; scan.focus(); }
+      if (scan) { focusScan(); }
       var results = document.getElementById("search-results");
       if (results && event.detail.requestConfig && event.detail.requestConfig.path.indexOf("/cart/add/") !== -1) {
         results.innerHTML = "";

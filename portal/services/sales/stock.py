@@ -7,16 +7,23 @@ from flask_babel import lazy_gettext as _l
 from portal import bulk
 from portal.errors import DomainError
 from portal.extensions import db
-from portal.models import Stock
+from portal.models import Location, Stock
 
 
 class InsufficientStock(DomainError):
     code = "insufficient_stock"
 
-    def __init__(self, sku: str, wanted: int, available: int):
-        super().__init__(_l("Not enough %(sku)s in stock: %(available)d available, %(wanted)d wanted.",
-                            sku=sku, available=available, wanted=wanted))
-        self.sku, self.wanted, self.available = sku, wanted, available
+    def __init__(self, sku: str, wanted: int, available: int, place: str | None = None):
+        """`place` names the shop or warehouse short of the goods (a cashier reads "in Arbat shop",
+        not "in stock", which in Russian reads as "at the warehouse")."""
+        if place:
+            message = _l("Not enough %(sku)s in %(place)s: %(available)d available, %(wanted)d wanted.",
+                         sku=sku, place=place, available=available, wanted=wanted)
+        else:
+            message = _l("Not enough %(sku)s in stock: %(available)d available, %(wanted)d wanted.",
+                         sku=sku, available=available, wanted=wanted)
+        super().__init__(message)
+        self.sku, self.wanted, self.available, self.place = sku, wanted, available, place
 
 
 def take(product_id: int, sku: str, location_id: int, qty: int) -> None:
@@ -28,7 +35,8 @@ def take(product_id: int, sku: str, location_id: int, qty: int) -> None:
     if result.rowcount != 1:
         have = db.session.scalar(sa.select(table.c.quantity).where(
             table.c.product_id == product_id, table.c.location_id == location_id)) or 0
-        raise InsufficientStock(sku, qty, int(have))
+        place = db.session.scalar(sa.select(Location.name).where(Location.id == location_id))
+        raise InsufficientStock(sku, qty, int(have), place)
 
 
 def put_back(product_id: int, location_id: int, qty: int) -> None:

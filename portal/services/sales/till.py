@@ -121,7 +121,7 @@ def _set_qty(cashier: User, product: Product, qty: int) -> None:
     if qty > 0:
         here = stock.at_location([product.id], cashier.shop_id).get(product.id, 0)
         if qty > here:
-            raise InsufficientStock(product.sku, qty, here)
+            raise InsufficientStock(product.sku, qty, here, cashier.shop.name if cashier.shop else None)
     for line in lines:
         if line["product_id"] == product.id:
             line["qty"] = qty
@@ -198,6 +198,16 @@ def detach_client(cashier: User) -> None:
     one_transaction(lambda: _set_client(cashier, None))
 
 
+class ClientExists(DomainError):
+    """The phone given for a new client is an existing client's: the till offers to attach them."""
+
+    code = "client_exists"
+
+    def __init__(self, client: Client):
+        super().__init__(_l("%(name)s already has this phone: attach this client instead?", name=client.name))
+        self.client = client
+
+
 def register_client(cashier: User, name: str, phone: str) -> Client:
     """A client without a cabinet gets one on the spot and an SMS with the link to the bonus page."""
     welcome = []
@@ -212,7 +222,16 @@ def register_client(cashier: User, name: str, phone: str) -> Client:
         _set_client(cashier, client.id)
         return client
 
-    client = one_transaction(run)
+    try:
+        client = one_transaction(run)
+    except DomainError as exc:
+        if exc.code != "conflict":
+            raise
+        # The phone is a client's already (one phone, one client): offer that client instead.
+        found = client_service.find_by_phone(phone, current_app.config["PORTAL_COUNTRY"])
+        if not found:
+            raise
+        raise ClientExists(found[0]) from None
     sms.send_queued(*welcome)
     return client
 
@@ -237,6 +256,33 @@ def _set_bonus(cashier: User, amount: int | None) -> int:
 
 def clear(cashier: User) -> None:
     one_transaction(lambda: _clear(cashier))
+
+
+@dataclass
+class TakenCart:
+    lines: list[dict]
+    client_id: int | None
+
+
+def take_out(cashier: User) -> TakenCart | None:
+    """The cashier's cart as it is, before it is emptied for the next customer (in the caller's
+    transaction): its lines and client, or None when it is empty. The bonus it held is dropped."""
+    cart = cart_of(cashier)
+    if not cart.lines:
+        return None
+    taken = TakenCart([dict(line) for line in cart.lines], cart.client_id)
+    _clear(cashier)
+    return taken
+
+
+def put_in(cashier: User, lines: list[dict], client_id: int | None) -> None:
+    """Fill the cashier's (empty) cart with these lines and client, in the caller's transaction.
+    Stock is not checked here: a line the shop has fewer of now keeps its quantity and the till
+    shows the shortage; the sale checks stock when it is paid."""
+    cart = cart_of(cashier)
+    cart.client_id = client_id if client_id and db.session.get(Client, client_id) is not None else None
+    cart.bonus = 0
+    _save(cart, [{"product_id": int(line["product_id"]), "qty": int(line["qty"])} for line in lines])
 
 
 def _clear(cashier: User) -> None:

@@ -15,8 +15,9 @@ from portal.extensions import db
 from portal.ids import parse_id
 from portal.models import Location, Order, Return, Role, User
 from portal.money import MoneyError, parse_amount, to_minor
-from portal.services.sales import catalog, order_search, returns, sales, shifts, till, vat
+from portal.services.sales import catalog, order_search, parked, quick_keys, returns, sales, shifts, till, vat
 from portal.web.access import roles_required
+from portal.web.cashier import parking
 from portal.web.pdf import pdf_response
 
 bp = Blueprint("cashier", __name__, url_prefix="/cashier")
@@ -107,15 +108,21 @@ def past_shift(shift_id: int):
 
 # --- the till ----------------------------------------------------------------------------------
 
-def _till(message: str | None = None, category: str = "error", status: int = 200, choices=None):
+def _screen() -> dict:
+    """What the till's live panel shows besides a message: the cart and the shop's parked carts."""
+    return {"cart": till.view(current_user), "parked": parked.of_shop(current_user.shop_id)}
+
+
+def _till(message: str | None = None, category: str = "error", status: int = 200, choices=None, existing=None):
     """The till panel (htmx) or, for a plain form post, back to the sale screen. `choices` are
-    products to pick a size or variant of, shown above the cart."""
+    products to pick a size or variant of, shown above the cart; `existing` a client the cashier
+    may attach instead of registering the phone again."""
     if not _htmx():
         if message:
             flash(message, category)
         return redirect(url_for("cashier.sale"))
-    return render_template("cashier/_till.html", cart=till.view(current_user), message=message,
-                           category=category, choices=choices or []), status
+    return render_template("cashier/_till.html", message=message, category=category, choices=choices or [],
+                           existing=existing, **_screen()), status
 
 
 @bp.get("/sale")
@@ -124,12 +131,15 @@ def sale():
     if shift is None:
         flash(_("Open a shift first: a sale needs an open shift."), "info")
         return redirect(url_for("cashier.home"))
-    return render_template("cashier/sale.html", cart=till.view(current_user), shift=shift, message=None)
+    return render_template("cashier/sale.html", shift=shift, message=None, choices=[], existing=None,
+                           keys=quick_keys.for_till(current_user.shop_id), **_screen())
 
 
 def _cart_action(action, success: str | None = None):
     try:
         action()
+    except till.ClientExists as exc:
+        return _till(str(exc.message), "info", existing=exc.client)
     except ValidationError as exc:
         return _till(" ".join(str(m) for m in exc.fields.values()), status=422 if not _htmx() else 200)
     except catalog.ChooseVariant as exc:
@@ -185,6 +195,8 @@ def new_client():
 def bonus():
     if request.form.get("max"):
         return _cart_action(lambda: till.set_bonus(current_user, None))
+    if request.form.get("cancel"):
+        return _cart_action(lambda: till.set_bonus(current_user, 0), success=_("The bonus is not spent on this cart."))
     return _cart_action(lambda: till.set_bonus(current_user, _amount("amount")))
 
 
@@ -354,3 +366,6 @@ def return_receipt_pdf_view(return_id: int):
     if ret is None:
         abort(404)
     return pdf_response(return_receipt_pdf(ret), f"return-{ret.id}.pdf")
+
+
+parking.add_routes(bp, _till)  # parked carts: park, resume, drop

@@ -17,6 +17,7 @@ from portal.models import (
     Location,
     Order,
     OrderLine,
+    ParkedCart,
     PaymentMethod,
     Return,
     Shift,
@@ -212,7 +213,7 @@ def test_the_till_panel_through_htmx(app, client, store, on_shift):
     html = post(client, "/cashier/cart/scan", {"code": "NOPE-42"}, hx=True).get_data(as_text=True)
     assert by_testid(html, "till-message") == "No product with the barcode or SKU NOPE-42."
     html = post(client, f"/cashier/cart/qty/{store['drill']}", {"qty": "11"}, hx=True).get_data(as_text=True)
-    assert by_testid(html, "till-message") == "Not enough DRILL in stock: 10 available, 11 wanted."
+    assert by_testid(html, "till-message") == "Not enough DRILL in Arbat shop: 10 available, 11 wanted."  # the shop, not "stock"
     assert cart_skus(html) == {"DRILL": 1}
 
     # Search as you type.
@@ -519,3 +520,32 @@ def test_the_warranty_runs_from_the_local_day_of_purchase(app, client, store, on
     html = get(client, f"/cashier/receipt/{order_id}").get_data(as_text=True)
     assert "1/11/26, 1:30\u202fAM" in html or "1/11/26, 1:30 AM" in html  # the receipt's own purchase date
     assert "Warranty until Jan 11, 2028" in html
+
+
+def test_the_cart_marks_non_returnable_goods_and_a_shortage_and_parks_through_htmx(app, client, store, on_shift):
+    html = post(client, f"/cashier/cart/add/{store['pipe']}", hx=True).get_data(as_text=True)
+    assert has_tid(html, "non-returnable") and by_testid(html, "non-returnable") == "non-returnable"
+    html = post(client, f"/cashier/cart/add/{store['nut']}", {"by": "4"}, hx=True).get_data(as_text=True)
+    assert html.count('data-testid="non-returnable"') == 1  # the nut can be returned
+    assert not has_tid(html, "short")
+
+    html = post(client, "/cashier/cart/park", {"label": "Anna"}, hx=True).get_data(as_text=True)
+    assert by_testid(html, "till-message") == "The cart is parked as Anna. The till is ready for the next customer."
+    assert cart_skus(html) == {} and by_testid(html, "parked-count") == "1"
+    with app.app_context():
+        db.session.execute(db.update(Stock).where(Stock.product_id == store["nut"], Stock.location_id == store["shop"])
+                           .values(quantity=3))  # sold elsewhere meanwhile: the parked cart held nothing
+        db.session.commit()
+        parked_id = db.session.scalar(db.select(ParkedCart.id))
+    html = post(client, f"/cashier/parked/{parked_id}/resume", hx=True).get_data(as_text=True)
+    assert by_testid(html, "till-message") == "Anna is back on the till."
+    assert cart_skus(html) == {"PIPE": 1, "NUT": 4}
+    assert by_testid(html, "short") == "only 3 in the shop"  # kept, and the shortage is shown
+    html = post(client, f"/cashier/parked/{parked_id}/resume", hx=True).get_data(as_text=True)  # a double tap
+    assert by_testid(html, "till-message").startswith("This parked cart is not here any more")
+    assert cart_skus(html) == {"PIPE": 1, "NUT": 4}
+
+    # A plain form post (no htmx) parks too and comes back to the sale screen.
+    response = post(client, "/cashier/cart/park", {"label": ""})
+    assert response.status_code == 302 and response.location == "/cashier/sale"
+    assert "The cart is parked as #1." in client.get("/cashier/sale", headers=EN).get_data(as_text=True)

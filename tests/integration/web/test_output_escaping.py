@@ -121,8 +121,14 @@ def build_world(app, sms_path: str) -> dict:
         line = db.session.scalar(db.select(OrderLine).where(OrderLine.order_id == sold.id))
         ret = returns.return_goods(sold.id, [returns.ReturnRequest(qty=1, order_line_id=line.id)], key="test:esc:ret",
                                    reason=SCRIPT, actor_id=cashier.id, location_id=shop.id, shift_id=shift.id)
+        # A parked cart under a hostile label, then a line left in the cart; the shop's quick keys
+        # (the product's hostile name on a tile).
+        from portal.services.sales import parked, quick_keys
+        till.add(cashier, evil_product.id, by=1)
+        parked.park(cashier, SCRIPT)
         till.add(cashier, evil_product.id, by=1)
         till.attach_client(cashier, "+79161234567")
+        quick_keys.add_key(admin, shop.id, "XSS-1")
         closed = db.session.scalar(db.select(Shift.id).where(Shift.cashier_id == cashier.id))
 
         # A task of the manager's, and an automation rule of the supervisor's (from a template).
