@@ -94,6 +94,9 @@ def close_shift():
                                value=request.form.get("counted_cash", "")), 422
     except shifts.NoOpenShift:
         return redirect(url_for("cashier.home"))
+    except shifts.FiscalPending as exc:  # the page lists the documents awaiting registration
+        return render_template("cashier/shift.html", report=shifts.report(shifts.current_shift(current_user.id)),
+                               closing=True, error=str(exc.message), value=request.form.get("counted_cash", "")), 409
     return redirect(url_for("cashier.past_shift", shift_id=z.shift.id))
 
 
@@ -338,3 +341,6 @@ def return_receipt_pdf_view(return_id: int):
     if ret is None:
         abort(404)
     return pdf_response(return_receipt_pdf(ret), f"return-{ret.id}.pdf")
+
+
+from portal.web.cashier import cash as _cash  # noqa: E402,F401  (cash in/out and fiscal helpers: routes on bp)
