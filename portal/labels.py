@@ -61,7 +61,6 @@ AUDIT_ACTIONS = {
     "client_imported": _l("Client imported"),
     "order_placed": _l("Sale made"),
     "order_returned": _l("Goods returned"),
-    "cash_moved": _l("Cash put in or taken out of the drawer"),
     "bonus_settings_changed": _l("Bonus programme changed"),
     "bonus_adjusted": _l("Bonus adjusted by hand"),
     "product_created": _l("Product created"),
@@ -194,7 +193,6 @@ AUDIT_OBJECTS = {
     "clients": _l("Client"), "orders": _l("Order"), "products": _l("Product"), "users": _l("Staff member"),
     "locations": _l("Location"), "bonus_settings": _l("Bonus programme"), "api_keys": _l("API key"),
     "outbox_events": _l("Outbox event"), "onec_warehouses": _l("1C warehouse"),
-    "cash_movements": _l("Cash movement"),
 }
 
 

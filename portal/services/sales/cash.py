@@ -5,7 +5,7 @@ expected in the drawer (the X and Z reports), and is recorded on the shop's fisc
 (`cashIn` / `cashOut`) like a receipt. A double tap records one movement: the key is the form's.
 Cash out can never take more than the cash expected in the drawer at that moment — a drawer holds
 no negative cash; a larger sum means the count is wrong or a sale is missing, which the cashier
-settles first.
+settles first. The movement's row is its own record (who, when, how much, why), as a shift's is.
 """
 from __future__ import annotations
 
@@ -17,7 +17,6 @@ from portal.errors import ValidationError
 from portal.extensions import db
 from portal.models import CashMovement, CashMovementKind, Shift, User, utcnow
 from portal.money import format_plain
-from portal.services import audit
 from portal.services.fiscal import documents as fiscal
 from portal.services.sales import shifts
 from portal.services.transactions import one_transaction
@@ -70,8 +69,6 @@ def _record(cashier: User, kind: CashMovementKind, amount: int, reason: str, key
     db.session.add(movement)
     db.session.flush()
     fiscal.record_cash_movement(movement, shift.location_id)
-    audit.record(cashier, "cash_moved", movement, None,
-                 {"kind": kind.value, "amount": amount, "reason": reason, "shift_id": shift.id})
     return movement
 
 

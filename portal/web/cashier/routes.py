@@ -341,6 +341,3 @@ def return_receipt_pdf_view(return_id: int):
     if ret is None:
         abort(404)
     return pdf_response(return_receipt_pdf(ret), f"return-{ret.id}.pdf")
-
-
-from portal.web.cashier import cash as _cash  # noqa: E402,F401  (cash in/out and fiscal helpers: routes on bp)
