@@ -195,7 +195,8 @@ def _fiscal(tape: _Tape, document) -> None:
         return
     tape.rule()
     if document.status.value != "registered":
-        tape.text(_("Awaiting registration on the fiscal register"), bold=True, center=True)
+        tape.text(_("Not registered on the fiscal register") if document.status.value == "failed"
+                  else _("Awaiting registration on the fiscal register"), bold=True, center=True)
         return
     tape.text(_("Fiscal storage (FN)"), document.fn_number)
     tape.text(_("Fiscal document (FD)"), str(document.document_number))

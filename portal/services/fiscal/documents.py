@@ -104,20 +104,22 @@ def record_cash_movement(movement: CashMovement, location_id: int) -> FiscalDocu
 
 # ------------------------------------------------------------------------------------------ reading
 
-def awaiting(shift_id: int, *, but: FiscalKind | None = None) -> list[FiscalDocument]:
-    """The shift's documents not registered yet, oldest first."""
-    stmt = db.select(FiscalDocument).where(FiscalDocument.shift_id == shift_id,
-                                           FiscalDocument.status != FiscalStatus.REGISTERED)
-    if but is not None:
-        stmt = stmt.where(FiscalDocument.kind != but)
-    return list(db.session.scalars(stmt.order_by(FiscalDocument.id)))
-
-
-def awaiting_at(location_id: int, limit: int = 20) -> list[FiscalDocument]:
-    """The shop's documents not registered yet, oldest first (what the till's notice lists)."""
+def awaiting(shift_id: int) -> list[FiscalDocument]:
+    """The shift's documents awaiting registration, oldest first: the shift cannot close while there are
+    any. A failed document (one no retry can register as it stands) does not hold the close up."""
     return list(db.session.scalars(db.select(FiscalDocument).where(
-        FiscalDocument.location_id == location_id, FiscalDocument.status != FiscalStatus.REGISTERED)
-        .order_by(FiscalDocument.id).limit(limit)))
+        FiscalDocument.shift_id == shift_id, FiscalDocument.status == FiscalStatus.PENDING)
+        .order_by(FiscalDocument.id)))
+
+
+def unregistered(*, shift_id: int | None = None, location_id: int | None = None,
+                 limit: int = 20) -> list[FiscalDocument]:
+    """A shift's or a shop's documents not registered (awaiting or failed), oldest first: what the
+    till's and the shift page's notice lists."""
+    stmt = db.select(FiscalDocument).where(FiscalDocument.status != FiscalStatus.REGISTERED)
+    stmt = stmt.where(FiscalDocument.shift_id == shift_id) if shift_id is not None \
+        else stmt.where(FiscalDocument.location_id == location_id)
+    return list(db.session.scalars(stmt.order_by(FiscalDocument.id).limit(limit)))
 
 
 def of_order(order_id: int) -> FiscalDocument | None:

@@ -18,7 +18,9 @@ Outcomes:
 - refused by the register (busy, shift over 24 hours, no paper...): nothing was registered, so the
   document takes a new uuid and the event is tried again with back-off; the reason is kept on the
   document (the till and the shift page show it) and on the outbox event (the admin's outbox page);
-- the register not reachable, or the shop without a register address: tried again likewise.
+- the register not reachable, or the shop without a register address: tried again likewise;
+- a task that cannot be built (a VAT rate the register has not): the document is *failed* and its
+  event fails at once; fixing the cause and "Retry now" on the admin's outbox page registers it.
 """
 from __future__ import annotations
 
@@ -131,7 +133,7 @@ def deliver(payload: dict, now: datetime) -> str | None:
     try:
         job = read_only(lambda: _job(int(payload["document"])))
     except tasks.TaskError as exc:  # e.g. a VAT rate the register has not: no retry changes it
-        _note(int(payload["document"]), str(exc))
+        _note(int(payload["document"]), str(exc), failed=True)
         raise DeliveryRefused(str(exc)) from exc
     if job is None:
         raise DeliveryRefused("no such fiscal document")
@@ -232,11 +234,16 @@ def _refused(job: Job, message: str) -> None:
     document.last_error = message[:1000]
 
 
-def _note(document_id: int, message: str) -> None:
+def _note(document_id: int, message: str, failed: bool = False) -> None:
+    """Keep why the document is not registered yet; `failed`: no retry can register it as it is (the
+    document stays unregistered, so its shift still cannot close, until someone fixes the cause and
+    the administrator retries its event)."""
     def run():
         document = db.session.get(FiscalDocument, document_id)
         if document is not None and document.status is not FiscalStatus.REGISTERED:
             document.last_error = message[:1000]
+            if failed:
+                document.status = FiscalStatus.FAILED
     one_transaction(run)
 
 

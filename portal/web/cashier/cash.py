@@ -65,11 +65,16 @@ def fiscal_of_return(return_id: int):
 
 
 @bp.app_template_global()
-def fiscal_awaiting(shift_id: int | None = None, location_id: int | None = None):
-    """Documents not registered yet: a shift's, or a shop's."""
-    if shift_id is not None:
-        return fiscal.awaiting(shift_id)
-    return fiscal.awaiting_at(location_id) if location_id is not None else []
+def fiscal_unregistered(shift_id: int | None = None, location_id: int | None = None):
+    """Documents not registered (awaiting or failed): a shift's, or a shop's."""
+    if shift_id is None and location_id is None:
+        return []
+    return fiscal.unregistered(shift_id=shift_id, location_id=location_id)
+
+
+@bp.app_template_global()
+def fiscal_failed(document) -> bool:
+    return document is not None and document.status is FiscalStatus.FAILED
 
 
 @bp.app_template_global()

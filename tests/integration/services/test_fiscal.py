@@ -295,3 +295,22 @@ def test_file_backend_writes_the_task_for_an_agent_and_takes_its_answer(desk, tm
     opening = document(FiscalKind.OPEN_SHIFT, shift_id=shift.id)
     assert (opening.status, opening.document_number, opening.register_shift_number) == (FiscalStatus.REGISTERED, 41, 12)
     assert opening.registered_at.isoformat().startswith("2026-12-08T06:00:00")
+
+
+def test_a_receipt_the_register_cannot_take_fails_at_once_and_does_not_hold_the_shift(desk, register):
+    """A line at a VAT rate no register has (18 %, from old data) can never be registered as it stands:
+    the document is failed with the reason, its event fails without retrying, the notice keeps showing
+    it, and the shift can still close (the shop registers that sale by hand on the register)."""
+    cashier = desk["cashier"]
+    old = make_product("OLD", 10_00, stock={desk["shop"]: 5}, name="Old stock")
+    old.vat_rate = "18"
+    db.session.commit()
+    shifts.open_shift(cashier, 0)
+    order = ring_up(cashier, [(old, 1)])
+    result = drain()
+    assert (result.delivered, result.gave_up) == (1, 1)
+    sale = document(FiscalKind.SALE, order_id=order.id)
+    assert sale.status is FiscalStatus.FAILED and "no VAT rate '18'" in sale.last_error
+    assert fiscal.unregistered(location_id=desk["shop"].id) == [sale] and fiscal.awaiting(sale.shift_id) == []
+    assert register.registered("sell") == []
+    assert shifts.close_shift(cashier, 10_00).shift.closed_at is not None
