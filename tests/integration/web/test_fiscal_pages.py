@@ -11,7 +11,8 @@ from portal.extensions import db
 from portal.models import CashMovement, Location, Order, User, utcnow
 from portal.services.fiscal import documents as fiscal
 from portal.services.messaging import delivery
-from portal.services.sales import shifts, till
+from portal.services.sales import returns, shifts, till
+from portal.services.sales.returns import ReturnRequest
 
 from ...atol_stand_in import FN_NUMBER, AtolStandIn
 from ...factories import DEFAULT_PASSWORD, make_location, make_product, make_staff
@@ -89,9 +90,12 @@ def test_the_till_and_the_shift_page_list_what_awaits_registration_with_the_reas
     drain(app)
     with app.app_context():
         number = db.session.get(Order, order_id).number
-    till_page = client.get("/cashier/sale", headers=EN).get_data(as_text=True)
-    assert 'data-testid="fiscal-notice"' in till_page and f"Sale receipt {number}" in till_page
-    assert "out of paper" in till_page
+    till_page = client.get("/cashier/sale", headers=EN).get_data(as_text=True)  # one line on the till
+    assert 'data-testid="fiscal-notice"' in till_page and "2 documents await registration" in till_page
+    assert "out of paper" in till_page and 'href="/cashier/shift"' in till_page
+    shift_page = client.get("/cashier/shift", headers=EN).get_data(as_text=True)  # which, on the shift page
+    assert re.search(rf'data-testid="fiscal-waiting">Sale receipt {number} — <span class="small">The register '
+                     r'is out of paper', shift_page)
     refused = client.post("/cashier/shift/close", data={"counted_cash": "350"}, headers=EN)
     html = refused.get_data(as_text=True)
     assert refused.status_code == 409 and "cannot close while documents await registration" in html
@@ -167,3 +171,22 @@ def test_without_a_register_the_receipt_shows_nothing_fiscal(app, client, login)
     page = client.get(f"/cashier/receipt/{order_id}", headers=EN).get_data(as_text=True)
     assert 'data-testid="fiscal"' not in page and "fiscal register" not in page
     assert "fiscal register" not in pdf_text(client.get(f"/cashier/receipt/{order_id}.pdf", headers=EN).data)
+
+
+def test_the_return_receipt_shows_its_own_registration(app, client, counter, register):
+    order_id = sell(app, counter)
+    with app.app_context():
+        order = db.session.get(Order, order_id)
+        shift_id = shifts.current_shift(counter["cashier_id"]).id
+        return_id = returns.return_goods(order.id, [ReturnRequest(qty=1, order_line_id=order.lines[0].id)],
+                                         key="web-r", actor_id=counter["cashier_id"], location_id=order.location_id,
+                                         shift_id=shift_id).id
+    page = client.get(f"/cashier/returns/{return_id}/receipt", headers=EN).get_data(as_text=True)
+    assert "Awaiting registration on the fiscal register" in page
+    drain(app)
+    back = register.registered("sellReturn")[0].result["result"]["fiscalParams"]
+    page = client.get(f"/cashier/returns/{return_id}/receipt", headers=EN).get_data(as_text=True)
+    assert re.search(rf'data-testid="fiscal-fd">{back["fiscalDocumentNumber"]}<', page)
+    assert re.search(r'data-qr="[^"]*&amp;s=250\.00&amp;[^"]*&amp;n=2"', page)
+    text = pdf_text(client.get(f"/cashier/returns/{return_id}/receipt.pdf", headers=EN).data)
+    assert back["fiscalDocumentSign"] in text and FN_NUMBER in text
