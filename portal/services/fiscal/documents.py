@@ -152,3 +152,9 @@ def describe(document: FiscalDocument) -> str:
     if document.cash_movement_id is not None:
         return f"{label} #{document.cash_movement_id}"
     return label
+
+
+def describe_id(document_id) -> str:
+    """`describe` of the document with this id ("" when there is none), for the outbox's fiscal events."""
+    document = db.session.get(FiscalDocument, document_id) if isinstance(document_id, int) else None
+    return describe(document) if document is not None else ""

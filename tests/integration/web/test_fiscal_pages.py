@@ -190,3 +190,18 @@ def test_the_return_receipt_shows_its_own_registration(app, client, counter, reg
     assert re.search(r'data-qr="[^"]*&amp;s=250\.00&amp;[^"]*&amp;n=2"', page)
     text = pdf_text(client.get(f"/cashier/returns/{return_id}/receipt.pdf", headers=EN).data)
     assert back["fiscalDocumentSign"] in text and FN_NUMBER in text
+
+
+def test_the_admins_outbox_page_names_each_fiscal_document_and_its_error(app, counter, register):
+    register.will("busy")
+    order_id = sell(app, counter)
+    drain(app)
+    with app.app_context():
+        number = db.session.get(Order, order_id).number
+        email = make_staff("admin").email
+    admin = app.test_client()
+    assert admin.post("/login", data={"email": email, "password": DEFAULT_PASSWORD}).status_code == 302
+    page = admin.get("/admin/outbox?topic=fiscal", headers=EN).get_data(as_text=True)
+    assert f'data-testid="outbox-fiscal">Sale receipt {number}<' in page
+    assert "Opening of the register&#39;s shift" in page or "Opening of the register's shift" in page
+    assert page.count("[55] ККТ занята") == 2  # both documents' last error, on their events
