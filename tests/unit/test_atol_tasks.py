@@ -50,3 +50,19 @@ def test_a_result_is_read_as_the_register_wrote_it():
     refused = client.parse_result({"status": "error", "errorCode": 44, "errorDescription": "Нет бумаги"})
     assert refused.refused and not refused.done and refused.error_code == 44
     assert not client.parse_result({"status": "inProgress"}).done
+
+
+def test_the_receipts_qr_text_is_the_fns_format():
+    from datetime import datetime, timedelta, timezone
+
+    from portal.services.fiscal.registration import qr_text
+    stamped = datetime(2026, 12, 8, 9, 5, 59, tzinfo=timezone(timedelta(hours=3)))  # the register's local time
+    assert qr_text(stamped, Decimal("1434.5"), "9999078900000961", 102, "3000807738", 1) == (
+        "t=20261208T0905&s=1434.50&fn=9999078900000961&i=102&fp=3000807738&n=1")
+    assert qr_text(stamped, "99.99", "1", 1, "2", 2).endswith("&s=99.99&fn=1&i=1&fp=2&n=2")
+
+
+def test_an_unknown_fiscal_backend_stops_the_start():
+    from portal import create_app
+    with pytest.raises(RuntimeError, match="FISCAL_BACKEND must be one of none, file, atol"):
+        create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://", "FISCAL_BACKEND": "atoll"})

@@ -314,3 +314,17 @@ def test_a_receipt_the_register_cannot_take_fails_at_once_and_does_not_hold_the_
     assert fiscal.unregistered(location_id=desk["shop"].id) == [sale] and fiscal.awaiting(sale.shift_id) == []
     assert register.registered("sell") == []
     assert shifts.close_shift(cashier, 10_00).shift.closed_at is not None
+
+
+def test_file_backend_an_error_answer_makes_a_new_task(desk, tmp_path):
+    current_app.config.update(FISCAL_BACKEND="file", FISCAL_FILE_DIR=str(tmp_path))
+    shift = shifts.open_shift(desk["cashier"], 0)
+    first = document(FiscalKind.OPEN_SHIFT, shift_id=shift.id).uuid
+    drain()
+    (tmp_path / f"{first}.result.json").write_text(json.dumps({"results": [
+        {"status": "error", "errorCode": 44, "errorDescription": "Нет бумаги"}]}), "utf-8")
+    assert drain(hours=1).failed_tries == 1
+    opening = document(FiscalKind.OPEN_SHIFT, shift_id=shift.id)
+    assert opening.uuid != first and opening.last_error == "[44] Нет бумаги"
+    drain(hours=2)
+    assert (tmp_path / f"{opening.uuid}.json").exists()  # the next attempt wrote the new task
