@@ -10,7 +10,8 @@ protocol, for tests. It keeps each task by uuid and answers as told.
     GET  /api/v2/requests/<uuid> -> {"results": [{"status", "errorCode", "errorDescription", "result"}]}
 
 Modes for a new task: "ok", "busy" (55), "shift_expired" (68), "paper_out" (44). A receipt whose
-items, total and payments do not add up is refused (66, not fully paid), as a register would.
+items, total and payments do not add up is refused (66, not fully paid), as a register would; so is
+opening a shift that is open (83) and closing one that is closed (73).
 """
 from __future__ import annotations
 
@@ -46,6 +47,7 @@ class AtolStandIn:
     document_number: int = 100
     receipt_number: int = 0
     shift_number: int = 7
+    shift_open: bool = False  # a receipt or cash movement opens it, as ATOL's registers do by default
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self):
@@ -111,6 +113,12 @@ class AtolStandIn:
             code, text = ERRORS[task.mode]
             return {"status": "error", "errorCode": code, "errorDescription": text, "result": None}
         kind = task.task.get("type")
+        if kind == "openShift" and self.shift_open:
+            return {"status": "error", "errorCode": 83, "errorDescription": "Смена открыта – операция невозможна",
+                    "result": None}
+        if kind == "closeShift" and not self.shift_open:
+            return {"status": "error", "errorCode": 73, "errorDescription": "Смена закрыта – операция невозможна",
+                    "result": None}
         if kind in ("sell", "sellReturn"):
             items = sum(item["amount"] for item in task.task["items"])
             paid = sum(payment["sum"] for payment in task.task["payments"])
@@ -129,6 +137,7 @@ class AtolStandIn:
         if kind == "closeShift":
             self.shift_number += 1
             self.receipt_number = 0
+        self.shift_open = kind != "closeShift"
         return {"status": "ready", "errorCode": 0, "errorDescription": "", "result": {"fiscalParams": params}}
 
     # ------------------------------------------------------------------ for the tests

@@ -12,7 +12,8 @@ executed once per uuid: posting the same uuid again is refused with 409 and regi
 a lost answer is recovered by reading the result, never by a second receipt.
 
 Codes of the register's errors the portal names (the driver's LIBFPTR_ERROR_* constants):
-44 no paper, 45 cover open, 55 register busy, 68 shift over 24 hours, 73 shift closed.
+44 no paper, 45 cover open, 55 register busy, 68 shift over 24 hours, 73 denied in a closed shift,
+83 denied in an open shift.
 """
 from __future__ import annotations
 
@@ -37,6 +38,7 @@ COVER_OPENED = 45
 BUSY = 55
 SHIFT_EXPIRED = 68
 SHIFT_CLOSED = 73
+SHIFT_OPEN = 83
 
 
 class RegisterUnavailable(Exception):

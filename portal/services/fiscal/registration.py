@@ -19,6 +19,7 @@ Outcomes:
   document takes a new uuid and the event is tried again with back-off; the reason is kept on the
   document (the till and the shift page show it) and on the outbox event (the admin's outbox page);
 - the register not reachable, or the shop without a register address: tried again likewise;
+- opening the register's shift when it is open already (83), closing it when it is closed (73): done;
 - a task that cannot be built (a VAT rate the register has not): the document is *failed* and its
   event fails at once; fixing the cause and "Retry now" on the admin's outbox page registers it.
 """
@@ -187,8 +188,13 @@ def _through_file(job: Job) -> client.TaskResult:
     return client.parse_result(entry)
 
 
+# The register is in the state the task would bring it to already (its shift was opened or closed on
+# the register itself, or by another till's document): the document has nothing left to do.
+ALREADY_DONE = {FiscalKind.OPEN_SHIFT: client.SHIFT_OPEN, FiscalKind.CLOSE_SHIFT: client.SHIFT_CLOSED}
+
+
 def _settle(job: Job, result: client.TaskResult, now: datetime) -> str | None:
-    if result.done:
+    if result.done or (result.refused and ALREADY_DONE.get(job.kind) == result.error_code):
         return one_transaction(lambda: _registered(job, result, now))
     if result.refused:
         message = f"[{result.error_code}] {result.error_description or result.status}"

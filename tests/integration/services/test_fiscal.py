@@ -328,3 +328,17 @@ def test_file_backend_an_error_answer_makes_a_new_task(desk, tmp_path):
     assert opening.uuid != first and opening.last_error == "[44] Нет бумаги"
     drain(hours=2)
     assert (tmp_path / f"{opening.uuid}.json").exists()  # the next attempt wrote the new task
+
+
+def test_a_register_shift_opened_or_closed_on_the_register_itself_is_taken_as_done(desk, register):
+    register.shift_open = True  # someone opened it on the register's own keys
+    cashier = desk["cashier"]
+    shift = shifts.open_shift(cashier, 0)
+    assert drain().delivered == 1
+    opening = document(FiscalKind.OPEN_SHIFT, shift_id=shift.id)
+    assert opening.status is FiscalStatus.REGISTERED and opening.document_number is None
+    assert [t.result["errorCode"] for t in register.tasks.values()] == [83]
+    register.shift_open = False  # and closed it there before the portal's shift ends
+    shifts.close_shift(cashier, 0)
+    assert drain().delivered == 1
+    assert document(FiscalKind.CLOSE_SHIFT, shift_id=shift.id).status is FiscalStatus.REGISTERED
