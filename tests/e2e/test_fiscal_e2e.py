@@ -176,6 +176,11 @@ def test_a_till_sale_and_its_return_are_registered_and_cash_moves_on_the_shift_p
     expect(page.locator("[data-testid=fiscal-waiting]")).to_have_text("Closing of the register's shift")
     page.screenshot(path=str(ARTIFACTS / "fiscal-z-report.png"), full_page=True)
     assert drain(app) == 1
+    page.reload()  # a GET: the Z report's page
+    z = register.registered("closeShift")[0].result["result"]["fiscalParams"]
+    expect(page.locator("[data-testid=register-z]")).to_have_text(
+        f"shift 7, FD {z['fiscalDocumentNumber']}, FP {z['fiscalDocumentSign']}")
+    expect(page.locator("[data-testid=fiscal-notice]")).to_have_count(0)
     assert [t.task["type"] for t in register.registered()] == [
         "openShift", "sell", "sellReturn", "cashIn", "cashOut", "closeShift"]
     with app.app_context():

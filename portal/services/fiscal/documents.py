@@ -127,6 +127,12 @@ def of_order(order_id: int) -> FiscalDocument | None:
                                                              FiscalDocument.kind == FiscalKind.SALE))
 
 
+def closing_of(shift_id: int) -> FiscalDocument | None:
+    """The register's shift closing made with this portal shift's close, if it made one."""
+    return db.session.scalar(db.select(FiscalDocument).where(FiscalDocument.shift_id == shift_id,
+                                                             FiscalDocument.kind == FiscalKind.CLOSE_SHIFT))
+
+
 def of_return(return_id: int) -> FiscalDocument | None:
     return db.session.scalar(db.select(FiscalDocument).where(FiscalDocument.return_id == return_id))
 

@@ -18,6 +18,11 @@ def fiscal_of_order(order_id: int):
 
 
 @bp.app_template_global()
+def fiscal_closing_of(shift_id: int):
+    return fiscal.closing_of(shift_id)
+
+
+@bp.app_template_global()
 def fiscal_of_return(return_id: int):
     return fiscal.of_return(return_id)
 
