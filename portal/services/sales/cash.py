@@ -5,7 +5,8 @@ expected in the drawer (the X and Z reports), and is recorded on the shop's fisc
 (`cashIn` / `cashOut`) like a receipt. A double tap records one movement: the key is the form's.
 Cash out can never take more than the cash expected in the drawer at that moment — a drawer holds
 no negative cash; a larger sum means the count is wrong or a sale is missing, which the cashier
-settles first. The movement's row is its own record (who, when, how much, why), as a shift's is.
+settles first. The movement's row is its own record (who, when, how much, why), as a shift's is;
+a shift's movements are listed, with their totals, by its report (`shifts.report(...).movements`).
 """
 from __future__ import annotations
 
@@ -71,8 +72,3 @@ def _record(cashier: User, kind: CashMovementKind, amount: int, reason: str, key
     fiscal.record_cash_movement(movement, shift.location_id)
     return movement
 
-
-def movements(shift_id: int) -> list[CashMovement]:
-    """The shift's cash movements in the order they were made."""
-    return list(db.session.scalars(db.select(CashMovement).where(CashMovement.shift_id == shift_id)
-                                   .order_by(CashMovement.id)))
