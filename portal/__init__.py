@@ -23,6 +23,8 @@ from portal.extensions import babel, configure_sqlite, csrf, db, htmx, init_limi
 from portal.ids import MAX_ID
 from portal.integrations.onec.routes import bp as onec_bp
 from portal.services.automation import engine as automation
+from portal.services.fiscal import documents as fiscal_documents
+from portal.services.fiscal import registration as fiscal_registration
 from portal.services.messaging import sms
 from portal.services.sales import vat
 from portal.web import register_web
@@ -63,6 +65,9 @@ def create_app(config: dict | None = None) -> Flask:
         app.config["PORTAL_VAT_RATE"] = vat.parse_rate(app.config["PORTAL_VAT_RATE"])
     except vat.VatRateError as exc:
         raise RuntimeError(f"PORTAL_VAT_RATE: {exc} (a whole percentage such as 20, or none)") from None
+    if app.config.get("FISCAL_BACKEND", "none") not in fiscal_documents.BACKENDS:
+        raise RuntimeError(f"FISCAL_BACKEND must be one of {', '.join(fiscal_documents.BACKENDS)}, "
+                           f"not {app.config['FISCAL_BACKEND']!r}")
     logs.configure(app)
     body_limit.init_app(app)  # first of the before-request hooks: an oversized body goes no further
     health.init_app(app)  # GET /healthz
@@ -88,6 +93,7 @@ def create_app(config: dict | None = None) -> Flask:
     daily_sums.install()
     automation.subscribe()
     sms.register()
+    fiscal_registration.register()
     register_web(app)
     app.register_blueprint(api_bp)
     app.register_blueprint(onec_bp)

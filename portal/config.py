@@ -166,4 +166,14 @@ def from_environment(instance_path: str) -> dict:
         "ONEC_WAREHOUSE": os.environ.get("ONEC_WAREHOUSE", ""),
         "ONEC_STEP_SECONDS": float(os.environ.get("ONEC_STEP_SECONDS", "20")),
         "ONEC_STEP_ITEMS": int(os.environ.get("ONEC_STEP_ITEMS", "20000")),
+        # Fiscal receipts (portal/services/fiscal): "none" (no register), "file" (each task written to
+        # FISCAL_FILE_DIR for an agent, its answer read from there), "atol" (ATOL's driver v10 web server
+        # at each shop's fiscal register address). Checked by create_app.
+        "FISCAL_BACKEND": os.environ.get("FISCAL_BACKEND", "none").strip().lower(),
+        "FISCAL_FILE_DIR": os.environ.get("FISCAL_FILE_DIR", str(Path(instance_path) / "fiscal")),
+        # seconds one HTTP request to the register may take, and one attempt waits for a task's result
+        "FISCAL_TIMEOUT": float(os.environ.get("FISCAL_TIMEOUT", "10")),
+        "FISCAL_WAIT_SECONDS": float(os.environ.get("FISCAL_WAIT_SECONDS", "10")),
+        # the receipts' taxation system (osn, usnIncome, usnIncomeOutcome, esn, patent); empty: the register's own
+        "FISCAL_TAXATION_TYPE": os.environ.get("FISCAL_TAXATION_TYPE", ""),
     }

@@ -6,14 +6,16 @@ import io
 from flask import current_app
 from flask_babel import format_date, format_datetime
 from flask_babel import gettext as _
+from reportlab.graphics import renderPDF
 from reportlab.lib.units import mm
 from reportlab.lib.utils import simpleSplit
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen import canvas
 
-from portal.documents import BOLD, REGULAR, register_fonts
+from portal.documents import BOLD, REGULAR, fiscal_qr, register_fonts
 from portal.i18n import money
 from portal.labels import payment_method, quantity, vat_amount, vat_rate
+from portal.services.fiscal import documents as fiscal
 from portal.text import squash
 
 WIDTH = 80 * mm
@@ -21,6 +23,7 @@ MARGIN = 4 * mm
 TEXT = WIDTH - 2 * MARGIN
 SIZE = 8
 LEADING = 10.5
+QR_SIZE = 34 * mm
 
 
 class _Tape:
@@ -42,8 +45,12 @@ class _Tape:
     def gap(self):
         self.rows.append(("gap",))
 
+    def qr(self, text: str):
+        """The receipt's QR code, centred, QR_SIZE tall."""
+        self.rows.append(("qr", text))
+
     def render(self) -> bytes:
-        height = 2 * MARGIN + LEADING * len(self.rows) + 6
+        height = 2 * MARGIN + sum(QR_SIZE if row[0] == "qr" else LEADING for row in self.rows) + 6
         buffer = io.BytesIO()
         pdf = canvas.Canvas(buffer, pagesize=(WIDTH, height))
         pdf.setTitle(_("Receipt"))
@@ -62,6 +69,10 @@ class _Tape:
                 pdf.setDash(1, 2)
                 pdf.line(MARGIN, y + 3, WIDTH - MARGIN, y + 3)
                 pdf.setDash()
+            elif row[0] == "qr":
+                renderPDF.draw(fiscal_qr.drawing(row[1], QR_SIZE), pdf, (WIDTH - QR_SIZE) / 2, y + SIZE - QR_SIZE)
+                y -= QR_SIZE
+                continue
             y -= LEADING
         pdf.showPage()
         pdf.save()
@@ -152,6 +163,7 @@ def receipt_pdf(ctx: dict) -> bytes:
         tape.text(_("Bonus available after this sale"), money(after.available))
         if after.pending:
             tape.text(_("Bonus pending after this sale"), money(after.pending))
+    _fiscal(tape, fiscal.of_order(order.id))
     tape.rule()
     tape.text(_("Goods can be returned within %(n)d days with this receipt; goods under warranty are "
                 "accepted for warranty service until the date shown.", n=ctx["return_days"]))
@@ -186,12 +198,34 @@ def return_receipt_pdf(ret) -> bytes:
         tape.text(_("Bonus returned to the client"), money(ret.bonus_restored))
     if ret.accrual_reversed:
         tape.text(_("Bonus accrual cancelled"), money(ret.accrual_reversed))
+    _fiscal(tape, fiscal.of_return(ret.id))
     for who in (_("Cashier signature"), _("Client signature")):  # a line to sign on, its label under it
         tape.gap()
         tape.gap()
         tape.rule()
         tape.text(who)
     return tape.render()
+
+
+def _fiscal(tape: _Tape, document) -> None:
+    """The register's attributes and the QR code, or "awaiting registration" (nothing without a register)."""
+    if document is None:
+        return
+    tape.rule()
+    if document.status.value != "registered":
+        tape.text(_("Not registered on the fiscal register") if document.status.value == "failed"
+                  else _("Awaiting registration on the fiscal register"), bold=True, center=True)
+        return
+    tape.text(_("Fiscal storage (FN)"), document.fn_number)
+    tape.text(_("Fiscal document (FD)"), str(document.document_number))
+    tape.text(_("Fiscal sign (FP)"), document.fiscal_sign)
+    tape.text(_("Register shift"), str(document.register_shift_number or ""))
+    if document.receipt_number:
+        tape.text(_("Receipt in the shift"), str(document.receipt_number))
+    if document.registered_at:
+        tape.text(_("Registered"), format_datetime(document.registered_at, "short"))
+    if document.qr:
+        tape.qr(document.qr)
 
 
 def _method(value: str) -> str:

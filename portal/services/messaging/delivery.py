@@ -1,6 +1,6 @@
 """Pushing outbox events to their receivers: at least once, with back-off, by many workers at once.
 
-Only topics with a registered push handler are delivered here ("sms"); the others ("1c.order",
+Only topics with a registered push handler are delivered here ("sms", "fiscal"); the others ("1c.order",
 "1c.client") wait until their receiver collects them (1C pulls them through /exchange).
 
 A delivery is three short steps, never a transaction held open across the network:

@@ -29,6 +29,7 @@ from portal.models import (
 )
 from portal.money import allocate
 from portal.services import audit
+from portal.services.fiscal import documents as fiscal
 from portal.services.messaging.outbox import enqueue
 from portal.services.sales import stock, vat
 from portal.services.sales.pricing import share
@@ -183,6 +184,7 @@ def _take_back(order_id, requests, key, reason, actor_id, location_id, shift_id,
                                   created=False, status_changed=True, now=now)
     _audit_return(order, ret, parts, status_before, actor_id)
     daily_sums.record_return(ret.id, order.client_id)
+    fiscal.record_return(ret)  # a till return's receipt, registered on the shop's register through the outbox
     # 1C pulls returns through the exchange (portal/integrations/onec), in the return's transaction.
     enqueue("1c.return", f"1c:return:{ret.id}", {"return": ret.id, "order": order.number,
                                                  "refund": ret.refund_total, "withheld": ret.withheld})

@@ -29,6 +29,7 @@ from portal.models import (
 )
 from portal.money import format_plain
 from portal.services import audit
+from portal.services.fiscal import documents as fiscal
 from portal.services.messaging.outbox import enqueue
 from portal.services.orders.history import snapshot
 from portal.services.sales import catalog, stock, vat
@@ -186,6 +187,7 @@ def _place(sale: Sale, now: datetime) -> Order:
             ledger.redeem(client.id, pricing.bonus, f"redemption:order:{order.id}", order_id=order.id, now=now)
         accrue_for(order, now)
     _audit_placed(order, sale)
+    fiscal.record_sale(order)  # a till sale's receipt, registered on the shop's register through the outbox
     enqueue("1c.order", onec_key(order.id, "paid"), {"number": order.number, "event": "paid",
                                                      "channel": order.channel.value, "received": order.received})
     events.order_changed.send(order, actor=db.session.get(User, sale.created_by_id) if sale.created_by_id else None,

@@ -9,7 +9,20 @@ from sqlalchemy.exc import IntegrityError
 
 from portal.errors import DomainError, ValidationError
 from portal.extensions import db
-from portal.models import Order, Payment, PaymentMethod, Refund, Return, Role, Shift, User, utcnow
+from portal.models import (
+    CashMovement,
+    CashMovementKind,
+    Order,
+    Payment,
+    PaymentMethod,
+    Refund,
+    Return,
+    Role,
+    Shift,
+    User,
+    utcnow,
+)
+from portal.services.fiscal import documents as fiscal
 from portal.services.transactions import one_transaction
 
 TILL_METHODS = (PaymentMethod.CASH, PaymentMethod.CARD)
@@ -46,6 +59,7 @@ def open_shift(cashier: User, opening_float: int, now: datetime | None = None) -
                       opening_float=opening_float)
         db.session.add(shift)
         db.session.flush()
+        fiscal.record_open_shift(shift)  # the register's shift opens with the shop's first open shift
         return shift
 
     try:
@@ -62,6 +76,9 @@ class ShiftReport:
     sales: dict[PaymentMethod, int] = field(default_factory=dict)
     refunds: dict[PaymentMethod, int] = field(default_factory=dict)
     bonus_spent: int = 0
+    cash_in: int = 0
+    cash_out: int = 0
+    movements: list[CashMovement] = field(default_factory=list)
 
     def net(self, method: PaymentMethod) -> int:
         return self.sales.get(method, 0) - self.refunds.get(method, 0)
@@ -81,8 +98,9 @@ class ShiftReport:
 
     @property
     def expected_cash(self) -> int:
-        """What should be in the drawer: the float plus cash taken minus cash given back."""
-        return self.shift.opening_float + self.net(PaymentMethod.CASH)
+        """What should be in the drawer: the float, plus cash taken less cash given back, plus cash
+        put in less cash taken out during the shift."""
+        return self.shift.opening_float + self.net(PaymentMethod.CASH) + self.cash_in - self.cash_out
 
     @property
     def difference(self) -> int | None:
@@ -105,7 +123,22 @@ def report(shift: Shift) -> ShiftReport:
         db.select(db.func.count(Order.id), db.func.coalesce(db.func.sum(Order.bonus_redeemed), 0))
         .where(Order.shift_id == shift.id)).one()
     returns_count = db.session.scalar(db.select(db.func.count(Return.id)).where(Return.shift_id == shift.id))
-    return ShiftReport(shift, int(sales_count), int(returns_count or 0), sales, refunds, int(bonus))
+    moved = {kind: int(total) for kind, total in db.session.execute(
+        db.select(CashMovement.kind, db.func.sum(CashMovement.amount)).where(CashMovement.shift_id == shift.id)
+        .group_by(CashMovement.kind))}
+    movements = list(db.session.scalars(db.select(CashMovement).where(CashMovement.shift_id == shift.id)
+                                        .order_by(CashMovement.id)))
+    return ShiftReport(shift, int(sales_count), int(returns_count or 0), sales, refunds, int(bonus),
+                       moved.get(CashMovementKind.IN, 0), moved.get(CashMovementKind.OUT, 0), movements)
+
+
+class FiscalPending(DomainError):
+    code = "fiscal_pending"
+
+    def __init__(self, waiting: list[str]):
+        super().__init__(_l("The shift cannot close while documents await registration on the fiscal register: "
+                            "%(documents)s.", documents="; ".join(waiting)))
+        self.waiting = waiting
 
 
 def close_shift(cashier: User, counted_cash: int, now: datetime | None = None) -> ShiftReport:
@@ -120,11 +153,17 @@ def _close(cashier: User, counted_cash: int, now: datetime | None) -> ShiftRepor
                               .with_for_update())
     if shift is None:
         raise NoOpenShift()
+    # Every receipt and cash movement of the shift must be on the register before its shift closes
+    # (the closing document itself is made below, so it never holds the close up).
+    waiting = fiscal.awaiting(shift.id)
+    if waiting:
+        raise FiscalPending([fiscal.describe(document) for document in waiting])
     z = report(shift)
     shift.expected_cash = z.expected_cash
     shift.counted_cash = counted_cash
     shift.closed_at = now or utcnow()
     db.session.flush()
+    fiscal.record_close_shift(shift)  # the register's shift closes with the shop's last open shift
     return report(shift)
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -27,11 +28,13 @@ class LocationInput:
     phone: str = ""
     is_main: bool = False
     active: bool = True
+    fiscal_register_url: str = ""  # a shop's fiscal register: its ATOL driver web server, http(s)://host:port
 
 
 def _snapshot(loc: Location) -> dict:
     return {"code": loc.code, "name": loc.name, "kind": loc.kind.value, "address": loc.address,
-            "phone": loc.phone, "is_main": loc.is_main, "active": loc.active}
+            "phone": loc.phone, "is_main": loc.is_main, "active": loc.active,
+            "fiscal_register_url": loc.fiscal_register_url}
 
 
 def _clean(data: LocationInput, location_id: int | None) -> dict:
@@ -76,10 +79,32 @@ def _clean(data: LocationInput, location_id: int | None) -> dict:
             User.shop_id == location_id, User.role == Role.CASHIER))
         if cashiers:
             errors["kind"] = _l("Cashiers are attached to this shop: it cannot become a warehouse.")
+    register_url, problem = _register_url(data.fiscal_register_url)
+    if problem:
+        errors["fiscal_register_url"] = problem
     if errors:
         raise ValidationError(errors)
     return {"code": code, "name": name, "kind": kind, "address": address, "phone": phone,
-            "is_main": bool(data.is_main), "active": bool(data.active)}
+            "is_main": bool(data.is_main), "active": bool(data.active), "fiscal_register_url": register_url}
+
+
+def _register_url(text: str | None) -> tuple[str, str | None]:
+    """The fiscal register's address as stored (no trailing slash), or what is wrong with it. Empty is
+    allowed: the shop has no register (its fiscal documents wait until one is set)."""
+    url = (text or "").strip().rstrip("/")
+    if not url:
+        return "", None
+    parts = urlsplit(url)
+    try:
+        parts.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError:
+        return url, _l("Enter an address like http://10.0.5.20:16732.")
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment \
+            or any(c.isspace() for c in url):
+        return url, _l("Enter an address like http://10.0.5.20:16732.")
+    if len(url) > 300:
+        return url, _l("The address is too long.")
+    return url, None
 
 
 def _make_only_main(location: Location) -> None:

@@ -44,6 +44,7 @@ class LocationForm(FlaskForm):
     phone = StringField(_l("Phone"), validators=[Optional(), Length(max=40)])
     is_main = BooleanField(_l("Main warehouse (web-shop orders take goods from it)"))
     active = BooleanField(_l("Active"), default=True)
+    fiscal_register_url = StringField(_l("Fiscal register URL"), validators=[Optional(), Length(max=300)])
 
 
 class OnecWarehouseForm(FlaskForm):

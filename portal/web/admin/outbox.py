@@ -8,6 +8,7 @@ from flask_login import current_user
 from portal.errors import DomainError
 from portal.extensions import db
 from portal.models import utcnow
+from portal.services.fiscal import documents as fiscal_documents
 from portal.services.messaging import delivery
 from portal.services.messaging import sms as sms_service
 from portal.web.admin.blueprint import bp
@@ -29,6 +30,7 @@ def outbox():
     return render_template("admin/outbox.html", events=events, filters=filters,
                            topics=delivery.topics(), counts=delivery.state_counts(filters["topic"]),
                            pushed=set(delivery.handlers()), masked_text=sms_service.masked_text,
+                           fiscal_label=lambda payload: fiscal_documents.describe_id(payload.get("document")),
                            now=utcnow(), pager_args={k: v for k, v in filters.items() if v})
 
 

@@ -115,7 +115,7 @@ def _location_input(form: LocationForm) -> location_service.LocationInput:
     return location_service.LocationInput(
         code=form.code.data or "", name=form.name.data or "", kind=form.kind.data or "",
         address=form.address.data or "", phone=form.phone.data or "", is_main=bool(form.is_main.data),
-        active=bool(form.active.data))
+        active=bool(form.active.data), fiscal_register_url=form.fiscal_register_url.data or "")
 
 
 @bp.route("/locations/new", methods=["GET", "POST"])

@@ -95,6 +95,9 @@ def close_shift():
                                value=request.form.get("counted_cash", "")), 422
     except shifts.NoOpenShift:
         return redirect(url_for("cashier.home"))
+    except shifts.FiscalPending as exc:  # the page lists the documents awaiting registration
+        return render_template("cashier/shift.html", report=shifts.report(shifts.current_shift(current_user.id)),
+                               closing=True, error=str(exc.message), value=request.form.get("counted_cash", "")), 409
     return redirect(url_for("cashier.past_shift", shift_id=z.shift.id))
 
 

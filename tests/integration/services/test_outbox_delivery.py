@@ -51,7 +51,7 @@ def test_only_topics_with_a_push_handler_are_claimed_and_1c_events_are_left_alon
     onec = outbox.enqueue("1c.order", "1c:order:1:confirmed", {"number": "1"})
     message = sms.queue("+79161234567", "Hi", "sms:test:1")
     db.session.commit()
-    assert set(delivery.handlers()) == {"sms"}
+    assert set(delivery.handlers()) == {"sms", "fiscal"}
     assert delivery.claim("w1", limit=10) == [message.id]
     result = delivery.deliver_due("w2")
     assert result.attempts == 0  # the SMS is claimed by w1, the 1C event is 1C's to collect
