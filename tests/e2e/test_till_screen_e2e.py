@@ -1,7 +1,9 @@
 """The till on one screen (issue 16): a 20-line sale rung up with the scanner, the quick keys and the
 keypad, parked, a second customer served, the first resumed and paid card + cash — at 768x1024 and
 at 1024x768, with the amount due and the pay buttons inside the window at every step and the page
-never scrolled. Then small flows: a spent bonus cancelled, a phone that is a client's already, the
+never scrolled (the line saying what awaits the fiscal register included) — and the sale and a later
+return registered on the stand-in ATOL register, their receipts showing the fiscal attributes. This
+is the issue's "Done when". Then small flows: a spent bonus cancelled, a phone that is a client's already, the
 quick keys on the admin's page.
 
 Screenshots of the 20-line cart go to tests/e2e/artifacts/till-<width>x<height>.png (the README's
@@ -10,15 +12,21 @@ pictures in docs/ are copies of them).
 from __future__ import annotations
 
 import re
+from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 from portal.extensions import db
-from portal.models import Barcode, Order, PaymentMethod
+from portal.models import Barcode, Location, Order, PaymentMethod, Shift, utcnow
 from portal.services.clients import bonus as bonus_service
-from portal.services.sales import quick_keys
+from portal.services.fiscal import documents as fiscal
+from portal.services.messaging import delivery
+from portal.services.sales import quick_keys, returns
+from portal.services.sales.returns import ReturnRequest
 
+from ..atol_stand_in import FN_NUMBER, AtolStandIn
 from ..factories import DEFAULT_PASSWORD, make_client, make_location, make_product, make_staff, make_variants
 from .support import MIN_TAP, assert_no_horizontal_overflow, expect, sign_in
 
@@ -129,9 +137,38 @@ def keypad(page, opener, digits: str) -> None:
     expect(pad).to_be_hidden()
 
 
+def drain_fiscal(app) -> int:
+    """What the outbox worker does: register every fiscal document that is due."""
+    with app.app_context():
+        at = utcnow() + timedelta(seconds=1)
+        return delivery.deliver_due(topics=[fiscal.TOPIC], now=lambda: at).delivered
+
+
+def assert_registered(page, task) -> None:
+    """The receipt on the page shows the register's attributes of `task` and its QR code."""
+    params = task.result["result"]["fiscalParams"]
+    expect(page.locator("[data-testid=fiscal-pending]")).to_have_count(0)
+    expect(page.locator("[data-testid=fiscal-fn]")).to_have_text(FN_NUMBER)
+    expect(page.locator("[data-testid=fiscal-fd]")).to_have_text(str(params["fiscalDocumentNumber"]))
+    expect(page.locator("[data-testid=fiscal-fp]")).to_have_text(params["fiscalDocumentSign"])
+    expect(page.locator("[data-testid=fiscal-qr] svg")).to_be_visible()
+
+
 @pytest.mark.parametrize("viewport", [PORTRAIT, LANDSCAPE], ids=["768x1024", "1024x768"])
 def test_a_20_line_sale_parked_a_second_customer_then_resumed_and_paid_split_on_one_screen(
         app, live_server, open_page, counter, viewport):
+    register = AtolStandIn().__enter__()
+    app.config.update(FISCAL_BACKEND="atol", FISCAL_WAIT_SECONDS=0.3, OUTBOX_BACKOFF_JITTER=0)
+    with app.app_context():
+        db.session.get(Location, counter["shop"]).fiscal_register_url = register.url
+        db.session.commit()
+    try:
+        ring_up_park_resume_and_pay(app, live_server, open_page, counter, viewport, register)
+    finally:
+        register.__exit__(None, None, None)
+
+
+def ring_up_park_resume_and_pay(app, live_server, open_page, counter, viewport, register):
     page = open_page(viewport=viewport, has_touch=True)
     prices = counter["prices"]
     open_shift(page, live_server, counter["cashier"])
@@ -233,6 +270,31 @@ def test_a_20_line_sale_parked_a_second_customer_then_resumed_and_paid_split_on_
         assert (len(paid.lines), paid.paid) == (20, total)
         assert {p.method: p.amount for p in paid.payments} == {PaymentMethod.CARD: CARD,
                                                              PaymentMethod.CASH: cash_due}
+        paid_id, first_line, shift_id = paid.id, paid.lines[0].id, paid.shift_id
+
+    # --- the register: the receipt waits for it, then shows what it gave (the worker's drain here)
+    expect(page.locator("[data-testid=fiscal-pending]")).to_be_visible()
+    assert drain_fiscal(app) == 3  # the register's shift, the second customer's sale, Anna's
+    page.reload()
+    sold = register.registered("sell")
+    assert len(sold) == 2 and len(sold[1].task["items"]) == 20
+    assert {p["type"]: p["sum"] for p in sold[1].task["payments"]} == {
+        "electronically": Decimal(CARD) / 100, "cash": Decimal(cash_due) / 100}
+    assert_registered(page, sold[1])
+
+    # --- a later return of one line, registered likewise, its receipt with the attributes
+    with app.app_context():
+        assert db.session.get(Shift, shift_id).closed_at is None
+        ret = returns.return_goods(paid_id, [ReturnRequest(qty=1, order_line_id=first_line)], key=f"e2e-screen-r-{viewport['width']}",
+                                   actor_id=db.session.get(Shift, shift_id).cashier_id,
+                                   location_id=counter["shop"], shift_id=shift_id)
+        return_id = ret.id
+    page.goto(f"{live_server}/cashier/returns/{return_id}/receipt")
+    expect(page.locator("[data-testid=fiscal-pending]")).to_be_visible()
+    assert drain_fiscal(app) == 1
+    page.reload()
+    [back] = register.registered("sellReturn")
+    assert_registered(page, back)
 
 
 def test_another_cashier_of_the_shop_resumes_a_parked_cart(app, live_server, open_page, counter):
