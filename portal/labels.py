@@ -63,6 +63,7 @@ AUDIT_ACTIONS = {
     "order_returned": _l("Goods returned"),
     "card_issued": _l("Loyalty card number issued"),
     "receipt_sent": _l("Receipt sent by SMS"),
+    "quick_keys_changed": _l("Quick keys of the shop changed"),
     "bonus_settings_changed": _l("Bonus programme changed"),
     "bonus_adjusted": _l("Bonus adjusted by hand"),
     "product_created": _l("Product created"),

@@ -50,7 +50,7 @@ from portal.services.messaging import outbox
 from portal.services.messaging.codes import CodeRefused
 from portal.services.orders import confirmation as order_confirmation
 from portal.services.orders import orders, payments
-from portal.services.sales import returns, sales, shifts, till
+from portal.services.sales import quick_keys, returns, sales, shifts, till
 from portal.services.staff import api_keys, auth, locations, staff, team
 
 from ...factories import make_client, make_staff
@@ -190,6 +190,29 @@ def build_cases(w, app) -> list[Case]:  # noqa: C901 - one table, read top to bo
         loc = locations.create_location(admin, locations.LocationInput(code="shop9", name="Shop nine", kind="shop"))
         state["shop9"] = loc.id
         return Expect("locations", loc.id, admin, [Ev("location_created", None, location_after)])
+
+    # --- a shop's quick keys (issue 16) ----------------------------------------------------------
+    @case("sales.quick_keys.add_key")
+    def _(_s):
+        quick_keys.add_key(admin, w.shop2.id, "DRILL")
+        quick_keys_product = quick_keys.add_key(admin, w.shop2.id, "penny")
+        state["penny"] = quick_keys_product.id
+        return Expect("locations", w.shop2.id, admin, [Ev("quick_keys_changed", {"keys": []}, {"keys": ["DRILL"]}),
+                                                       Ev("quick_keys_changed", {"keys": ["DRILL"]},
+                                                          {"keys": ["DRILL", "PENNY"]})])
+
+    @case("sales.quick_keys.move_key")
+    def _(_s):
+        quick_keys.move_key(admin, w.shop2.id, state["penny"], -1)
+        quick_keys.move_key(admin, w.shop2.id, state["penny"], -1)  # first already: nothing changes
+        return Expect("locations", w.shop2.id, admin, [Ev("quick_keys_changed", {"keys": ["DRILL", "PENNY"]},
+                                                          {"keys": ["PENNY", "DRILL"]})])
+
+    @case("sales.quick_keys.remove_key")
+    def _(_s):
+        quick_keys.remove_key(admin, w.shop2.id, state["penny"])
+        return Expect("locations", w.shop2.id, admin, [Ev("quick_keys_changed", {"keys": ["PENNY", "DRILL"]},
+                                                          {"keys": ["DRILL"]})])
 
     @case("staff.locations.update_location")
     def _(_s):
@@ -650,6 +673,7 @@ TABLE_NAMES = [
     "staff.staff.create_staff", "staff.staff.update_staff", "staff.staff.set_active", "staff.staff.reset_password",
     "staff.team.reset_member_password", "staff.team.set_member_active", "staff.auth.authenticate",
     "staff.locations.create_location", "staff.locations.update_location",
+    "sales.quick_keys.add_key", "sales.quick_keys.move_key", "sales.quick_keys.remove_key",
     "clients.changes.create_client", "clients.changes.approve_change", "clients.changes.propose_change",
     "clients.changes.reject_change", "clients.changes.apply_change", "clients.changes.change_client",
     "clients.contacts.update_contacts", "clients.assignment.assign_manager", "clients.dates.update_dates",
@@ -732,6 +756,10 @@ NOT_AUDITED = {
     "sales.stock.set_levels": "many stock counts from 1C at once: the same inventory feed as set_level",
     "sales.stock.take": "part of the audited sale or confirmation",
     "sales.till.add": "the cashier's cart before the sale (the sale is audited: order_placed)",
+    "sales.till.put_in": "the cart", "sales.till.take_out": "the cart",
+    "sales.parked.park": "a cart put aside before the sale: the parked row keeps who parked it and when",
+    "sales.parked.resume": "a parked cart back in the till: the cart before the sale",
+    "sales.parked.discard": "a parked cart dropped when the customer left: nothing was sold",
     "sales.till.attach_client": "the cart", "sales.till.cart_of": "the cart", "sales.till.clear": "the cart",
     "sales.till.detach_client": "the cart", "sales.till.scan": "the cart", "sales.till.set_bonus": "the cart",
     "sales.till.set_quantity": "the cart", "sales.till.view": "the cart",
