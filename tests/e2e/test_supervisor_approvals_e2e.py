@@ -152,6 +152,15 @@ def test_approve_a_discount_change_in_place_and_the_manager_sees_it(app, live_se
     for button in tablet.locator("[data-testid=approval] button").all():
         assert button.bounding_box()["height"] >= 44
     shot(tablet, "tablet")
+    # Newest first, and one kind only: the queue answers in place, and the address keeps the choice.
+    tablet.get_by_test_id("approval-sort").select_option("newest")
+    expect(tablet.locator("[data-testid=approval]").first.get_by_test_id("approval-what")).to_have_text("New client")
+    tablet.get_by_test_id("approval-kind").select_option("order_discount")
+    expect(tablet.locator("[data-testid=approval]")).to_have_count(1)
+    expect(tablet.get_by_test_id("approval-what")).to_have_text("Order discount")
+    expect(tablet).to_have_url(f"{live_server}/supervisor/approvals?kind=order_discount&order=newest")
+    tablet.get_by_test_id("approval-kind").select_option("deferral")
+    expect(tablet.get_by_test_id("queue-empty")).to_have_text("Nothing of this kind waits for your decision.")
 
     sign_out(page)
     sign_in(page, live_server, office["anna"], DEFAULT_PASSWORD)
