@@ -105,6 +105,7 @@ def test_a_manager_proposes_12_percent_in_three_interactions_and_the_supervisor_
     assert person.count == 3 and loads == []    # three interactions, no page load
     expect(page.get_by_test_id("discount")).to_have_text(f"10{NBSP}%")
     expect(page.get_by_test_id("pending-change")).to_contain_text("Proposed change")
+    expect(page.get_by_role("link", name="Propose a change")).to_have_count(0)  # one change waits at a time
     shot(page, "proposed")
     with app.app_context():
         request = db.session.scalar(db.select(ChangeRequest))

@@ -61,6 +61,7 @@ def test_a_managers_discount_typed_in_place_is_a_proposal_and_the_card_says_it_w
     assert "Sent to your supervisor for approval." in body
     assert shown(answer, "discount") == "10 %"  # the card keeps its value until the supervisor decides
     assert 'id="client-pending" hx-swap-oob="true"' in answer.get_data(as_text=True)
+    assert '<span id="client-propose" class="head-action" hx-swap-oob="true"></span>' in answer.get_data(as_text=True)
     assert 'hx-post=' not in answer.get_data(as_text=True)  # while it waits, no term is editable
     with app.app_context():
         request = db.session.scalar(db.select(ChangeRequest))
