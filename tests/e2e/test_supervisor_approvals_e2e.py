@@ -103,6 +103,14 @@ def test_approve_a_discount_change_in_place_and_the_manager_sees_it(app, live_se
     expect(items).to_have_count(3)
     change = items.nth(0)
     expect(change.get_by_test_id("approval-what")).to_have_text("Change of terms")
+    # One compact row each: what changes from → to on the row itself, the details folded.
+    expect(change.get_by_test_id("approval-summary")).to_have_text(f"Discount 5{NBSP}% → 7.5{NBSP}%")
+    shot(page, "compact")
+    for row in items.all():
+        assert row.bounding_box()["height"] < 90
+    expect(change.get_by_test_id("approval-change")).to_be_hidden()
+    change.get_by_test_id("approval-details").locator("summary").click()
+    expect(change.get_by_test_id("approval-change")).to_be_visible()
     expect(change.locator("tr[data-field=discount_bp] .before")).to_have_text(f"5{NBSP}%")
     expect(change.locator("tr[data-field=discount_bp] .after")).to_have_text(f"7.5{NBSP}%")
     expect(change.get_by_test_id("context-debt-overdue")).to_contain_text("6 days overdue")
@@ -117,9 +125,10 @@ def test_approve_a_discount_change_in_place_and_the_manager_sees_it(app, live_se
     navigations = []
     page.on("framenavigated", lambda frame: navigations.append(frame.url))
 
-    # Rejecting without a comment: the item says why, in place.
+    # Rejecting without a comment: the item says why, in place, its details open at the comment.
     order.get_by_test_id("reject").click()
     expect(order.get_by_test_id("approval-error")).to_have_text("Say why the discounts are rejected.")
+    expect(order.get_by_label("Comment")).to_be_focused()
     expect(items).to_have_count(3)
 
     change.get_by_label("Comment").fill("Agreed with sales")
@@ -143,6 +152,15 @@ def test_approve_a_discount_change_in_place_and_the_manager_sees_it(app, live_se
     for button in tablet.locator("[data-testid=approval] button").all():
         assert button.bounding_box()["height"] >= 44
     shot(tablet, "tablet")
+    # Newest first, and one kind only: the queue answers in place, and the address keeps the choice.
+    tablet.get_by_test_id("approval-sort").select_option("newest")
+    expect(tablet.locator("[data-testid=approval]").first.get_by_test_id("approval-what")).to_have_text("New client")
+    tablet.get_by_test_id("approval-kind").select_option("order_discount")
+    expect(tablet.locator("[data-testid=approval]")).to_have_count(1)
+    expect(tablet.get_by_test_id("approval-what")).to_have_text("Order discount")
+    expect(tablet).to_have_url(f"{live_server}/supervisor/approvals?kind=order_discount&order=newest")
+    tablet.get_by_test_id("approval-kind").select_option("deferral")
+    expect(tablet.get_by_test_id("queue-empty")).to_have_text("Nothing of this kind waits for your decision.")
 
     sign_out(page)
     sign_in(page, live_server, office["anna"], DEFAULT_PASSWORD)

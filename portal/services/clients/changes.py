@@ -54,7 +54,7 @@ from portal.text import squash
 
 __all__ = [
     "ClientChange", "NewClient", "NothingChanged", "TERM_FIELDS", "REQUISITE_FIELDS",
-    "approve_change", "change_client", "apply_change", "client_link", "contacts_of", "onec_payload",
+    "approve_change", "change_client", "change_term", "apply_change", "client_link", "contacts_of", "onec_payload",
     "create_client", "pending_request_of", "propose_change", "reject_change",
 ]
 
@@ -376,27 +376,30 @@ def propose_change(manager: User, client_id: int, data: ClientChange) -> ChangeR
     def run() -> ChangeRequest:
         client = locked_client(manager, client_id)
         _no_pending(client, manager)
-        values = check_change(data)
-        before, after = _changes(client, values)
-        resubmit = client.status is ClientStatus.REJECTED
-        if resubmit:
-            # Asking again for a rejected client: the terms asked for are all shown, as for a new one.
-            for key in TERM_FIELDS:
-                before.setdefault(key, terms_snapshot(client)[key])
-                after.setdefault(key, values[key])
-        if not after:
-            raise NothingChanged(_l("Nothing has changed."))
-        request = ChangeRequest(client_id=client.id, kind=ChangeKind.NEW_CLIENT if resubmit else ChangeKind.CHANGE,
-                                author_id=manager.id, before=before, after=after)
-        db.session.add(request)
-        if resubmit:
-            client.status = ClientStatus.PENDING
-        db.session.flush()
-        audit.record(manager, "client_change_proposed", client, before=before, after=after)
-        _tell_supervisor(manager, client)
-        return request
+        return _propose(manager, client, check_change(data))
 
     return one_transaction(run)
+
+
+def _propose(manager: User, client: Client, values: dict) -> ChangeRequest:
+    before, after = _changes(client, values)
+    resubmit = client.status is ClientStatus.REJECTED
+    if resubmit:
+        # Asking again for a rejected client: the terms asked for are all shown, as for a new one.
+        for key in TERM_FIELDS:
+            before.setdefault(key, terms_snapshot(client)[key])
+            after.setdefault(key, values[key])
+    if not after:
+        raise NothingChanged(_l("Nothing has changed."))
+    request = ChangeRequest(client_id=client.id, kind=ChangeKind.NEW_CLIENT if resubmit else ChangeKind.CHANGE,
+                            author_id=manager.id, before=before, after=after)
+    db.session.add(request)
+    if resubmit:
+        client.status = ClientStatus.PENDING
+    db.session.flush()
+    audit.record(manager, "client_change_proposed", client, before=before, after=after)
+    _tell_supervisor(manager, client)
+    return request
 
 
 def apply_change(actor: User, client_id: int, data: ClientChange) -> Client:
@@ -408,19 +411,22 @@ def apply_change(actor: User, client_id: int, data: ClientChange) -> Client:
     def run() -> Client:
         client = locked_client(actor, client_id)
         _no_pending(client, actor)
-        values = check_change(data)
-        before, after = _changes(client, values)
-        if client.status is not ClientStatus.ACTIVE:
-            before["status"], after["status"] = client.status.value, ClientStatus.ACTIVE.value
-        if not after:
-            raise NothingChanged(_l("Nothing has changed."))
-        _apply_values(client, {k: v for k, v in after.items() if k != "status"})
-        client.status = ClientStatus.ACTIVE
-        updated = audit.record(actor, "client_updated", client, before=before, after=after)
-        _send_to_1c(client, updated)
-        return client
+        return _apply(actor, client, check_change(data))
 
     return one_transaction(run)
+
+
+def _apply(actor: User, client: Client, values: dict) -> Client:
+    before, after = _changes(client, values)
+    if client.status is not ClientStatus.ACTIVE:
+        before["status"], after["status"] = client.status.value, ClientStatus.ACTIVE.value
+    if not after:
+        raise NothingChanged(_l("Nothing has changed."))
+    _apply_values(client, {k: v for k, v in after.items() if k != "status"})
+    client.status = ClientStatus.ACTIVE
+    updated = audit.record(actor, "client_updated", client, before=before, after=after)
+    _send_to_1c(client, updated)
+    return client
 
 
 def change_client(actor: User, client_id: int, data: ClientChange) -> ChangeRequest | None:
@@ -430,6 +436,34 @@ def change_client(actor: User, client_id: int, data: ClientChange) -> ChangeRequ
         apply_change(actor, client_id, data)
         return None
     return propose_change(actor, client_id, data)
+
+
+def change_term(actor: User, client_id: int, term: str, value: int | None) -> ChangeRequest | None:
+    """One term — the discount (basis points), the credit limit (minor units) or the deferral (days) —
+    changed on the card itself: a proposal for a manager (returns the request), applied at once for a
+    supervisor or an admin (returns None). Only that term is checked (ValidationError under its own
+    name: `discount`, `credit_limit`, `deferral_days`); the card's other values are kept as they are.
+    The same value as the card's is NothingChanged, and nothing is written."""
+    if term not in TERM_FIELDS:
+        raise NotFound(_l("No such term."))
+    check_staff(actor)
+
+    def run() -> ChangeRequest | None:
+        client = locked_client(actor, client_id)
+        _no_pending(client, actor)
+        data = ClientChange(kind=client.kind.value, name=client.name, tax_id=client.tax_id or "",
+                            **terms_snapshot(client))
+        setattr(data, term, value)
+        errors: dict = {}
+        values = {**_requisites_snapshot(client), **_clean_terms(data, errors)}
+        if errors:
+            raise ValidationError(errors)
+        if _decides_directly(actor):
+            _apply(actor, client, values)
+            return None
+        return _propose(actor, client, values)
+
+    return one_transaction(run)
 
 
 # --- deciding ------------------------------------------------------------------------------------

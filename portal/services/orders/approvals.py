@@ -53,6 +53,12 @@ REQUISITES = "requisites"
 TERMS_AND_REQUISITES = "terms_and_requisites"
 ORDER_DISCOUNT = "order_discount"
 
+# What the queue can be narrowed to: a new client, a change touching the discount, the credit limit,
+# the deferral or the requisites (a change of several fields is found under each), an order's discount.
+FILTERS = (NEW_CLIENT, "discount", "credit_limit", "deferral", REQUISITES, ORDER_DISCOUNT)
+_FILTER_FIELDS = {"discount": ("discount_bp",), "credit_limit": ("credit_limit",), "deferral": ("deferral_days",),
+                  REQUISITES: client_changes.REQUISITE_FIELDS}
+
 
 # --- what the queue holds ----------------------------------------------------------------------------
 
@@ -204,9 +210,24 @@ def change_what(request: ChangeRequest) -> str:
     return REQUISITES if requisites else TERMS
 
 
-def queue(supervisor: User) -> list[QueueItem]:
-    """Everything waiting for the supervisor's decision, oldest first."""
-    return _read(supervisor)
+def queue(supervisor: User, newest_first: bool = False, only: str | None = None) -> list[QueueItem]:
+    """Everything waiting for the supervisor's decision, oldest first (or newest first); with `only`
+    (one of FILTERS), just the items of that kind. An unknown `only` is no filter."""
+    items = [i for i in _read(supervisor) if matches(i, only)]
+    if newest_first:
+        items.reverse()
+    return items
+
+
+def matches(item: QueueItem, only: str | None) -> bool:
+    """The item is of the kind `only` names (see FILTERS); anything else in `only` matches everything."""
+    if only not in FILTERS:
+        return True
+    if only == ORDER_DISCOUNT:
+        return item.kind == ORDER
+    if only == NEW_CLIENT:
+        return item.what == NEW_CLIENT
+    return item.what != NEW_CLIENT and item.kind == CHANGE and any(key in item.after for key in _FILTER_FIELDS[only])
 
 
 def item(supervisor: User, kind: str, item_id: int) -> QueueItem | None:

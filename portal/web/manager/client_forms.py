@@ -167,6 +167,34 @@ class NewClientForm(ClientForm):
             manager_id=self.manager_id.data)
 
 
+# The terms edited in place on the card: the name in the address and the form, the card's field, how
+# what was typed is read, and how the card's value is put back into the input.
+TERM_INPUTS = {
+    "discount": ("discount_bp", parse_percent, format_percent, "decimal"),
+    "credit_limit": ("credit_limit", parse_money, format_money, "decimal"),
+    "deferral_days": ("deferral_days", parse_days, lambda value: str(value), "numeric"),
+}
+
+
+def term_text(term: str, client) -> str:
+    """The card's value of a term as the input shows it (\"12\", \"150000\", \"30\")."""
+    key, _parse, show, _mode = TERM_INPUTS[term]
+    return show(getattr(client, key))
+
+
+class TermForm(FlaskForm):
+    """One term typed on the card: the discount in percent, the credit limit, or the deferral in days."""
+
+    value = StringField()
+
+    def term_value(self, term: str) -> int | None:
+        """The typed value as the service takes it; None when nothing was typed. ValueError when unreadable."""
+        text = _squeeze(self.value.data or "")
+        if not text:
+            return None
+        return TERM_INPUTS[term][1](text)
+
+
 _DOTTED = re.compile(r"^([0-9]{1,2})[./]([0-9]{1,2})[./]([0-9]{4})$")
 
 

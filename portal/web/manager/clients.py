@@ -21,14 +21,17 @@ from portal.services.staff import team
 from portal.web.forms import safe_next
 from portal.web.manager.blueprint import bp
 from portal.web.manager.client_forms import (
+    TERM_INPUTS,
     ClientDatesForm,
     ClientFilterForm,
     ClientForm,
     ContactsForm,
     NewClientForm,
+    TermForm,
     choices,
     contacts_data,
     show_errors,
+    term_text,
 )
 
 LIST_ARGS = ("q", "kind", "status", "debt", "bonus", "manager", "sort", "dir")
@@ -67,8 +70,18 @@ def client_card(client_id: int):
     return _card_page(client_id)
 
 
-def _card_page(client_id: int, dates_form: ClientDatesForm | None = None, status: int = 200):
-    """The client's card; `dates_form` is the dates form as posted, shown back with its errors."""
+def _term_context(client, open_term: str | None = None, typed: str = "", error: str | None = None,
+                  note: str | None = None) -> dict:
+    """What the card's terms show: each term's value for its input, and the one being edited (with
+    what was typed and why it was refused) or the note of the last save."""
+    return {"term_texts": {term: term_text(term, client) for term in TERM_INPUTS}, "term_modes":
+            {term: spec[3] for term, spec in TERM_INPUTS.items()}, "term_open": open_term, "term_typed": typed,
+            "term_error": error, "term_note": note}
+
+
+def _card_page(client_id: int, dates_form: ClientDatesForm | None = None, status: int = 200, terms: dict | None = None):
+    """The client's card; `dates_form` is the dates form as posted, shown back with its errors;
+    `terms` the in-place term edit as posted (see _term_context)."""
     start = None
     if request.args.get("from"):
         try:
@@ -82,7 +95,54 @@ def _card_page(client_id: int, dates_form: ClientDatesForm | None = None, status
     return render_template("manager/client.html", card=card, client=card.client,
                            next_legs=encode_cursor(card.next_legs),
                            decides=_me().role is not Role.MANAGER,
-                           dates=client_dates.dates_of(card.client), dates_form=dates_form), status
+                           dates=client_dates.dates_of(card.client), dates_form=dates_form,
+                           **(terms or _term_context(card.client))), status
+
+
+@bp.post("/clients/<int:client_id>/terms/<term>")
+def client_term_change(client_id: int, term: str):
+    """The discount, the credit limit or the deferral typed on the card itself: a proposal for the
+    supervisor (a manager), or changed at once (a supervisor). With htmx the answer is the card's terms
+    (and its pending-change notice); a refusal keeps the field open with what was typed and why.
+    Without htmx: back to the card, or the card with the refused field (422)."""
+    if term not in TERM_INPUTS:
+        abort(404)
+    me = _me()
+    client = _visible_or_abort(client_id)
+    form = TermForm()
+    typed = request.form.get("value", "") if isinstance(request.form.get("value"), str) else ""
+    error = note = None
+    if not form.validate():
+        error = " ".join(str(m) for messages in form.errors.values() for m in messages)
+    else:
+        try:
+            value = form.term_value(term)
+        except ValueError as exc:
+            error = str(exc)
+        else:
+            try:
+                made = client_changes.change_term(me, client.id, TERM_INPUTS[term][0], value)
+            except ValidationError as exc:
+                error = " ".join(str(m) for m in exc.fields.values())
+            except client_changes.NothingChanged:
+                note = _("Nothing has changed.")
+            except (NotFound, Forbidden):
+                raise
+            except DomainError as exc:
+                error = str(exc.message)
+            else:
+                note = (_("Sent to your supervisor for approval.") if made is not None
+                        else _("Changes to %(name)s have been saved.", name=client.name))
+    terms = (_term_context(client, open_term=term, typed=typed, error=error) if error
+             else _term_context(directory.visible_client(me, client.id), open_term=term, note=note))
+    if request.htmx:
+        card = directory.client_card(me, client.id)
+        return (render_template("manager/_client_terms.html", card=card, client=card.client, **terms)
+                + render_template("manager/_client_pending.html", card=card, pending_oob=True))
+    if error:
+        return _card_page(client.id, status=422, terms=terms)
+    flash(note, "info" if note == _("Nothing has changed.") else "success")
+    return redirect(url_for("manager.client_card", client_id=client.id), code=303)
 
 
 @bp.post("/clients/<int:client_id>/dates")

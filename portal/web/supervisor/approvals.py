@@ -1,8 +1,10 @@
-"""The supervisor's approval queue: client changes and order discounts of the team, oldest first.
+"""The supervisor's approval queue: client changes and order discounts of the team, one compact row
+each (what changes from → to, who asked, when; the details expand), oldest or newest first
+(`?order=newest`), narrowed to one kind (`?kind=discount`, see approval_queue.FILTERS).
 
-Approve or reject one item (with a comment) in place with htmx — the item is replaced by a short
-line saying what was decided — or tick several and approve them at once: the answer is the queue
-page, from which htmx takes the queue and the navigation count (`hx-select`). Without htmx every
+Approve or reject one item (with a comment) in place with htmx — the row is replaced by a short
+line saying what was decided, where it stood — or tick several and approve them at once: the answer is
+the queue page, from which htmx takes the queue and the navigation count (`hx-select`). Without htmx every
 action is a plain form post that comes back to the queue with a flash message. The services decide;
 this door only reads the form and shows the result.
 """
@@ -27,6 +29,16 @@ WHAT = {
 }
 
 
+FILTER_LABELS = {
+    approval_queue.NEW_CLIENT: _l("New client"),
+    "discount": _l("Discount"),
+    "credit_limit": _l("Credit limit"),
+    "deferral": _l("Payment deferral"),
+    approval_queue.REQUISITES: _l("Requisites"),
+    approval_queue.ORDER_DISCOUNT: _l("Order discount"),
+}
+
+
 def what_label(what: str) -> str:
     return str(WHAT.get(what, what))
 
@@ -43,8 +55,17 @@ def _back():
     return redirect(url_for("supervisor.approvals"), code=303)
 
 
+def _view() -> dict:
+    """The queue's order and filter, from the address (or from the bulk form, which carries them)."""
+    only = request.values.get("kind", "")
+    return {"newest": request.values.get("order") == "newest",
+            "only": only if only in approval_queue.FILTERS else ""}
+
+
 def _page(outcome=None, error=None, status: int = 200):
-    return render_template("supervisor/approvals.html", items=approval_queue.queue(_me()),
+    view = _view()
+    items = approval_queue.queue(_me(), newest_first=view["newest"], only=view["only"] or None)
+    return render_template("supervisor/approvals.html", items=items, view=view, filters=FILTER_LABELS,
                            select_all=request.args.get("select") == "all", outcome=outcome, error=error,
                            what_label=what_label), status
 

@@ -124,6 +124,7 @@ ARGUMENTS: dict[str, dict[str, str]] = {
     "manager.client_contacts": {"client_id": "client"},
     "manager.client_dates_update": {"client_id": "client"},
     "manager.client_edit": {"client_id": "client"},
+    "manager.client_term_change": {"client_id": "client", "term": "=discount"},
     "manager.order_approve": {"order_id": "approval_order"},
     "manager.order_reject": {"order_id": "approval_order"},
     "manager.order_cancel": {"order_id": "draft"},

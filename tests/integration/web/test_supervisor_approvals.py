@@ -346,7 +346,7 @@ def test_assign_from_the_list_in_place(app, client, team):
                            data={"manager_id": str(team["oleg"]), "view": "list", "next": "/manager/clients?q=kran"})
     assert response.status_code == 200
     fragment = response.get_data(as_text=True)
-    assert fragment.lstrip().startswith(f'<td class="hide-narrow assign-cell" id="assign-{team["kran"]}"')
+    assert fragment.lstrip().startswith(f'<td class="assign-cell" id="assign-{team["kran"]}"')
     assert re.search(rf'<option value="{team["oleg"]}" selected>Oleg Manager</option>', fragment)
     assert "Oleg Manager is now responsible for OOO Kran." in text(fragment)
     assert 'name="next" value="/manager/clients?q=kran"' in fragment
