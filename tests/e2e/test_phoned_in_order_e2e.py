@@ -12,6 +12,7 @@ on the test app), so requests overlap as they would on a slow line.
 """
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from portal.extensions import db
 from portal.models import AddressKind, ClientAddress, ClientKind, DeliveryMethod, Order, OrderStatus, PaymentTerms
 from portal.services.orders import delivery
 
-from ..factories import DEFAULT_PASSWORD, make_client, make_location, make_product, make_staff
+from ..factories import DEFAULT_PASSWORD, make_client, make_location, make_product, make_staff, make_variant_catalogue
 from .support import assert_no_horizontal_overflow, expect, sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.csrf]
@@ -231,3 +232,54 @@ def test_an_eight_line_order_fits_the_laptop_screen_and_the_tablet_without_sidew
     expect(tablet.locator("[data-testid=order-lines] tbody tr")).to_have_count(8)
     tablet.screenshot(path=str(ARTIFACTS / "order-editor-tablet.png"), full_page=True)
     assert_no_horizontal_overflow(tablet)
+
+
+def test_the_keyboard_picks_hits_with_arrows_sets_quantities_and_opens_sizes(app, live_server, open_page, office):
+    with app.app_context():
+        from portal.models import Location
+        make_variant_catalogue(db.session.get(Location, office["main"]))
+    page = open_page(viewport=LAPTOP)
+    sign_in(page, live_server, office["anna"], DEFAULT_PASSWORD)
+    page.goto(f"{live_server}/manager/orders/new?client={office['vega']}")
+    search = page.locator("#product-q")
+    expect(search).to_be_focused()
+    rows = page.locator("[data-testid=order-lines] tbody tr")
+
+    # two hits: the first is highlighted, the arrow moves to the second, Enter takes it
+    page.keyboard.type("valve")
+    hits = page.locator("#product-results .product-results > li")
+    expect(hits).to_have_count(2)
+    expect(hits.nth(0)).to_have_class(re.compile(r"\bis-active\b"))
+    page.keyboard.press("ArrowDown")
+    expect(hits.nth(1)).to_have_class(re.compile(r"\bis-active\b"))
+    second = hits.nth(1).locator("button[data-add]").get_attribute("value")
+    page.keyboard.press("Enter")
+    expect(rows).to_have_count(1)
+    expect(page.locator(f"tr[data-sku='{second}']")).to_have_count(1)
+    expect(search).to_be_focused()
+
+    # "*3" Enter right after: the line just added takes three
+    page.keyboard.type("*3")
+    page.keyboard.press("Enter")
+    expect(page.locator(f"tr[data-sku='{second}'] input.qty-field")).to_have_value("3")
+    # a bare number right after adding is a quantity too
+    page.keyboard.type("CU-15")
+    page.keyboard.press("Enter")
+    expect(rows).to_have_count(2)
+    page.keyboard.type("2")
+    page.keyboard.press("Enter")
+    expect(page.locator("tr[data-sku='CU-15'] input.qty-field")).to_have_value("2")
+    expect(page.locator(f"tr[data-sku='{second}'] input.qty-field")).to_have_value("3")
+
+    # a product sold by sizes opens its sizes; arrows move between them, Enter adds one
+    page.keyboard.type("коричневые ботфорты")
+    page.keyboard.press("Enter")
+    first_size = page.locator("[data-testid=variant][data-sku='БТ-2231/37']")
+    expect(first_size).to_be_focused()
+    page.keyboard.press("ArrowRight")
+    expect(page.locator("[data-testid=variant][data-sku='БТ-2231/38']")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator("tr[data-sku='БТ-2231/38']")).to_have_count(1)
+    expect(search).to_be_focused()
+    expect(search).to_have_value("")
+    assert page.evaluate("window.scrollY") == 0
