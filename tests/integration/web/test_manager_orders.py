@@ -1157,7 +1157,7 @@ def test_send_for_confirmation_waits_for_the_supervisor_when_a_discount_needs_ap
     assert sent_messages(w["sms"]) == []  # no code before the supervisor approves
     html = get(anna, response.location).get_data(as_text=True)
     assert ("success", "The order was sent on.") in flashes(html)
-    # approved, the card's "Send for confirmation" is not needed: the code goes from the card
+    # approved, it awaits the client: the code is then sent from the card
     with app.app_context():
         boss = db.session.scalar(db.select(User).where(User.email == w["boss"]))
         orders.approve(boss, order_id)
