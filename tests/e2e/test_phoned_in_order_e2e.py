@@ -252,6 +252,8 @@ def test_the_keyboard_picks_hits_with_arrows_sets_quantities_and_opens_sizes(app
     expect(hits.nth(0)).to_have_class(re.compile(r"\bis-active\b"))
     page.keyboard.press("ArrowDown")
     expect(hits.nth(1)).to_have_class(re.compile(r"\bis-active\b"))
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "order-editor-search.png"))
     second = hits.nth(1).locator("button[data-add]").get_attribute("value")
     page.keyboard.press("Enter")
     expect(rows).to_have_count(1)
