@@ -98,7 +98,7 @@ def only_order(office) -> tuple[str, int]:
 
 
 def send_button(page):
-    return page.get_by_role("button", name="Save and send for confirmation")
+    return page.get_by_role("button", name="Send for confirmation")
 
 
 def set_qty(page, row, qty: str) -> None:
@@ -179,20 +179,25 @@ def form_part(page, live_server, office) -> tuple[str, int]:
     send_button(page).click()
     expect(page).to_have_url(re.compile(re.escape(live_server) + r"/manager/orders/\d+$"))
     number, order_id = only_order(office)
-    expect(page.locator(".flash-success")).to_have_text(f"Order {number} saved.")
+    expect(page.locator(".flash-success").first).to_have_text(f"Order {number} saved.")
     return number, order_id
 
 
-def card_part(app, page, office, number: str, order_id: int) -> None:
-    """The card of a deferred order of four pumps awaiting confirmation → the code → invoice → paid → bell."""
+def card_part(app, page, office, number: str, order_id: int, code_sent: bool = True) -> None:
+    """The card of a deferred order of four pumps awaiting confirmation → the code → invoice → paid → bell.
+    `code_sent`: the editor's "Send for confirmation" sent the code already; otherwise the card sends it."""
     expect(page.get_by_test_id("order-status")).to_have_text("Awaiting confirmation")
     expect(page.get_by_test_id("order-total")).to_have_text(rub(49_780_00))
     badge = page.locator("[data-testid=unread-count]")
     expect(badge).to_be_hidden()
 
-    # --- the code by SMS; a wrong one first
-    page.get_by_test_id("send-code").click()
-    expect(page.locator(".flash-success")).to_have_text("A code was sent to +7 916 123-45-67.")
+    # --- the code went by SMS with "Send for confirmation" (one step); the code field has the focus
+    if code_sent:
+        expect(page.locator(".flash-success").nth(1)).to_have_text("A code was sent to +7 916 123-45-67.")
+    else:
+        page.get_by_test_id("send-code").click()
+        expect(page.locator(".flash-success")).to_have_text("A code was sent to +7 916 123-45-67.")
+    expect(page.get_by_label("Code the client reads out")).to_be_focused()
     expect(page.get_by_test_id("code-state")).to_contain_text("tries left: 5")
     code = last_code(office)
     wrong = f"{(int(code) + 1) % 10 ** 6:06d}"
@@ -268,7 +273,7 @@ def test_the_card_of_a_sent_order_from_the_sms_code_to_paid_with_the_invoice_and
     page.locator(".mainnav").get_by_role("link", name="Orders").click()
     page.get_by_role("link", name=number).click()
     expect(page).to_have_url(f"{live_server}/manager/orders/{order_id}")
-    card_part(app, page, office, number, order_id)
+    card_part(app, page, office, number, order_id, code_sent=False)
 
 
 def test_re_pricing_a_form_with_a_line_keeps_one_order_editor(app, live_server, page, office):

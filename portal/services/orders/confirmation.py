@@ -79,6 +79,32 @@ def send_code(actor: User, order_id: int, now: datetime | None = None) -> CodeSt
     return code_state(order_id, now)
 
 
+@dataclass
+class SentOn:
+    """What "Send for confirmation" did: the order's new step, the code sent, or why none was."""
+
+    order: Order
+    code: CodeState | None = None
+    code_refused: str | None = None
+
+
+def send_for_confirmation(actor: User, order_id: int, now: datetime | None = None) -> SentOn:
+    """The editor's one action "Send for confirmation": send the draft on and, when nothing needs the
+    supervisor's approval, send the client the code at once. Refused (ValidationError) while anything
+    stands in the way, as `orders.submit`. The order's step and the code are two transactions: a code
+    that cannot be sent (no phone, throttled) leaves the order awaiting confirmation with the reason
+    in `code_refused`, and the card's "Send code by SMS" to try again."""
+    order = orders.submit(actor, order_id)
+    if order.status is not OrderStatus.AWAITING_CONFIRMATION:
+        return SentOn(order)
+    try:
+        return SentOn(order, send_code(actor, order_id, now))
+    except ValidationError as exc:
+        return SentOn(order, code_refused=" ".join(str(m) for m in exc.fields.values()))
+    except DomainError as exc:  # codes.Throttled is one
+        return SentOn(order, code_refused=str(exc.message))
+
+
 def sms_key(code_id: int) -> str:
     """The outbox key of the SMS that carried this confirmation code."""
     return f"sms:order-code:{code_id}"

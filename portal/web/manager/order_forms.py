@@ -41,13 +41,21 @@ def read_order_form(form, client_id: int) -> OrderForm:
     remove = form.get("remove_line")
     if remove is not None and remove.isdigit() and int(remove) < len(typed):
         typed.pop(int(remove))
-    add = (form.get("add_sku") or "").strip()
+    add = (form.get("add_sku") or "").strip()[:100]
     if add:
+        # `add_qty`: the keyboard's "3*SKU" (as at a POS till); one unit otherwise.
+        units = _units(form.get("add_qty")) or 1
         same = next((row for row in typed if row["sku"].lower() == add.lower()), None)
         if same is not None:
-            same["qty"] = str(int(same["qty"]) + 1) if same.get("qty", "").isdigit() else "1"
+            same["qty"] = str(int(same["qty"]) + units) if same.get("qty", "").isdigit() else str(units)
         else:
-            typed.append({"sku": add, "qty": "1", "discount": ""})
+            typed.append({"sku": add, "qty": str(units), "discount": ""})
+    # `set_qty` for `set_qty_sku`: the keyboard's "*3" (or "3") typed right after adding that product.
+    set_sku, set_units = (form.get("set_qty_sku") or "").strip().lower(), _units(form.get("set_qty"))
+    if set_sku and set_units:
+        for row in typed:
+            if row["sku"].lower() == set_sku:
+                row["qty"] = str(set_units)
     errors: dict = {}
     lines = []
     for i, row in enumerate(typed):
@@ -84,6 +92,18 @@ def read_order_form(form, client_id: int) -> OrderForm:
                        delivery_method=method, delivery_address=values["delivery_address"][:500],
                        delivery_date=delivery_date, bonus=bonus, comment=values["comment"][:1000])
     return OrderForm(values, typed, draft, errors)
+
+
+def _units(text) -> int | None:
+    """A quantity typed at the keyboard: a whole number from 1 to 9999, or None."""
+    text = (text or "").strip()
+    return int(text) if text.isascii() and text.isdigit() and 1 <= len(text) <= 4 and int(text) >= 1 else None
+
+
+def lines_changed(form) -> bool:
+    """Whether the posted form adds, removes or re-counts lines by a button or the keyboard (so the
+    lines are drawn again), rather than only being re-priced."""
+    return any((form.get(key) or "").strip() for key in ("add_sku", "remove_line", "set_qty_sku"))
 
 
 def _enum(cls, text: str, default):

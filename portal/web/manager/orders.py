@@ -19,13 +19,13 @@ from portal.services import audit
 from portal.services.clients import directory
 from portal.services.messaging.codes import CodeRefused, Throttled
 from portal.services.orders import confirmation as order_confirmation
-from portal.services.orders import debt, orders
+from portal.services.orders import debt, delivery, orders
 from portal.services.orders import payments as order_payments
 from portal.services.sales import catalog
 from portal.services.sales.stock import InsufficientStock
 from portal.services.staff import locations
 from portal.web.manager.blueprint import bp
-from portal.web.manager.order_forms import OrderForm, form_of, percent_text, read_order_form
+from portal.web.manager.order_forms import OrderForm, form_of, lines_changed, percent_text, read_order_form
 from portal.web.pdf import pdf_response
 
 ACTIONS = ("recalculate", "add", "remove", "save", "send")
@@ -61,10 +61,15 @@ def _render_form(form: OrderForm, client, order=None, status: int = 200, message
     context = {"form": form, "client": client, "order": order, "quote": q, "problems": problems, "locations": locations.shipping_locations(),
                    "percent_text": percent_text, "due_if_today": local_date() + timedelta(days=client.deferral_days),
                    "stock_elsewhere": stock_elsewhere, "analogues": analogues, "message": message,
-                   "debt": debt.debt_of(client.id), "action_url": request.path}
+                   "debt": debt.debt_of(client.id), "action_url": request.path,
+                   "addresses": delivery.delivery_addresses(client)}
     if request.htmx:
         # htmx swaps only successful answers: the refused form comes back as 200, as at the till.
-        return render_template("manager/_order_editor.html", **context), 200
+        # The answer is the editor, but the page swaps in only its parts marked out-of-band: the
+        # computed ones (prices, amounts, stock, totals, messages), and the lines table when lines
+        # were added, removed or re-counted. Inputs stay as the manager left them.
+        return render_template("manager/_order_editor.html", oob=True, redraw_lines=lines_changed(request.form),
+                               **context), 200
     return render_template("manager/order_form.html", **context), status
 
 
@@ -77,7 +82,8 @@ def order_new():
     client = _client_or_abort(client_id)
     places = locations.shipping_locations()
     form = OrderForm(values={"location_id": str(places[0].id) if places else "", "payment_terms": "prepaid",
-                             "delivery_method": "pickup", "delivery_address": "", "delivery_date": "", "bonus": "",
+                             "delivery_method": "pickup", "delivery_address": "",
+                             "delivery_date": delivery.next_working_day().isoformat(), "bonus": "",
                              "comment": ""}, lines=[], draft=None)
     form.draft = read_order_form(form.values, client.id).draft if places else None
     return _render_form(form, client)
@@ -114,14 +120,19 @@ def _save_form(client, order=None):
             order = orders.create_draft(current_user, form.draft)
         else:
             orders.update_draft(current_user, order.id, form.draft)
-        if action == "send":
-            orders.submit(current_user, order.id)
+        sent = order_confirmation.send_for_confirmation(current_user, order.id) if action == "send" else None
     except ValidationError as exc:
         form.errors.update(exc.fields)
         return _render_form(form, client, order, status=422, message=_("Correct the marked fields."))
     except DomainError as exc:
         return _render_form(form, client, order, status=409, message=str(exc.message))
     flash(_("Order %(number)s saved.", number=order.number), "success")
+    if sent is not None and sent.code is not None:
+        flash(_("A code was sent to %(phone)s.", phone=display_phone(sent.code.phone)), "success")
+    elif sent is not None and sent.code_refused:
+        flash(sent.code_refused, "error")
+    elif sent is not None:
+        flash(_("The order was sent on."), "success")
     return _to_card(order.id)
 
 
@@ -194,7 +205,14 @@ def _act(order_id: int, run, success: str):
 
 @bp.post("/orders/<int:order_id>/submit")
 def order_submit(order_id: int):
-    return _act(order_id, lambda o: orders.submit(current_user, o.id), _("The order was sent on."))
+    sent = []
+    response = _act(order_id, lambda o: sent.append(order_confirmation.send_for_confirmation(current_user, o.id)),
+                    _("The order was sent on."))
+    if sent and sent[0].code is not None:
+        flash(_("A code was sent to %(phone)s.", phone=display_phone(sent[0].code.phone)), "success")
+    elif sent and sent[0].code_refused:
+        flash(sent[0].code_refused, "error")
+    return response
 
 
 @bp.post("/orders/<int:order_id>/reopen")

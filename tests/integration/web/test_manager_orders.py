@@ -576,17 +576,14 @@ def test_rejecting_needs_a_comment_and_returns_the_order_to_draft_with_it(app, a
 # ------------------------------------------------------------------------------------ the code and the invoice
 
 def test_the_sms_code_confirms_the_order_and_the_invoice_is_made(app, anna, w):
-    order_id = card_id(post(anna, "/manager/orders/new", order_form(w, action="send")))
+    # "Send for confirmation" saves, sends on and sends the code in one step (nothing needs approval).
+    response = post(anna, "/manager/orders/new", order_form(w, action="send"))
+    order_id = card_id(response)
     with app.app_context():
         number = db.session.get(Order, order_id).number
-    html = get(anna, f"/manager/orders/{order_id}").get_data(as_text=True)
-    assert by_testid(html, "send-code") == "Send code by SMS"
-    assert not has_tid(html, "invoice-link")
-
-    response = post(anna, f"/manager/orders/{order_id}/code")
-    assert response.status_code == 303
     html = get(anna, response.location).get_data(as_text=True)
     assert ("success", "A code was sent to +7 916 123-45-67.") in flashes(html)
+    assert not has_tid(html, "invoice-link")
     assert "tries left: 5" in by_testid(html, "code-state")
     assert by_testid(html, "send-code") == "Send a new code"
     (sms,) = sent_messages(w["sms"])
@@ -1051,3 +1048,140 @@ def test_deferred_terms_show_the_due_date_if_the_client_confirms_today(app, anna
     assert by_testid(html, "due-if-today") == f"Due date if the client confirms today: {due}."
     prepaid = post(anna, "/manager/orders/new", order_form(w, [("PUMP-B", "1")]), hx=True).get_data(as_text=True)
     assert 'data-testid="due-if-today"' not in prepaid
+
+
+# ------------------------------------------------------------------ the editor's rules (issue 17)
+
+def oob_ids(html: str) -> set[str]:
+    """The ids of the parts an htmx answer swaps into the page (out of band)."""
+    return set(re.findall(r'id="([^"]+)"[^>]*hx-swap-oob="true"', html))
+
+
+def test_the_next_working_day_is_monday_to_friday_after_today(app):
+    from datetime import date
+
+    from portal.clock import local_date
+    from portal.services.orders.delivery import next_working_day
+    thursday, friday, saturday, sunday = (date(2026, 12, d) for d in (10, 11, 12, 13))
+    assert next_working_day(thursday) == friday
+    assert next_working_day(friday) == next_working_day(saturday) == next_working_day(sunday) == date(2026, 12, 14)
+    with app.test_request_context():
+        assert next_working_day() == next_working_day(local_date())  # the company's today
+
+
+def test_the_default_delivery_address_is_the_first_delivery_one_then_the_legal_one(app, w):
+    from portal.models import AddressKind, Client, ClientAddress
+    from portal.services.orders.delivery import default_address, delivery_addresses
+    with app.app_context():
+        vega = db.session.get(Client, w["vega"])
+        assert delivery_addresses(vega) == [] and default_address(vega) == ""
+        vega.addresses.append(ClientAddress(kind=AddressKind.LEGAL, text="Moscow, Tverskaya 1"))
+        db.session.commit()
+        assert default_address(vega) == "Moscow, Tverskaya 1"  # no delivery address: the legal one
+        vega.addresses.extend([ClientAddress(kind=AddressKind.DELIVERY, text="Lenina 5"),
+                               ClientAddress(kind=AddressKind.DELIVERY, text="  "),
+                               ClientAddress(kind=AddressKind.DELIVERY, text="lenina 5"),
+                               ClientAddress(kind=AddressKind.DELIVERY, text="Khimki 3")])
+        db.session.commit()
+        assert delivery_addresses(vega) == ["Lenina 5", "Khimki 3", "Moscow, Tverskaya 1"]
+        assert default_address(vega) == "Lenina 5"
+
+
+def test_a_new_order_is_delivered_the_next_working_day_and_courier_offers_the_clients_addresses(app, anna, w):
+    from portal.models import AddressKind, Client, ClientAddress
+    from portal.services.orders.delivery import next_working_day
+    with app.app_context():
+        vega = db.session.get(Client, w["vega"])
+        vega.addresses.extend([ClientAddress(kind=AddressKind.LEGAL, text="Moscow, Tverskaya 1"),
+                               ClientAddress(kind=AddressKind.DELIVERY, text="Moscow, Lenina 5")])
+        db.session.commit()
+    with app.test_request_context():
+        day = next_working_day()
+    html = get(anna, f"/manager/orders/new?client={w['vega']}").get_data(as_text=True)
+    assert input_value(html, "delivery_date") == day.isoformat()
+    assert 'data-default-address="Moscow, Lenina 5"' in html
+    picks = block(html, "address-picks")
+    assert re.findall(r'data-address="([^"]+)"', picks) == ["Moscow, Lenina 5", "Moscow, Tverskaya 1"]
+    # the address field shows for courier and carrier only
+    assert re.search(r'data-testid="delivery-address-field"\s*hidden', html)
+    html = post(anna, "/manager/orders/new", order_form(w, delivery_method="courier",
+                                                       delivery_address="Moscow, Lenina 5")).get_data(as_text=True)
+    assert not re.search(r'data-testid="delivery-address-field"\s*hidden', html)
+
+
+def test_re_pricing_answers_only_the_computed_parts_and_leaves_the_inputs_alone(app, anna, w):
+    response = post(anna, "/manager/orders/new", order_form(w, WITH_VALVE, terms="deferred", bonus="100",
+                                                           delivery_method="courier", delivery_address="Lenina 5"),
+                    hx=True)
+    html = response.get_data(as_text=True)
+    cells = {f"line-{i}-{part}" for i in range(3) for part in ("info", "price", "discount", "amount", "stock")}
+    assert oob_ids(html) == {"order-message", "bonus-available", "location-note", "delivery-note", "terms-note",
+                             "bonus-note", "order-totals", *cells}
+    assert 'hx-swap="none"' in html and 'hx-sync="this:queue all"' in html  # the form swaps nothing itself
+    assert totals(html)["Paid with bonus"] == "−" + rub(100_00)
+
+    # a line added, removed or re-counted: the lines table is drawn again (with its cells in it)
+    for change in ({"add_sku": "PUMP-B", "add_qty": "2"}, {"remove_line": "0"}, {"set_qty_sku": "pipe", "set_qty": "7"}):
+        html = post(anna, "/manager/orders/new", order_form(w, WITH_VALVE, **change), hx=True).get_data(as_text=True)
+        assert "order-lines" in oob_ids(html) and not oob_ids(html) & cells, change
+    html = post(anna, "/manager/orders/new", order_form(w, WITH_VALVE, add_sku="PUMP-B", add_qty="2"),
+                hx=True).get_data(as_text=True)
+    assert form_rows(html) == ["DRILL", "PIPE", "VALVE", "PUMP-B"] and input_value(html, "lines-3-qty") == "2"
+    html = post(anna, "/manager/orders/new", order_form(w, WITH_VALVE, add_sku="drill", add_qty="3"),
+                hx=True).get_data(as_text=True)
+    assert input_value(html, "lines-0-qty") == "5"  # 2 + 3
+    html = post(anna, "/manager/orders/new", order_form(w, WITH_VALVE, set_qty_sku="pipe", set_qty="7"),
+                hx=True).get_data(as_text=True)
+    assert input_value(html, "lines-1-qty") == "7"
+    # a quantity that is not 1-9999 is ignored rather than guessed
+    html = post(anna, "/manager/orders/new", order_form(w, WITH_VALVE, set_qty_sku="pipe", set_qty="0"),
+                hx=True).get_data(as_text=True)
+    assert input_value(html, "lines-1-qty") == "3"
+
+
+def test_send_for_confirmation_sends_the_code_in_one_step_when_nothing_needs_approval(app, anna, w):
+    response = post(anna, "/manager/orders/new", order_form(w, action="send"))
+    order_id = card_id(response)
+    assert status_of(app, order_id) is OrderStatus.AWAITING_CONFIRMATION
+    (sms,) = sent_messages(w["sms"])
+    assert sms["phone"] == "+79161234567"
+    html = get(anna, response.location).get_data(as_text=True)
+    assert ("success", "A code was sent to +7 916 123-45-67.") in flashes(html)
+    assert re.search(r'<input id="code"[^>]*autofocus', html)  # the code field has the focus
+
+
+def test_send_for_confirmation_waits_for_the_supervisor_when_a_discount_needs_approval(app, anna, w):
+    response = post(anna, "/manager/orders/new", order_form(w, [("DRILL", "2", "12")], action="send"))
+    order_id = card_id(response)
+    assert status_of(app, order_id) is OrderStatus.AWAITING_APPROVAL
+    assert sent_messages(w["sms"]) == []  # no code before the supervisor approves
+    html = get(anna, response.location).get_data(as_text=True)
+    assert ("success", "The order was sent on.") in flashes(html)
+    # approved, it awaits the client: the code is then sent from the card
+    with app.app_context():
+        boss = db.session.scalar(db.select(User).where(User.email == w["boss"]))
+        orders.approve(boss, order_id)
+    assert status_of(app, order_id) is OrderStatus.AWAITING_CONFIRMATION
+
+
+def test_the_service_sends_on_and_sends_the_code_or_says_why_not(app, w):
+    with app.app_context():
+        anna = db.session.scalar(db.select(User).where(User.email == w["anna"]))
+        draft = OrderDraft(client_id=w["vega"], location_id=w["main"], lines=[DraftLine("DRILL", 1)])
+        sent = order_confirmation.send_for_confirmation(anna, orders.create_draft(anna, draft).id)
+        assert sent.order.status is OrderStatus.AWAITING_CONFIRMATION and sent.code.phone == "+79161234567"
+        assert sent.code_refused is None
+        over = OrderDraft(client_id=w["vega"], location_id=w["main"], lines=[DraftLine("DRILL", 1, 1_500)])
+        sent = order_confirmation.send_for_confirmation(anna, orders.create_draft(anna, over).id)
+        assert sent.order.status is OrderStatus.AWAITING_APPROVAL and sent.code is None
+        # a client whose phone is gone: sent on, and the reason the code was not sent is said
+        vera_id = w["vera"]
+        from portal.models import ClientPhone
+        db.session.execute(db.delete(ClientPhone).where(ClientPhone.client_id == vera_id))
+        db.session.commit()
+        db.session.expire_all()
+        plain_order = orders.create_draft(anna, OrderDraft(client_id=vera_id, location_id=w["main"],
+                                                           lines=[DraftLine("DRILL", 1)]))
+        sent = order_confirmation.send_for_confirmation(anna, plain_order.id)
+        assert sent.order.status is OrderStatus.AWAITING_CONFIRMATION and sent.code is None
+        assert sent.code_refused == "The client has no phone number: add one on the client's card."
