@@ -274,6 +274,13 @@ def build_cases(w, app) -> list[Case]:  # noqa: C901 - one table, read top to bo
         return Expect("clients", romashka.id, boss, [Ev("client_updated", {"deferral_days": 14},
                                                         {"deferral_days": 30})])
 
+    @case("clients.changes.change_term")
+    def _(_s):
+        # one term on the card itself (issue 17): a supervisor's is applied at once
+        assert client_changes.change_term(boss, romashka.id, "deferral_days", 45) is None
+        return Expect("clients", romashka.id, boss, [Ev("client_updated", {"deferral_days": 30},
+                                                        {"deferral_days": 45})])
+
     @case("clients.contacts.update_contacts")
     def _(_s):
         client_contacts.update_contacts(manager, romashka.id, client_contacts.Contacts(
@@ -676,6 +683,7 @@ TABLE_NAMES = [
     "sales.quick_keys.add_key", "sales.quick_keys.move_key", "sales.quick_keys.remove_key",
     "clients.changes.create_client", "clients.changes.approve_change", "clients.changes.propose_change",
     "clients.changes.reject_change", "clients.changes.apply_change", "clients.changes.change_client",
+    "clients.changes.change_term",
     "clients.contacts.update_contacts", "clients.assignment.assign_manager", "clients.dates.update_dates",
     "clients.clients.register_client",
     "sales.till.register_client", "integrations.opencart.clients.new_imported_client",
@@ -733,6 +741,7 @@ NOT_AUDITED = {
     "integrations.onec.warehouses.note": "the list of 1C's warehouses as its packages name them",
 
     "orders.orders.expire_codes": "part of reopen/cancel, audited there",
+    "orders.confirmation.send_for_confirmation": "orders.submit and send_code in turn, each audited",
     "orders.history.record_change": "writes the orders' audit events",
     "messaging.outbox.enqueue": "a message to another system, inside the audited change that sends it",
     "messaging.delivery.claim": "delivery machinery: the event row keeps attempts and errors",
