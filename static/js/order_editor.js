@@ -191,4 +191,44 @@
     address.value = pick.getAttribute("data-address");
     window.htmx.trigger(address, "change");
   });
+
+  // A line's quantity or discount typed while a request was on its way is not lost when the answer
+  // redraws the lines table (a line added or removed): the typed value is put back into the new
+  // table and re-priced, and the field keeps the focus.
+  var LINE_FIELDS = "#order-lines input[name^='lines-']";
+  var sent = {};
+  function lineValues() {
+    var values = {};
+    document.querySelectorAll(LINE_FIELDS).forEach(function (input) { values[input.name] = input.value; });
+    return values;
+  }
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    if (event.detail.elt === form || form.contains(event.detail.elt)) { sent = lineValues(); }
+  });
+  var typed = null;
+  document.addEventListener("htmx:oobBeforeSwap", function (event) {
+    if (!event.detail.target || event.detail.target.id !== "order-lines") { return; }
+    typed = { values: {}, focused: null };
+    var now = lineValues();
+    Object.keys(now).forEach(function (name) {
+      if (name in sent && now[name] !== sent[name]) { typed.values[name] = now[name]; }
+    });
+    var active = document.activeElement;
+    if (active && active.matches && active.matches(LINE_FIELDS)) { typed.focused = active.name; }
+  });
+  document.addEventListener("htmx:oobAfterSwap", function (event) {
+    if (!typed || !event.detail.target || event.detail.target.id !== "order-lines") { return; }
+    var kept = typed;
+    typed = null;
+    var changed = null;
+    Object.keys(kept.values).forEach(function (name) {
+      var input = form.querySelector("#order-lines input[name='" + name + "']");
+      if (input && input.value !== kept.values[name]) { input.value = kept.values[name]; changed = input; }
+    });
+    if (kept.focused) {
+      var field = form.querySelector("#order-lines input[name='" + kept.focused + "']");
+      if (field) { field.focus(); }
+    }
+    if (changed) { post({}); }  // re-priced with the typed value, in the form's queue
+  });
 })();

@@ -199,6 +199,33 @@ def test_choices_made_while_a_re_price_is_on_its_way_stick(app, live_server, ope
                                          "Call before", PaymentTerms.DEFERRED)
 
 
+def test_a_quantity_typed_while_a_line_is_being_added_is_kept(app, live_server, open_page, office):
+    """Adding a line redraws the lines table; a quantity typed in another line meanwhile is put back
+    into the new table and re-priced, not reset to the value the add request carried."""
+    page = open_page(viewport=LAPTOP)
+    sign_in(page, live_server, office["anna"], DEFAULT_PASSWORD)
+    page.goto(f"{live_server}/manager/orders/new?client={office['vega']}")
+    search = page.locator("#product-q")
+    search.fill("VT-215")
+    search.press("Enter")
+    expect(page.locator("[data-testid=order-lines] tbody tr")).to_have_count(1)
+    slow_network(app)
+    search.fill("CU-15")
+    expect(page.locator("#product-results")).to_contain_text("CU-15", timeout=10_000)  # the hits came
+    search.press("Enter")  # the add goes out, slowly
+    qty = page.locator("tr[data-sku='VT-215'] input.qty-field")
+    qty.fill("6")  # typed while the add is on its way
+    expect(page.locator("[data-testid=order-lines] tbody tr")).to_have_count(2, timeout=10_000)
+    page.wait_for_load_state("networkidle")
+    expect(qty).to_have_value("6")
+    expect(page.get_by_test_id("to-pay")).to_have_text("2,897.50\u00a0₽")  # (6 × 455 + 320) × 0.95
+    page.get_by_role("button", name="Save draft").click()
+    expect(page).to_have_url(f"{live_server}/manager/orders/1", timeout=15_000)
+    with app.app_context():
+        order = db.session.scalar(db.select(Order))
+        assert [(line.sku, line.qty) for line in order.lines] == [("VT-215", 6), ("CU-15", 1)]
+
+
 EIGHT = ("VT-215", "CU-15", "PF-16", "RR-500", "TH-01", "SL-10", "MV-20", "FL-50")
 
 
