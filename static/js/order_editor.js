@@ -185,12 +185,25 @@
     if (delivered && !address.value.trim()) { address.value = method.getAttribute("data-default-address") || ""; }
   }, true);
 
+  // The client's other addresses are offered; the one already in the field is not.
+  function offerOtherAddresses() {
+    form.querySelectorAll(".address-pick").forEach(function (pick) {
+      pick.hidden = pick.getAttribute("data-address") === address.value.trim();
+    });
+  }
   form.addEventListener("click", function (event) {
     var pick = event.target.closest && event.target.closest(".address-pick");
     if (!pick) { return; }
     address.value = pick.getAttribute("data-address");
+    offerOtherAddresses();
     window.htmx.trigger(address, "change");
   });
+  if (address) {
+    address.addEventListener("input", offerOtherAddresses);
+    document.addEventListener("change", function (event) {
+      if (event.target === method) { offerOtherAddresses(); }
+    });
+  }
 
   // A line's quantity or discount typed while a request was on its way is not lost when the answer
   // redraws the lines table (a line added or removed): the typed value is put back into the new

@@ -229,13 +229,19 @@ def test_a_quantity_typed_while_a_line_is_being_added_is_kept(app, live_server, 
 EIGHT = ("VT-215", "CU-15", "PF-16", "RR-500", "TH-01", "SL-10", "MV-20", "FL-50")
 
 
+@pytest.mark.parametrize("bonus", [0, 700_00], ids=["no-bonus", "with-bonus"])
 def test_an_eight_line_order_fits_the_laptop_screen_and_the_tablet_without_sideways_scrolling(
-        app, live_server, open_page, office):
+        app, live_server, open_page, office, bonus):
     with app.app_context():
         from portal.models import User
+        from portal.services.clients import bonus as bonus_service
         from portal.services.orders import orders
         from portal.services.orders.orders import DraftLine, OrderDraft
         anna = db.session.scalar(db.select(User).where(User.email == office["anna"]))
+        if bonus:  # the bonus note under "Bonus to spend" takes a line more
+            from ..factories import make_staff
+            bonus_service.adjust(make_staff("supervisor"), office["vega"], bonus, "gift", "e2e:editor:gift")
+            db.session.commit()
         draft_id = orders.create_draft(anna, OrderDraft(
             client_id=office["vega"], location_id=office["main"], lines=[DraftLine(sku, 2) for sku in EIGHT],
             payment_terms=PaymentTerms.DEFERRED, delivery_method=DeliveryMethod.COURIER,
@@ -246,7 +252,7 @@ def test_an_eight_line_order_fits_the_laptop_screen_and_the_tablet_without_sidew
     expect(page.locator("[data-testid=order-lines] tbody tr")).to_have_count(8)
     expect(page.get_by_test_id("address-picks")).to_be_visible()
     ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "order-editor-1366x768.png"))
+    page.screenshot(path=str(ARTIFACTS / f"order-editor-1366x768-{'bonus' if bonus else 'none'}.png"))
     # lines, client terms, delivery, payment, totals and the send button: all on the screen
     assert page.evaluate("document.scrollingElement.scrollHeight") <= LAPTOP["height"]
     assert_no_horizontal_overflow(page)
@@ -257,7 +263,7 @@ def test_an_eight_line_order_fits_the_laptop_screen_and_the_tablet_without_sidew
     sign_in(tablet, live_server, office["anna"], DEFAULT_PASSWORD)
     tablet.goto(f"{live_server}/manager/orders/{draft_id}/edit")
     expect(tablet.locator("[data-testid=order-lines] tbody tr")).to_have_count(8)
-    tablet.screenshot(path=str(ARTIFACTS / "order-editor-tablet.png"), full_page=True)
+    tablet.screenshot(path=str(ARTIFACTS / f"order-editor-tablet-{'bonus' if bonus else 'none'}.png"), full_page=True)
     assert_no_horizontal_overflow(tablet)
 
 

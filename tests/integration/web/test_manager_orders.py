@@ -346,7 +346,7 @@ def test_the_form_prices_every_line_and_the_totals_exactly(app, anna, w):
                             "Paid with bonus": rub(0), "To pay": rub(2_949_98)}
     assert by_testid(html, "to-pay") == rub(2_949_98)
     # the bonus: 30 % of 2,949.98 is 884.99, but the client has 500.00
-    assert "Up to 500.00\u00a0₽ on this order; the client has 500.00\u00a0₽." in html
+    assert "At most 500.00\u00a0₽" in html  # the client's 500.00 is beside "Bonus available"
 
     # htmx re-prices just the editor, with bonus spent
     response = post(anna, "/manager/orders/new", order_form(w, WITH_VALVE, bonus="100,50"), hx=True)
@@ -1107,6 +1107,9 @@ def test_a_new_order_is_delivered_the_next_working_day_and_courier_offers_the_cl
     html = post(anna, "/manager/orders/new", order_form(w, delivery_method="courier",
                                                        delivery_address="Moscow, Lenina 5")).get_data(as_text=True)
     assert not re.search(r'data-testid="delivery-address-field"\s*hidden', html)
+    # the address in the field is not offered again; the others are
+    assert re.findall(r'data-address="([^"]+)"[^>]*?( hidden)?>', block(html, "address-picks")) == [
+        ("Moscow, Lenina 5", " hidden"), ("Moscow, Tverskaya 1", "")]
 
 
 def test_re_pricing_answers_only_the_computed_parts_and_leaves_the_inputs_alone(app, anna, w):
