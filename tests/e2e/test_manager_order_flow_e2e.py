@@ -326,6 +326,7 @@ def test_the_order_form_on_a_tablet(app, live_server, tablet_page, office):
     page.goto(f"{live_server}/manager/clients/{office['vega']}")
     page.get_by_role("link", name="New order").first.tap()
     expect(page.locator("main h1")).to_have_text("New order")
+    page.wait_for_load_state()  # htmx and the editor's script (deferred) listen to the search from then on
     page.locator("#product-q").fill("drill")
     add = page.get_by_test_id("product-results").locator("button[name=add_sku][value=DRILL]")
     expect(add).to_have_text("Add")
@@ -394,6 +395,7 @@ def test_a_discount_change_proposed_on_the_client_card_waits_for_approval(app, l
     # until the supervisor decides, a new order is priced at the approved 5 %
     page.get_by_role("link", name="New order").first.click()
     expect(page.get_by_test_id("client-discount")).to_have_text(f"5{NBSP}%")
+    page.wait_for_load_state()
     page.locator("#product-q").fill("DRILL")
     page.get_by_test_id("product-results").get_by_role("button", name="Add").click()
     expect(page.get_by_test_id("to-pay")).to_have_text(rub(950_00))
