@@ -360,7 +360,7 @@ def test_the_form_prices_every_line_and_the_totals_exactly(app, anna, w):
     html = post(anna, "/manager/orders/new", order_form(w)).get_data(as_text=True)
     assert totals(html) == {"Subtotal": rub(2_999_99), "Discount": "−" + rub(150_00),
                             "Paid with bonus": rub(0), "To pay": rub(STANDARD_TO_PAY)}
-    assert "Up to 500.00\u00a0₽ on this order" in html
+    assert "At most 500.00\u00a0₽" in html
     assert errors_in(html) == []
 
 
